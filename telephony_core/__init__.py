@@ -1,0 +1,61 @@
+"""telephony_core: one API for many telephony systems.
+
+    import telephony_core
+    with telephony_core.connect("yeastar://api:SECRET@pbx.example:8088") as client:
+        client.dial(caller="ext:1002", callee="tel:41000")
+
+Importing this package loads no provider; :func:`connect` imports only the one asked for.
+"""
+
+from .catalogue import OPERATIONS, Capability, Kind, Operation
+from .client import Client, connect
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    OutcomeUnknown,
+    PayloadError,
+    ProviderError,
+    ProviderLoadError,
+    ProviderNotFound,
+    RateLimited,
+    TelephonyError,
+    TransportError,
+    UnknownOperation,
+    UnsupportedOperation,
+)
+from .events import Deduplicator
+from .registry import register, unregister
+from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, SmsReceipt
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPERATIONS",
+    "Ack",
+    "AuthenticationError",
+    "CallInfo",
+    "CallRef",
+    "Capability",
+    "Client",
+    "ConfigurationError",
+    "Deduplicator",
+    "Event",
+    "Kind",
+    "MusicOnHold",
+    "MusicSource",
+    "Operation",
+    "OutcomeUnknown",
+    "PayloadError",
+    "ProviderError",
+    "ProviderLoadError",
+    "ProviderNotFound",
+    "RateLimited",
+    "SmsReceipt",
+    "TelephonyError",
+    "TransportError",
+    "UnknownOperation",
+    "UnsupportedOperation",
+    "connect",
+    "register",
+    "unregister",
+]

@@ -1,0 +1,272 @@
+"""The facade applications use: one object per configured provider.
+
+``Client`` validates every payload against the provider's schema before any I/O, refuses
+undeclared operations, runs the provider under the retry policy of the operation's kind and turns
+every failure into the error hierarchy. It holds no per-call state, so one client is safe to share
+between threads (providers lock what they keep, such as a session token).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from . import retry
+from .catalogue import OPERATIONS, Capability, operation
+from .config import ProviderConfig
+from .errors import TelephonyError, UnsupportedOperation
+from .events import body_bytes
+from .provider import ProviderSpec
+from .redaction import get_logger
+from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
+
+__all__ = ["Client"]
+
+log = get_logger("telephony_core.client")
+
+
+def _fields(**fields: Any) -> dict[str, Any]:
+    """The payload from keyword arguments, leaving out the ones not given (None)."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+class Client:
+    """A connection to one provider. Create it with :func:`telephony_core.connect`."""
+
+    def __init__(self, spec: ProviderSpec, config: ProviderConfig):
+        self.spec = spec
+        self.config = config
+        self._provider = spec.create(config)
+        self._policy = retry.RetryPolicy(retries=int(config.get("retries", 2)),
+                                         deadline=float(config.get("deadline", 30)))
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    # -- what the provider can do ----------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def provider(self) -> Any:
+        """The provider implementation (for provider-specific extras; most code never needs it)."""
+        return self._provider
+
+    @property
+    def operations(self) -> tuple[str, ...]:
+        """The operations this provider declares, in catalogue order."""
+        return tuple(name for name in OPERATIONS if name in self.spec.operations)
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return self.spec.capabilities
+
+    def supports(self, what: str | Capability) -> bool:
+        """Does the provider declare this operation, or any operation of this capability?"""
+        return self.spec.supports(what)
+
+    def require(self, *capabilities: str | Capability) -> None:
+        """Raise :class:`UnsupportedOperation` at once, naming everything missing."""
+        missing = [str(c) for c in capabilities if not self.supports(c)]
+        if missing:
+            raise UnsupportedOperation(
+                ", ".join(missing), self.operations, provider=self.name,
+                message=f"{self.name} lacks {', '.join(missing)}; it supports: "
+                        f"{', '.join(self.operations) or 'nothing'}")
+
+    def schema(self, op: str) -> dict[str, Any]:
+        """The JSON Schema this provider accepts for ``op``."""
+        return self.spec.schema(op)
+
+    # -- doing things ------------------------------------------------------------------------
+
+    def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Any:
+        """Run operation ``op`` with a canonical payload (a mapping and/or keywords)."""
+        definition = operation(op)
+        if self._closed:
+            raise TelephonyError("the client is closed", provider=self.name, operation=op)
+        if op not in self.spec.operations:
+            raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
+        body = {**(dict(payload) if payload is not None else {}), **fields}
+        from .schemas import validate
+
+        validate(self.spec.validator(op), body, provider=self.name, operation=op)
+
+        def attempt() -> Any:
+            try:
+                return self._provider.invoke(definition, body)
+            except TelephonyError as exc:
+                raise exc._located(self.name, op) from None
+            except Exception as exc:
+                from .http import wrap_unexpected
+
+                log.debug("%s.%s: unexpected %s from the provider", self.name, op,
+                          type(exc).__name__)
+                raise wrap_unexpected(exc, provider=self.name, operation=op) from None
+
+        return retry.run(attempt, definition.kind, self._policy, provider=self.name, operation=op)
+
+    def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
+             caller_id: str | None = None, permission_extension: str | None = None,
+             reference: str | None = None) -> CallRef:
+        """Ring ``caller`` first, then connect it to ``callee``."""
+        return self.invoke("dial", _fields(
+            caller=caller, callee=callee, auto_answer=auto_answer, caller_id=caller_id,
+            permission_extension=permission_extension, reference=reference))
+
+    def transfer(self, call: str, to: str, *, leg: str | None = None,
+                 permission_extension: str | None = None) -> CallRef:
+        """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
+        return self.invoke("transfer", _fields(call=call, to=to, leg=leg,
+                                               permission_extension=permission_extension))
+
+    def hold(self, call: str, *, leg: str | None = None) -> Ack:
+        return self.invoke("hold", _fields(call=call, leg=leg))
+
+    def unhold(self, call: str, *, leg: str | None = None) -> Ack:
+        return self.invoke("unhold", _fields(call=call, leg=leg))
+
+    def mute(self, call: str, *, leg: str | None = None) -> Ack:
+        return self.invoke("mute", _fields(call=call, leg=leg))
+
+    def unmute(self, call: str, *, leg: str | None = None) -> Ack:
+        return self.invoke("unmute", _fields(call=call, leg=leg))
+
+    def hangup(self, call: str, *, leg: str | None = None) -> Ack:
+        return self.invoke("hangup", _fields(call=call, leg=leg))
+
+    def monitor(self, supervisor: str, call: str, mode: str) -> Ack:
+        """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
+        return self.invoke("monitor", _fields(supervisor=supervisor, call=call, mode=mode))
+
+    def play_prompt(self, to: str, prompts: list[str], *, caller_id: str | None = None,
+                    permission_extension: str | None = None, auto_answer: bool | None = None,
+                    menu: Mapping[str, str] | None = None,
+                    reference: str | None = None) -> CallRef:
+        """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
+        return self.invoke("play_prompt", _fields(
+            to=to, prompts=list(prompts), caller_id=caller_id,
+            permission_extension=permission_extension, auto_answer=auto_answer,
+            menu=dict(menu) if menu is not None else None, reference=reference))
+
+    def get_music_on_hold(self, scope: Mapping[str, str]) -> MusicOnHold:
+        return self.invoke("get_music_on_hold", scope=dict(scope))
+
+    def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
+                          source: Mapping[str, Any] | None = None,
+                          internal_source: Mapping[str, Any] | None = None,
+                          use_internal_source: bool | None = None) -> MusicOnHold:
+        """Change only the settings given; ``source={"selection": "custom", "file": None}``
+        removes the custom file."""
+        return self.invoke("set_music_on_hold", _fields(
+            scope=dict(scope), active=active,
+            source=dict(source) if source is not None else None,
+            internal_source=dict(internal_source) if internal_source is not None else None,
+            use_internal_source=use_internal_source))
+
+    def send_sms(self, to: str, text: str, *, sender: str | None = None) -> SmsReceipt:
+        return self.invoke("send_sms", _fields(to=to, text=text, sender=sender))
+
+    def list_calls(self, *, direction: str | None = None,
+                   ids: list[str] | None = None) -> list[CallInfo]:
+        return self.invoke("list_calls", _fields(direction=direction,
+                                                 ids=list(ids) if ids is not None else None))
+
+    def accept_call(self, call: str) -> Ack:
+        return self.invoke("accept_call", call=call)
+
+    def reject_call(self, call: str) -> Ack:
+        return self.invoke("reject_call", call=call)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def parse_event(self, body: bytes | str | Mapping[str, Any],
+                    headers: Mapping[str, str] | None = None) -> list[Event]:
+        """Turn a webhook/report body the provider POSTed to you into canonical events."""
+        if not self.spec.events:
+            raise UnsupportedOperation("parse_event", self.operations, provider=self.name,
+                                       message=f"{self.name} does not declare events")
+        try:
+            return self._provider.parse_event(body_bytes(body), dict(headers or {}))
+        except TelephonyError as exc:
+            raise exc._located(self.name, "parse_event") from None
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Log out and release connections. Safe to call twice."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            self._provider.close()
+        except TelephonyError as exc:  # closing must not fail the application's shutdown
+            log.warning("%s: closing failed: %s", self.name, exc)
+        finally:
+            self._provider.forget_secrets()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Client {self.name} {state} operations={len(self.operations)}>"
+
+
+def connect(target: str | None = None, /, *, profile: str | None = None,
+            config: str | None = None, **options: Any) -> Client:
+    """Create a :class:`Client`.
+
+    * ``connect("yeastar://api:SECRET@pbx.example:8088?ca=/etc/pbx-ca.pem")``: a URL;
+    * ``connect("yeastar", host=..., username=..., password=...)``: a name and options;
+    * ``connect(profile="office")``: a ``[profiles.office]`` table of the TOML file
+      ``config`` (default: ``$TELEPHONY_CONFIG`` or ``~/.config/telephony/config.toml``);
+    * ``connect()``: ``$TELEPHONY_URL`` if set, else ``$TELEPHONY_PROFILE``, else the built-in
+      simulator.
+
+    Keyword options override what the URL or profile says. No network traffic happens here.
+    """
+    import os
+
+    from . import registry
+    from .config import load_profile, parse_url, resolve
+
+    if target is None and profile is None:
+        if os.environ.get("TELEPHONY_URL"):
+            target = os.environ["TELEPHONY_URL"]
+        elif os.environ.get("TELEPHONY_PROFILE"):
+            profile = os.environ["TELEPHONY_PROFILE"]
+        elif not options:
+            target = "sim://"
+    raw: dict[str, Any] = {}
+    if profile is not None:
+        if target is not None:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError("give a URL/provider name or a profile, not both",
+                                     key="profile")
+        raw = load_profile(profile, config)
+        target = raw.pop("url", None) or raw.pop("provider", None)
+        if target is None:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(f"profile {profile!r} has neither 'url' nor 'provider'",
+                                     key="profile")
+    if target is None:
+        from .errors import ConfigurationError
+
+        raise ConfigurationError("connect() with options needs a provider name or URL first",
+                                 key="provider")
+    if "://" in target:
+        name, from_url = parse_url(target)
+        raw = {**from_url, **raw}
+    else:
+        name = target
+    spec = registry.get(name)
+    return Client(spec, resolve(spec, {**raw, **options}))

@@ -1,0 +1,127 @@
+"""Immutable result and event classes that every provider returns.
+
+Each keeps the provider's own reply in ``raw`` for the rare field the canonical shape does not
+carry. ``raw`` is left out of ``repr`` and equality: vendor replies can hold secrets (Yeastar's
+``extension/query`` returns SIP passwords) and are noise when comparing results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import attrs
+
+__all__ = [
+    "EVENT_KINDS",
+    "Ack",
+    "CallInfo",
+    "CallRef",
+    "Event",
+    "MusicOnHold",
+    "MusicSource",
+    "SmsReceipt",
+]
+
+CallState = Literal["ringing", "talking", "held", "waiting", "unknown"]
+CALL_STATES: tuple[str, ...] = ("ringing", "talking", "held", "waiting", "unknown")
+
+EVENT_KINDS: tuple[str, ...] = (
+    "call.offered", "call.ringing", "call.answered", "call.failed", "call.hangup",
+    "call.transferred", "call.dtmf", "prompt.finished", "cdr", "extension.status",
+    "sms.status", "system",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _raw_field():
+    return attrs.field(default=None, repr=False, eq=False, kw_only=True)
+
+
+@attrs.frozen
+class CallRef:
+    """A call the provider accepted to place. ``call_id`` is None for ack-only providers."""
+
+    provider: str
+    call_id: str | None
+    accepted_at: datetime = attrs.field(factory=_now)
+    raw: Any = _raw_field()
+
+
+@attrs.frozen
+class Ack:
+    """The provider accepted a command that has no other result."""
+
+    provider: str
+    raw: Any = _raw_field()
+
+
+@attrs.frozen
+class CallInfo:
+    """One live call as ``list_calls`` sees it."""
+
+    call_id: str
+    direction: str | None
+    caller: str | None
+    callee: str | None
+    state: str = attrs.field(validator=attrs.validators.in_(CALL_STATES))
+    trunk: str | None = None
+    raw: Any = _raw_field()
+
+
+@attrs.frozen
+class SmsReceipt:
+    provider: str
+    message_id: str | None
+    status: str
+    raw: Any = _raw_field()
+
+
+@attrs.frozen
+class MusicSource:
+    """Where music on hold comes from: a ``custom`` file, the ``group``'s, or the ``default``."""
+
+    selection: str
+    file: str | None = None
+    media_type: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"selection": self.selection, "file": self.file}
+        if self.media_type is not None:
+            out["media_type"] = self.media_type
+        return out
+
+
+@attrs.frozen
+class MusicOnHold:
+    active: bool | None
+    source: MusicSource | None = None
+    internal_source: MusicSource | None = None
+    use_internal_source: bool | None = None
+    raw: Any = _raw_field()
+
+
+def _freeze_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class Event:
+    """A canonical event parsed from a provider's webhook or report.
+
+    ``parties`` are canonical addresses in the order the provider gave them; ``reference`` is
+    the application's correlation string echoed back by providers that support one.
+    """
+
+    kind: str = attrs.field(validator=attrs.validators.in_(EVENT_KINDS))
+    provider: str
+    call_id: str | None = None
+    parties: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    at: datetime | None = None
+    reference: str | None = None
+    data: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze_mapping, eq=True)
+    raw: Any = _raw_field()
