@@ -66,18 +66,21 @@ class ProviderSpec:
     object schema of the provider's own options; mark secrets ``"writeOnly": true``.
     ``url_userinfo`` names the options that a URL's ``USER:PASSWORD@`` fill in.
     ``details`` says per operation *how* it is supported, for the capability matrix.
+    ``implementation`` and ``emulator`` are ``"module:attribute"`` strings for installed plugins
+    (so listing providers imports nothing heavy); an application registering a provider
+    in-process may pass the class or factory itself.
     """
 
     name: str
     title: str
     package: str
-    implementation: str
+    implementation: str | type
     operations: Mapping[str, str | None]
     config_schema: Mapping[str, Any] = attrs.field(factory=lambda: {"type": "object"})
     url_userinfo: tuple[str, str] | None = ("username", "password")
     http: bool = True
     events: bool = False
-    emulator: str | None = None
+    emulator: str | Callable[..., Any] | None = None
     details: Mapping[str, str] = attrs.field(factory=dict)
     docs: str = ""
 
@@ -163,13 +166,14 @@ class ProviderSpec:
 
     def create(self, config: ProviderConfig) -> Provider:
         """Import the implementation and build it for ``config``."""
-        cls = load_object(self.implementation)
+        impl = self.implementation
+        cls = load_object(impl) if isinstance(impl, str) else impl
         return cls(self, config)
 
     def emulator_factory(self) -> Callable[..., Any]:
         if not self.emulator:
             raise ConfigurationError(f"provider {self.name!r} ships no emulator", provider=self.name)
-        return load_object(self.emulator)
+        return load_object(self.emulator) if isinstance(self.emulator, str) else self.emulator
 
     def __repr__(self) -> str:
         return f"ProviderSpec(name={self.name!r}, operations={sorted(self.operations)})"
