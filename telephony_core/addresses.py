@@ -12,7 +12,7 @@ import re
 
 import attrs
 
-__all__ = ["KINDS", "Address", "AddressError", "parse", "describe"]
+__all__ = ["KINDS", "Address", "AddressError", "describe", "parse"]
 
 
 class AddressError(ValueError):
@@ -85,7 +85,8 @@ def parse(text: str, *kinds: str) -> Address:
     if not sep or kind not in KINDS:
         raise AddressError(f"{text!r} is not an address: expected {describe(*admitted)}")
     if kind not in admitted:
-        raise AddressError(f"{text!r} is a {kind}: address, but here expected {describe(*admitted)}")
+        raise AddressError(f"{text!r} is a {kind}: address, but here expected "
+                           f"{describe(*admitted)}")
     if not _COMPILED[kind].match(value):
         raise AddressError(f"{text!r} is not a valid {kind}: address: expected {KINDS[kind][1]}")
     return Address(kind, value)

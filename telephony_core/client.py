@@ -267,6 +267,15 @@ def connect(target: str | None = None, /, *, profile: str | None = None,
         name, from_url = parse_url(target)
         raw = {**from_url, **raw}
     else:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.+-]*", target):
+            from .errors import ConfigurationError
+            from .redaction import redact
+
+            raise ConfigurationError(
+                f"{redact(target)!r} is neither a provider name nor a provider URL: expected "
+                "NAME or NAME://[USER:PASSWORD@]HOST[:PORT][?option=value...]", key="url")
         name = target
     spec = registry.get(name)
     return Client(spec, resolve(spec, {**raw, **options}))

@@ -34,7 +34,7 @@ __all__ = ["HTTP_OPTIONS", "Provider", "ProviderSpec", "load_object"]
 #: Options every HTTP provider understands (catalogue.md), merged into its config schema.
 HTTP_OPTIONS: dict[str, dict[str, Any]] = {
     "scheme": {"enum": ["https", "http"], "default": "https",
-               "description": "https, or http (warned about unless the host is a loopback address)"},
+               "description": "https, or http (warned about unless the host is loopback)"},
     "ca": {"type": "string", "minLength": 1,
            "description": "path of a CA bundle to verify the provider's certificate with"},
     "insecure": {"type": "boolean", "default": False,
@@ -152,11 +152,12 @@ class ProviderSpec:
             except Exception as exc:  # a broken schema file is a declaration problem
                 found.append(f"{name}: schema cannot be loaded: {exc}")
                 continue
-            found += [f"{name}: {p}" for p in schemas.narrowing_problems(narrow, schemas.load(name))]
+            canonical = schemas.load(name)
+            found += [f"{name}: {p}" for p in schemas.narrowing_problems(narrow, canonical)]
         props = self.full_config_schema.get("properties", {})
         for key in self.url_userinfo or ():
             if key not in props:
-                found.append(f"url_userinfo names {key!r}, which the config schema does not declare")
+                found.append(f"url_userinfo names {key!r}, which the config schema lacks")
         for key in (self.url_userinfo or ())[1:]:
             if key in props and not props[key].get("writeOnly"):
                 found.append(f"option {key!r} holds the URL password but is not marked writeOnly")
@@ -172,7 +173,8 @@ class ProviderSpec:
 
     def emulator_factory(self) -> Callable[..., Any]:
         if not self.emulator:
-            raise ConfigurationError(f"provider {self.name!r} ships no emulator", provider=self.name)
+            raise ConfigurationError(f"provider {self.name!r} ships no emulator",
+                                     provider=self.name)
         return load_object(self.emulator) if isinstance(self.emulator, str) else self.emulator
 
     def __repr__(self) -> str:

@@ -20,7 +20,9 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["MASK", "SECRETS", "Secret", "SecretRegistry", "get_logger", "install_log_filter", "redact"]
+__all__ = [
+    "MASK", "SECRETS", "Secret", "SecretRegistry", "get_logger", "install_log_filter", "redact",
+]
 
 MASK = "***"
 

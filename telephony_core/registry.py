@@ -13,6 +13,7 @@ from importlib import metadata
 
 import attrs
 from stevedore import DriverManager
+from stevedore.exception import NoMatches
 
 from .errors import ConfigurationError, ProviderLoadError, ProviderNotFound
 from .provider import ProviderSpec
@@ -93,10 +94,19 @@ def _load(name: str, ep: metadata.EntryPoint) -> ProviderSpec:
         failure.append(f"{type(exc).__name__}: {redact(exc)}")
 
     try:
-        manager = DriverManager(GROUP, name, invoke_on_load=False,
-                                on_load_failure_callback=on_failure)
-        spec = manager.driver
-    except Exception as exc:  # stevedore's NoMatches after a failed import, or its own errors
+        spec = DriverManager(GROUP, name, invoke_on_load=False,
+                             on_load_failure_callback=on_failure).driver
+    except NoMatches:
+        if failure:
+            raise ProviderLoadError(name, dist, failure[0]) from None
+        # stevedore's entry-point cache (in memory per sys.path, and on disk) can miss a
+        # distribution installed while this process runs; importlib just found it, so load
+        # that entry point the way stevedore would have.
+        try:
+            spec = ep.load()
+        except Exception as exc:
+            raise ProviderLoadError(name, dist, f"{type(exc).__name__}: {redact(exc)}") from None
+    except Exception as exc:
         raise ProviderLoadError(name, dist, failure[0] if failure else redact(exc)) from None
     if not isinstance(spec, ProviderSpec):
         raise ProviderLoadError(name, dist, f"entry point {ep.value!r} is a "

@@ -22,7 +22,7 @@ from referencing.jsonschema import DRAFT202012
 from . import addresses
 from .errors import PayloadError, PayloadProblem
 
-__all__ = ["bundle", "load", "load_json", "validator_for", "validate", "narrowing_problems"]
+__all__ = ["bundle", "load", "load_json", "narrowing_problems", "validate", "validator_for"]
 
 DEFS_URI = "urn:telephony-core:defs"
 

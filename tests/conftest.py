@@ -1,0 +1,202 @@
+"""Fixtures for the core's tests: a tiny HTTP provider with a login token, and real distributions.
+
+The ``loopback`` provider is the smallest honest HttpProvider: it logs in for a token that then
+travels in the query string (the Yeastar pattern, the hardest case for redaction), and it talks
+to a real WSGI app served on 127.0.0.1 by the emulation kit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import telephony_core
+from telephony_core import registry
+from telephony_core.errors import AuthenticationError, ProviderError
+from telephony_core.http import HttpProvider, Route, WireRequest
+from telephony_core.provider import ProviderSpec
+from telephony_core.results import Ack, CallInfo, CallRef, SmsReceipt
+
+CANARY_PASSWORD = "canary-pw-7f3a9c"
+CANARY_TOKEN = "tok-canary-91be44d0"
+
+
+class LoopbackApp:
+    """The far side of the loopback provider: a plain WSGI app with a login and four routes."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.token = CANARY_TOKEN
+        self.logins = 0
+
+    def connect_url(self, base_url: str) -> str:
+        return base_url.replace("http://", f"loopback://api:{CANARY_PASSWORD}@") + "?scheme=http"
+
+    def expire_tokens(self) -> None:
+        self.token = CANARY_TOKEN + "-renewed"
+
+    def __call__(self, environ, start_response):
+        from urllib.parse import parse_qs
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        path = environ["PATH_INFO"]
+        status, reply = self.handle(path, query, body)
+        data = json.dumps(reply).encode()
+        start_response(f"{status} X", [("Content-Type", "application/json"),
+                                       ("Content-Length", str(len(data)))])
+        return [data]
+
+    def handle(self, path: str, query: dict, body: dict) -> tuple[int, dict]:
+        with self.lock:
+            if path == "/login":
+                self.logins += 1
+                if body.get("password") != CANARY_PASSWORD:
+                    return 401, {"error": "bad password"}
+                return 200, {"token": self.token}
+            if query.get("token") != self.token:
+                return 401, {"error": "token expired"}
+            if path == "/dial":
+                call_id = f"c{len(self.calls) + 1}"
+                self.calls[call_id] = {"from": body["from"], "to": body["to"], "state": "ringing"}
+                return 200, {"id": call_id}
+            if path == "/hold":
+                return 200, {}
+            if path == "/calls":
+                return 200, {"calls": [{"id": k, **v} for k, v in self.calls.items()]}
+            if path == "/sms":
+                return 200, {"id": "m1"}
+            if path == "/busy":
+                return 409, {"error": "busy"}
+        return 404, {"error": "no such path"}
+
+
+class LoopbackProvider(HttpProvider):
+    """Logs in once for a token (re-logging in once when it expires), then sends it in the query."""
+
+    def __init__(self, spec, config):
+        super().__init__(spec, config)
+        self._token: str | None = None
+        self._login_lock = threading.Lock()
+
+    def _login(self) -> str:
+        with self._login_lock:
+            if self._token is None:
+                reply = self.transport.send(WireRequest(
+                    "POST", "/login", json={"username": self.config["username"],
+                                            "password": self.config.secret("password")}))
+                if reply.status != 200:
+                    raise AuthenticationError("login refused")
+                self._token = reply.json()["token"]
+                self.add_secret(self._token)
+            return self._token
+
+    def authorize(self, request: WireRequest) -> WireRequest:
+        return request.with_params(token=self._login())
+
+    def call(self, request, op=None):
+        try:
+            return super().call(request, op)
+        except AuthenticationError:
+            self._token = None  # one re-login, then give up
+            return super().call(request, op)
+
+    def decode(self, reply, op):
+        if reply.status == 409:
+            raise ProviderError("the extension is busy", code="extension_not_idle",
+                                category="busy", vendor_code="409")
+        return super().decode(reply, op)
+
+    routes = {
+        "dial": Route(lambda self, p: WireRequest("POST", "/dial", json={
+            "from": p["caller"], "to": p["callee"]}),
+            lambda self, data, p: CallRef(self.name, data["id"], raw=data)),
+        "hold": Route(lambda self, p: WireRequest("POST", "/hold", json={"call": p["call"]}),
+                      lambda self, data, p: Ack(self.name, raw=data)),
+        "list_calls": Route(lambda self, p: WireRequest("POST", "/calls", json={}),
+                            lambda self, data, p: [CallInfo(c["id"], "outbound", c["from"],
+                                                            c["to"], c["state"])
+                                                   for c in data["calls"]]),
+        "send_sms": Route(lambda self, p: WireRequest("POST", "/sms", json=p),
+                          lambda self, data, p: SmsReceipt(self.name, data["id"], "sent")),
+        "mute": Route(lambda self, p: WireRequest("POST", "/busy", json=p),
+                      lambda self, data, p: Ack(self.name)),
+    }
+
+
+def _create_emulator(pbx=None, **options):
+    return LoopbackApp()
+
+
+LOOPBACK = ProviderSpec(
+    name="loopback", title="Loopback test provider", package="telephony_core",
+    implementation=LoopbackProvider, emulator=_create_emulator,
+    operations=dict.fromkeys(["dial", "hold", "list_calls", "send_sms", "mute"]),
+    config_schema={"type": "object", "properties": {
+        "host": {"type": "string"}, "port": {"type": "integer"},
+        "username": {"type": "string", "minLength": 1},
+        "password": {"type": "string", "minLength": 1, "writeOnly": True}},
+        "required": ["host", "username", "password"]},
+)
+
+
+@pytest.fixture
+def loopback_spec() -> Iterator[ProviderSpec]:
+    telephony_core.register(LOOPBACK, replace=True)
+    yield LOOPBACK
+    telephony_core.unregister("loopback")
+
+
+@pytest.fixture
+def loopback(loopback_spec):
+    """(server, client) for the loopback provider over real HTTP on 127.0.0.1."""
+    from telephony_core.emulation import EmulatorServer
+
+    app = LoopbackApp()
+    with EmulatorServer(app) as server:
+        client = telephony_core.connect(app.connect_url(server.url), timeout=0.5,
+                                        connect_timeout=0.5, deadline=5)
+        try:
+            yield server, client
+        finally:
+            client.close()
+
+
+def write_distribution(site: Path, dist: str, version: str, entry_points: dict[str, str],
+                       modules: dict[str, str]) -> None:
+    """Write an installed distribution (a .dist-info with entry points, plus its modules)."""
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[{registry.GROUP}]\n{lines}\n")
+    (info / "RECORD").write_text("")
+    for name, source in modules.items():
+        (site / f"{name}.py").write_text(textwrap.dedent(source))
+
+
+@pytest.fixture(name="write_distribution")
+def write_distribution_fixture():
+    return write_distribution
+
+
+@pytest.fixture
+def site_dir(tmp_path, monkeypatch) -> Path:
+    """A directory on sys.path where tests install distributions; forgotten afterwards."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    registry.clear_cache()
+    yield site
+    registry.clear_cache()
+    for name in [m for m in sys.modules if m.startswith("tpl_")]:
+        del sys.modules[name]
