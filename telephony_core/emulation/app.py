@@ -31,6 +31,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import quote, unquote, urlsplit
 
 import attrs
 from werkzeug.wrappers import Request, Response
@@ -50,7 +51,8 @@ def route(method: str | Iterable[str], pattern: str) -> Callable[[Callable], Cal
 
     ``pattern`` is a path with ``{name}`` parameters (one path segment) or ``{name:path}``
     (the rest of the path, slashes included); they are passed to the handler as keyword
-    arguments, percent-decoded. A method may carry several ``@route`` decorators.
+    arguments, percent-decoded (matching happens on the path as sent, so ``%2F`` inside a
+    segment does not split it). A method may carry several ``@route`` decorators.
     """
     methods = (method,) if isinstance(method, str) else tuple(method)
 
@@ -81,6 +83,14 @@ class _Route:
     @property
     def literal(self) -> bool:
         return not _PARAM.search(self.pattern)
+
+
+def _raw_path(request: Request) -> str:
+    """The path as sent, still percent-encoded, so an encoded ``/`` stays inside its segment."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        return urlsplit(raw).path or "/"
+    return quote(request.path)
 
 
 def _compile(pattern: str) -> re.Pattern[str]:
@@ -150,17 +160,19 @@ class EmulatorApp:
     def dispatch(self, request: Request) -> Response:
         """Find the handler for ``request`` and turn what it returns into a Response."""
         path = request.path
+        raw = _raw_path(request)
         allowed: list[str] = []
         ordered = [r for r in self._routes if r.literal] + [
             r for r in self._routes if not r.literal]
         for candidate in ordered:
-            match = candidate.regex.fullmatch(path)
+            match = candidate.regex.fullmatch(raw)
             if match is None:
                 continue
             if request.method not in candidate.methods:
                 allowed += [m for m in candidate.methods if m not in allowed]
                 continue
-            return self._run(candidate, request, match.groupdict())
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return self._run(candidate, request, params)
         if allowed:
             response = self.json_response(
                 {"error": "method_not_allowed",

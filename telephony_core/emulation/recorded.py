@@ -26,7 +26,8 @@ class RecordedRequest:
     sent. ``query`` keeps the last value of a repeated key, ``query_list`` keeps them all in
     order. ``headers`` is a case-insensitive mapping. ``fault`` names the fault the server
     applied to this request (``None`` when it was served normally) and ``reached_app`` says
-    whether the application processed it.
+    whether the application processed it. ``client_port`` is the client's source port: requests
+sharing one are on one kept-alive connection.
     """
 
     method: str
@@ -37,6 +38,7 @@ class RecordedRequest:
     body: bytes = attrs.field(repr=False)
     fault: str | None = None
     reached_app: bool = True
+    client_port: int = attrs.field(default=0, repr=False)
     received_at: float = attrs.field(factory=time.time, repr=False)
 
     @property

@@ -384,7 +384,8 @@ class EmulatorServer:
             query_list=tuple(parse_qsl(target.query, keep_blank_values=True)),
             headers=dict(handler.headers.items()), body=body,
             fault=str(fault) if fault else None,
-            reached_app=fault is None or fault.reaches_app)
+            reached_app=fault is None or fault.reaches_app,
+            client_port=int(handler.client_address[1]))
         with self._recorded:
             self._requests.append(record)
             self._recorded.notify_all()
