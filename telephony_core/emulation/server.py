@@ -239,7 +239,7 @@ class EmulatorServer:
     close = stop
 
     def __enter__(self) -> EmulatorServer:
-        return self.start()
+        return self if self.running else self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
