@@ -153,3 +153,18 @@ def test_subclass_override_without_route_drops_the_route():
     with EmulatorServer(app) as server:
         assert requests.post(server.url + "/echo", json={}, timeout=2).status_code == 404
         assert requests.get(server.url + "/calls/active", timeout=2).status_code == 200
+
+
+def test_head_is_served_where_get_is(served):
+    _, server = served
+    reply = requests.head(server.url + "/calls/active", timeout=2)
+    assert reply.status_code == 200 and reply.content == b""
+    assert int(reply.headers["Content-Length"]) == len(b'{"active": true}')
+
+
+def test_server_errors_include_the_apps_and_clear_empties_them(served):
+    app, server = served
+    requests.get(server.url + "/broken", timeout=2)
+    assert [type(e) for e in server.errors] == [ZeroDivisionError]
+    server.clear()
+    assert server.errors == [] and app.errors == []

@@ -296,9 +296,13 @@ def test_first_injected_fault_wins(server, session):
         501, 502, 200]
 
 
-def test_inject_rejects_zero_times(server):
+def test_inject_rejects_zero_times_and_paths_with_a_query(server):
     with pytest.raises(ValueError, match="times"):
         server.inject(Fault.http_error(500), times=0)
+    with pytest.raises(ValueError, match="no query"):
+        server.inject(Fault.http_error(500), path="/dial?token=x")
+    with pytest.raises(TypeError, match="Fault"):
+        server.inject("delay")
 
 
 # -- faults through the core transport: what providers will see --------------------------------

@@ -168,8 +168,11 @@ class EmulatorApp:
             match = candidate.regex.fullmatch(raw)
             if match is None:
                 continue
-            if request.method not in candidate.methods:
-                allowed += [m for m in candidate.methods if m not in allowed]
+            methods = candidate.methods
+            if "GET" in methods and "HEAD" not in methods:
+                methods = (*methods, "HEAD")  # werkzeug drops the body of a HEAD reply
+            if request.method not in methods:
+                allowed += [m for m in methods if m not in allowed]
                 continue
             params = {k: unquote(v) for k, v in match.groupdict().items()}
             return self._run(candidate, request, params)

@@ -24,10 +24,11 @@ class RecordedRequest:
 
     ``path`` is percent-decoded and excludes the query; ``raw_path`` is the request target as
     sent. ``query`` keeps the last value of a repeated key, ``query_list`` keeps them all in
-    order. ``headers`` is a case-insensitive mapping. ``fault`` names the fault the server
-    applied to this request (``None`` when it was served normally) and ``reached_app`` says
-    whether the application processed it. ``client_port`` is the client's source port: requests
-sharing one are on one kept-alive connection.
+    order. ``headers`` is a case-insensitive mapping (a header sent twice keeps its last
+    value). ``fault`` names the fault the server applied to this request (``None`` when it
+    was served normally) and ``reached_app`` says whether the application processed it.
+    ``client_port`` is the client's source port: requests sharing one came over one
+    kept-alive connection.
     """
 
     method: str

@@ -130,7 +130,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             line = self.rfile.readline(65537)
             if not line:
                 raise ConnectionError("the connection closed inside a chunked body")
-            size = int(line.split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise ConnectionError(f"bad chunk size line {line[:40]!r}") from None
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
@@ -286,9 +289,12 @@ class EmulatorServer:
 
     @property
     def errors(self) -> list[BaseException]:
-        """Exceptions the application raised (each was answered with HTTP 500)."""
+        """Exceptions raised while serving, each answered with HTTP 500: those that escaped the
+        WSGI application, then those an :class:`EmulatorApp` caught in its handlers
+        (``app.errors``). A test that expects a clean run asserts this is empty."""
         with self._lock:
-            return list(self._errors)
+            own = list(self._errors)
+        return own + list(getattr(self._app, "errors", None) or [])
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """The recorded requests for one path (and method)."""
@@ -307,11 +313,14 @@ class EmulatorServer:
             return True
 
     def clear(self) -> None:
-        """Empty the request log, the attempt count and the error list (faults stay)."""
+        """Empty the request log, the attempt count and the error lists (faults stay)."""
         with self._lock:
             self._requests.clear()
             self._errors.clear()
             self._attempts = 0
+        app_errors = getattr(self._app, "errors", None)
+        if isinstance(app_errors, list):
+            app_errors.clear()
 
     # -- faults ----------------------------------------------------------------------------
 
@@ -327,6 +336,9 @@ class EmulatorServer:
         """
         if not isinstance(fault, Fault):
             raise TypeError(f"inject() takes a Fault, not {type(fault).__name__}")
+        if path is not None and ("?" in path or not path.startswith(("/", "*"))):
+            raise ValueError(f"path must be a request path such as '/api/dial' (no query), "
+                             f"not {path!r}")
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1 (or None for 'until cleared'), not {times}")
         if fault.kind is FaultKind.EXPIRED_TOKEN and not callable(
@@ -482,7 +494,10 @@ class EmulatorServer:
         """Write the reply in one piece; ``send`` bytes of the body only (truncation)."""
         lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
         names = set()
+        declared_length = None
         for name, value in reply.headers:
+            if name.lower() == "content-length":
+                declared_length = value
             if name.lower() in _HOP_HEADERS:
                 continue
             names.add(name.lower())
@@ -494,10 +509,11 @@ class EmulatorServer:
         body = reply.body
         if reply.status in _NO_BODY_STATUSES or reply.status < 200:
             body = b""
+        elif handler.command == "HEAD":  # the length a GET would have had, no body
+            lines.append(f"Content-Length: {declared_length or len(body)}")
+            body = b""
         else:
             lines.append(f"Content-Length: {len(body)}")
-        if handler.command == "HEAD":
-            body = b""
         if handler.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
