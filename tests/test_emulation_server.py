@@ -154,10 +154,8 @@ def test_wsgi_app_exception_is_500_and_kept():
 
 def test_delay_times_out_the_client_but_the_request_is_processed(server, app, session):
     server.inject(Fault.delay(SHORT), path="/dial", times=1)
-    started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         session.post(server.url + "/dial", json={}, timeout=(1, TIMEOUT))
-    assert time.monotonic() - started < SHORT
     assert app.processed == ["POST /dial"]  # processed before the reply was held back
     (rec,) = server.requests
     assert rec.fault == "delay(0.3s)" and rec.reached_app
@@ -173,7 +171,12 @@ def test_delay_shorter_than_the_timeout_is_answered_late(server, session):
     assert time.monotonic() - started >= 0.15
 
 
-def test_reset_before_read_drops_the_request_unseen(server, app, session):
+@pytest.mark.parametrize("warm", [False, True], ids=["new-connection", "kept-alive"])
+def test_reset_before_read_drops_the_request_unseen(server, app, session, warm):
+    if warm:  # the reset then hits a connection the session reuses
+        session.get(server.url + "/warm", timeout=2)
+        server.clear()
+        app.processed.clear()
     server.inject(Fault.reset_before_read(), path="/dial", times=1)
     with pytest.raises(requests.exceptions.ConnectionError):
         session.post(server.url + "/dial", json={"caller": "1002"}, timeout=2)

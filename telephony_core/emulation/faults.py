@@ -9,6 +9,22 @@ non-idempotent operation (a dial, an SMS) reaches the emulator at most once:
 
 A request is *attempted* (``server.attempts``) as soon as its request line arrives; it is
 *recorded* (``server.requests``) once its head and body have been read completely.
+
+=====================  ========  =========  =====================================================
+fault                  recorded  app runs   the client (requests) sees
+=====================  ========  =========  =====================================================
+delay(s)               yes       yes, now   the reply after ``s`` s, or ``ReadTimeout`` before
+reset_before_read()    no        no         ``ConnectionError`` (reset); body never read
+reset_after_read()     yes       yes        ``ConnectionError`` (reset) instead of the reply
+http_error(status)     yes       no         ``status`` with the fault's body
+malformed_body()       yes       yes        app's status, body not JSON (``JSONDecodeError``)
+truncated_body()       yes       yes        ``ChunkedEncodingError`` (half the body, then EOF)
+expired_token()        yes       yes        whatever the app answers after ``expire_tokens()``
+=====================  ========  =========  =====================================================
+
+Through the core's transport every fault but ``http_error`` and ``expired_token`` becomes a
+``TransportError`` with ``request_sent=True`` (``MalformedReply`` for malformed_body), so a
+non-idempotent operation ends in ``OutcomeUnknown`` and is never re-sent.
 """
 
 from __future__ import annotations
