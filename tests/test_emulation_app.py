@@ -39,6 +39,10 @@ class Calls(EmulatorApp):
     def refuse(self, request):
         raise Abort(self.json_response({"errcode": 10004}, status=403))
 
+    @route("GET", "/xml")
+    def xml(self, request):
+        return self.text_response("<ok/>", status=201, content_type="application/xml")
+
     @route("GET", "/broken")
     def broken(self, request):
         raise ZeroDivisionError("boom")
@@ -168,3 +172,10 @@ def test_server_errors_include_the_apps_and_clear_empties_them(served):
     assert [type(e) for e in server.errors] == [ZeroDivisionError]
     server.clear()
     assert server.errors == [] and app.errors == []
+
+
+def test_text_response_keeps_media_type_and_status(served):
+    _, server = served
+    reply = requests.get(server.url + "/xml", timeout=2)
+    assert (reply.status_code, reply.headers["Content-Type"], reply.text) == (
+        201, "application/xml", "<ok/>")

@@ -219,6 +219,14 @@ class EmulatorApp:
                         mimetype="application/json")
 
     @staticmethod
+    def text_response(text: str | bytes, status: int = 200,
+                      content_type: str = "text/plain; charset=utf-8",
+                      headers: Mapping[str, str] | None = None) -> Response:
+        """A reply of any other media type (XML for BroadWorks-style APIs, plain text...)."""
+        return Response(text, status=status, headers=dict(headers or {}),
+                        content_type=content_type)
+
+    @staticmethod
     def read_json(request: Request) -> Any:
         """The request body as JSON; a body that is not JSON is answered 400 (via Abort)."""
         try:
