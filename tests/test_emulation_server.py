@@ -420,3 +420,19 @@ def test_stop_cuts_a_delay_short_and_frees_the_port(app):
 
 def test_repr_names_app_and_url(server):
     assert repr(server) == f"<EmulatorServer CountingApp {server.url}>"
+
+
+def test_a_body_cut_short_by_the_client_is_neither_recorded_nor_processed(server, app):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=2) as sock:
+        sock.sendall(b"POST /dial HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":")
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(100) == b""  # the server closed without answering
+    assert server.attempts == 1
+    assert server.requests == [] and app.processed == []
+
+
+def test_garbage_request_line_is_answered_400_and_not_counted(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=2) as sock:
+        sock.sendall(b"NONSENSE\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    assert server.attempts == 0

@@ -73,6 +73,7 @@ class _Reply:
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # so a garbled request line still gets a status line
     server_version = "telephony-emulator"
     sys_version = ""
     timeout = 120  # an idle keep-alive connection is closed after this many seconds
@@ -122,7 +123,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             size = int(length)
         except ValueError:
             raise ConnectionError(f"bad Content-Length {length!r}") from None
-        return self.rfile.read(size) if size > 0 else b""
+        return self._read_exactly(size) if size > 0 else b""
+
+    def _read_exactly(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) < size:  # the client went away mid-body: nothing to record or process
+            raise ConnectionError(f"the body ended after {len(data)} of {size} bytes")
+        return data
 
     def _read_chunked(self) -> bytes:
         out = io.BytesIO()
@@ -138,7 +145,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass  # trailers
                 return out.getvalue()
-            out.write(self.rfile.read(size))
+            out.write(self._read_exactly(size))
             self.rfile.readline(65537)
 
     def reset(self) -> None:
