@@ -192,6 +192,7 @@ class EmulatorServer:
     Lifecycle of a request: its request line arrives (``attempts`` += 1, the first matching
     fault is taken); its body is read and it is recorded in ``requests``; the application is
     called (unless the fault says otherwise); the reply is written (or the fault replaces it).
+    A request whose body the client cuts short is attempted but neither recorded nor processed.
     An exception in the application is logged with its traceback, kept in ``errors`` and
     answered with HTTP 500.
     """
