@@ -1,0 +1,242 @@
+"""The fixtures base of the conformance suite: which provider, how to start it, what to send.
+
+A provider's test module subclasses :class:`~telephony_core.testing.ProviderConformance` (or a
+few property mixins plus :class:`ProviderFixtures`) and sets ``provider``; everything else has
+a default. Every test gets a *fresh* emulator (a new model in its default set-up), so tests
+are independent and a fault run can be compared with a clean baseline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar
+
+import attrs
+import pytest
+
+from .. import registry
+from ..catalogue import OPERATIONS
+from ..client import Client, connect
+from ..errors import TelephonyError
+from ..provider import ProviderSpec
+from ..redaction import Secret
+
+__all__ = ["Outcome", "ProviderFixtures", "Session", "run"]
+
+#: A sample payload: the payload itself, or ``prepare(session) -> payload`` that first puts the
+#: emulator in the state the operation needs (places a call to hold, say) through the client.
+Sample = Mapping[str, Any] | Callable[["Session"], Mapping[str, Any]]
+
+
+@attrs.define
+class Session:
+    """A provider under test: its client, and (for HTTP providers) its emulator server and app.
+
+    ``server`` is None for in-process providers (``sim``), which have no wire to watch.
+    """
+
+    name: str
+    client: Client
+    server: Any = None
+    app: Any = None
+
+    @property
+    def pbx(self) -> Any:
+        """The call model behind the emulator (or the in-process provider), when it has one."""
+        for owner in (self.app, self.client.provider):
+            model = getattr(owner, "pbx", None)
+            if model is not None:
+                return model
+        return None
+
+    @property
+    def attempts(self) -> int:
+        """Requests that reached the emulator, even those a fault dropped unread."""
+        return self.server.attempts if self.server is not None else 0
+
+    def secrets(self) -> set[str]:
+        """Every secret the client knows now: configured ones and those learnt at run time."""
+        found = {v.reveal() for v in self.client.config.values() if isinstance(v, Secret)}
+        found.update(getattr(self.client.provider, "_secrets", ()) or ())
+        return {s for s in found if s and len(s) >= 4}
+
+
+@attrs.frozen
+class Outcome:
+    """What one invocation ended in: a result, or an exception (any exception)."""
+
+    result: Any = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def describe(self) -> str:
+        if self.error is None:
+            return f"result {self.result!r}"
+        return f"{type(self.error).__name__}: {self.error}"
+
+
+def run(session: Session, op: str, payload: Mapping[str, Any]) -> Outcome:
+    """Invoke ``op`` and keep whatever happens (tests decide what was allowed)."""
+    try:
+        return Outcome(result=session.client.invoke(op, dict(payload)))
+    except Exception as exc:  # the suite judges every exception, so it catches them all
+        return Outcome(error=exc)
+
+
+def check_result(spec: ProviderSpec, op: str, outcome: Outcome) -> str | None:
+    """Why ``outcome`` breaks the outcome contract of ``op`` (None when it keeps it)."""
+    definition = OPERATIONS[op]
+    if outcome.error is not None:
+        if isinstance(outcome.error, TelephonyError):
+            return None
+        return (f"raised {type(outcome.error).__name__}: {outcome.error} (only TelephonyError "
+                "subclasses may escape the facade)")
+    result = outcome.result
+    if definition.returns_list:
+        if not isinstance(result, list) or not all(
+                isinstance(item, definition.result) for item in result):
+            return f"returned {result!r}: expected a list of {definition.result.__name__}"
+        return None
+    if not isinstance(result, definition.result):
+        return f"returned {result!r}: expected a {definition.result.__name__}"
+    if hasattr(result, "provider") and result.provider != spec.name:
+        return f"returned a result naming provider {result.provider!r}, not {spec.name!r}"
+    return None
+
+
+class ProviderFixtures:
+    """What the suite needs to know about one provider. Subclasses set ``provider``.
+
+    * ``emulator_options``: keywords for the emulator factory (its ``pbx`` set-up...);
+    * ``client_options``: keywords for :func:`telephony_core.connect`; short timeouts keep the
+      fault runs fast (a delay fault waits past ``timeout``);
+    * ``known_addresses``: addresses that exist in the emulator's default set-up; generated
+      payloads use them half of the time, so examples reach the success paths;
+    * ``samples``: per operation, a payload (or ``prepare(session) -> payload``) that succeeds
+      on a fresh emulator; the fault property proves recovery with it;
+    * ``canary``: the password given to the emulator factory (when it takes ``password=``); it
+      must never appear in a log line, an error or a repr;
+    * ``only_operations``: restrict the suite to these operations (None: every operation).
+    """
+
+    provider: ClassVar[str] = ""
+    emulator_options: ClassVar[Mapping[str, Any]] = {}
+    client_options: ClassVar[Mapping[str, Any]] = {
+        "timeout": 0.4, "connect_timeout": 0.5, "deadline": 8, "retries": 2}
+    known_addresses: ClassVar[tuple[str, ...]] = ()
+    samples: ClassVar[Mapping[str, Sample]] = {}
+    canary: ClassVar[str] = "canary-5ecret-7d1e"
+    only_operations: ClassVar[frozenset[str] | None] = None
+
+    # -- collection ----------------------------------------------------------------------
+
+    @classmethod
+    def _spec_or_none(cls) -> ProviderSpec | None:
+        try:
+            return registry.get(cls.provider) if cls.provider else None
+        except TelephonyError:
+            return None  # test_entry_point_loads reports why
+
+    @classmethod
+    def operations_under_test(cls) -> list[str]:
+        return [op for op in OPERATIONS
+                if cls.only_operations is None or op in cls.only_operations]
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """Parametrize ``operation`` (and ``undeclared_operation``, ``fault``) per provider."""
+        spec = self._spec_or_none()
+        ops = self.operations_under_test()
+        if "operation" in metafunc.fixturenames:
+            metafunc.parametrize("operation", ops)
+        if "undeclared_operation" in metafunc.fixturenames:
+            missing = [op for op in ops if spec is None or op not in spec.operations]
+            metafunc.parametrize("undeclared_operation", missing or ["(none)"])
+        if "fault_name" in metafunc.fixturenames:
+            from .faults import FAULTS
+
+            metafunc.parametrize("fault_name", list(FAULTS))
+
+    # -- fixtures --------------------------------------------------------------------------
+
+    @pytest.fixture
+    def spec(self) -> ProviderSpec:
+        if not self.provider:
+            pytest.skip(f"{type(self).__name__} names no provider (set provider = 'NAME')")
+        try:
+            return registry.get(self.provider)
+        except TelephonyError as exc:
+            pytest.fail(f"provider {self.provider!r} does not load: {exc}")
+
+    @pytest.fixture
+    def declared(self, spec: ProviderSpec, operation: str) -> str:
+        """The operation under test, skipping it (with the reason) when it is not declared."""
+        if operation not in spec.operations:
+            capability = OPERATIONS[operation].capability
+            pytest.skip(f"{spec.name} does not declare {operation!r} (capability "
+                        f"{capability.value})")
+        return operation
+
+    @pytest.fixture
+    def emulate(self, spec: ProviderSpec) -> Callable[..., contextlib.AbstractContextManager]:
+        """``with emulate() as session:`` a fresh emulator and a client connected to it."""
+        return lambda **client_options: self.session(spec, **client_options)
+
+    @pytest.fixture
+    def debug_logs(self, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+        """Capture every log record at DEBUG (urllib3's URL lines included)."""
+        caplog.set_level(logging.DEBUG)
+        for name in ("urllib3", "requests", "telephony_core", self.provider):
+            caplog.set_level(logging.DEBUG, logger=name)
+        return caplog
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _factory_options(self, spec: ProviderSpec) -> dict[str, Any]:
+        options = dict(self.emulator_options)
+        factory = spec.emulator_factory()
+        try:
+            params = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            return options
+        takes_password = "password" in params or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        if takes_password and self.canary:
+            options.setdefault("password", self.canary)
+        return options
+
+    @contextlib.contextmanager
+    def session(self, spec: ProviderSpec, pbx: Any = None,
+                **client_options: Any) -> Iterator[Session]:
+        """A fresh provider under test (see :class:`Session`)."""
+        options = {**self.client_options, **client_options}
+        if not spec.emulator:
+            if spec.http:
+                pytest.skip(f"{spec.name} ships no emulator, so the suite cannot exercise it")
+            local = {k: v for k, v in options.items() if k in spec.full_config_schema.get(
+                "properties", {})}
+            if pbx is not None:
+                local["pbx"] = pbx
+            client = connect(spec.name, **local)
+            try:
+                yield Session(spec.name, client)
+            finally:
+                client.close()
+            return
+        from ..emulation import emulated
+
+        with emulated(spec.name, pbx, client_options=options,
+                      **self._factory_options(spec)) as emu:
+            yield Session(spec.name, emu.client, emu.server, emu.app)
+
+    def sample(self, session: Session, op: str) -> Mapping[str, Any] | None:
+        """The sample payload of ``op`` for a fresh ``session`` (None when none is known)."""
+        sample = self.samples.get(op)
+        if sample is None:
+            return None
+        return sample(session) if callable(sample) else dict(sample)

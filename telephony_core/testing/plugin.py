@@ -1,0 +1,80 @@
+"""The pytest plugin of the conformance suite (entry point ``pytest11: telephony_core``).
+
+Every pytest run in an environment with telephony-core installed loads this module, so it
+imports nothing heavy: no Hypothesis, no provider, not even :mod:`telephony_core` itself. It
+
+* adds ``--conformance-profile`` (or ``$TELEPHONY_CONFORMANCE_PROFILE``) choosing how many
+  examples the suite runs: ``conformance`` (default, small and fast) or ``nightly``;
+* sets :data:`telephony_core.registry.strict` once tests are collected, so that loading a
+  provider in a test also checks its declarations (schemas narrow the canonical ones, secrets
+  are marked);
+* provides the ``conformance_profile`` and ``conformance_settings`` fixtures.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import pytest
+
+#: Profile names; their settings live in :mod:`telephony_core.testing.profiles`.
+PROFILE_NAMES = ("conformance", "nightly")
+ENV_VAR = "TELEPHONY_CONFORMANCE_PROFILE"
+
+#: The profile chosen for this run (read by :func:`telephony_core.testing.profiles.selected`).
+selected_profile: str = os.environ.get(ENV_VAR) or "conformance"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("telephony", "telephony_core conformance suite")
+    group.addoption(
+        "--conformance-profile", choices=PROFILE_NAMES, default=None,
+        help=f"how many examples the conformance suite runs: 'conformance' (default, fast) "
+             f"or 'nightly' (many more); also ${ENV_VAR}")
+
+
+def _set_strict() -> None:
+    registry = sys.modules.get("telephony_core.registry")
+    if registry is not None:
+        registry.strict = True
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global selected_profile
+    chosen = config.getoption("--conformance-profile", default=None) or os.environ.get(ENV_VAR)
+    if chosen and chosen not in PROFILE_NAMES:
+        raise pytest.UsageError(f"${ENV_VAR}={chosen!r}: expected one of {PROFILE_NAMES}")
+    selected_profile = chosen or "conformance"
+    _set_strict()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Providers are loaded while tests run, after collection imported the core: make loading
+    strict now (importing the registry only when there is something to run)."""
+    if session.items:
+        import telephony_core.registry
+
+        telephony_core.registry.strict = True
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if "telephony_core.testing.suite" in sys.modules or config.getoption(
+            "--conformance-profile", default=None):
+        return f"telephony conformance profile: {selected_profile}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def conformance_profile() -> str:
+    """The name of the selected Hypothesis profile (``conformance`` or ``nightly``)."""
+    return selected_profile
+
+
+@pytest.fixture(scope="session")
+def conformance_settings(conformance_profile: str) -> Any:
+    """The :class:`hypothesis.settings` of the selected profile."""
+    from .profiles import settings_for
+
+    return settings_for(conformance_profile)

@@ -1,0 +1,344 @@
+"""The conformance properties, as test mixins a provider package subclasses.
+
+``ProviderConformance`` is every property at once; the mixins let a package pick some
+(``class TestMoh(ProviderFixtures, OutcomeTests): provider = "apio"``), and
+``CAPABILITY_SUITES["hold"]`` is every property restricted to one capability's operations.
+Each test is parametrized by operation; an operation the provider does not declare is skipped
+with the reason. ``docs/conformance.md`` lists the properties and their example counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, note
+
+from ..catalogue import OPERATIONS, Capability, Kind, operations_of
+from ..errors import (
+    OutcomeUnknown,
+    PayloadError,
+    TelephonyError,
+    UnsupportedOperation,
+)
+from ..provider import Provider, ProviderSpec, load_object
+from ..schemas import load as canonical_schema
+from ..schemas import narrowing_problems, problems, validator_for
+from . import strategies
+from .base import Outcome, ProviderFixtures, Session, check_result, run
+from .equivalence import EquivalenceTests
+from .faults import FAULTS
+from .leaks import leaks
+from .profiles import settings_for
+
+__all__ = ["CAPABILITY_SUITES", "EquivalenceTests", "FaultTests", "OutcomeTests",
+           "ProviderConformance", "ProviderFixtures", "StaticTests", "UnsupportedTests",
+           "ValidationTests"]
+
+_SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|hash|credential|auth")
+
+
+def _hypothesis(prop: str, strategy: Any) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
+    """Run the decorated one-argument check on examples of ``strategy`` (profile-sized)."""
+    def wrap(check: Callable[[Any], None]) -> Callable[[], None]:
+        return settings_for(prop=prop)(given(strategy)(check))
+    return wrap
+
+
+# -- static ------------------------------------------------------------------------------
+
+
+class StaticTests:
+    """Declarations are honest: the provider loads, its schemas narrow the canonical ones,
+    every declared operation has a handler, secrets are marked."""
+
+    def test_entry_point_loads(self, spec: ProviderSpec) -> None:
+        assert spec.name == self.provider
+        found = spec.check()
+        assert not found, f"{spec.name}'s declaration is unsound: {'; '.join(found)}"
+        impl = spec.implementation
+        cls = load_object(impl) if isinstance(impl, str) else impl
+        assert isinstance(cls, type) and issubclass(cls, Provider), (
+            f"{spec.name}'s implementation {impl!r} is not a Provider subclass")
+        if spec.emulator:
+            assert callable(spec.emulator_factory())
+
+    def test_operation_has_schema_and_handler(self, spec: ProviderSpec, declared: str,
+                                              emulate: Any) -> None:
+        schema = spec.schema(declared)
+        validator_for(schema)  # a schema that is not valid Draft 2020-12 raises here
+        assert schema.get("type", "object") == "object"
+        from ..http import HttpProvider
+
+        impl = spec.implementation
+        cls = load_object(impl) if isinstance(impl, str) else impl
+        if issubclass(cls, HttpProvider) and cls.invoke is HttpProvider.invoke:
+            assert declared in cls.routes, (
+                f"{spec.name} declares {declared!r} but its routes have no entry for it "
+                f"(routes: {', '.join(sorted(cls.routes)) or 'none'})")
+            return
+        assert cls.invoke is not Provider.invoke, f"{cls.__name__} does not implement invoke()"
+        with emulate() as session:  # invoke() is custom: ask it once
+            payload = self.sample(session, declared) or _first(spec, declared, self)
+            outcome = run(session, declared, payload)
+        text = outcome.describe()
+        assert "NotImplementedError" not in text and f"KeyError: '{declared}'" not in text, (
+            f"{spec.name} declares {declared!r} but has no handler for it: {text}")
+
+    def test_schema_narrows_canonical(self, spec: ProviderSpec, declared: str) -> None:
+        narrow = spec.schema(declared)
+        canonical = canonical_schema(declared)
+        structural = narrowing_problems(narrow, canonical)
+        assert not structural, f"{spec.name}.{declared}: {'; '.join(structural)}"
+        canonical_validator = validator_for(canonical)
+
+        @_hypothesis("narrowing", strategies.payloads(spec, declared))
+        def admitted_payloads_are_canonical(payload: dict[str, Any]) -> None:
+            wrong = problems(canonical_validator, payload)
+            assert not wrong, (
+                f"{spec.name}'s schema for {declared} is wider than the canonical one: it "
+                f"admits {payload!r}, which the canonical schema rejects: "
+                + "; ".join(map(str, wrong)))
+
+        admitted_payloads_are_canonical()
+
+    def test_config_schema_marks_secrets(self, spec: ProviderSpec, emulate: Any) -> None:
+        props = spec.full_config_schema.get("properties", {})
+        unmarked = [k for k, v in props.items() if _SECRET_NAMES.search(k)
+                    and isinstance(v, dict) and not v.get("writeOnly")
+                    and v.get("type", "string") == "string"]
+        assert not unmarked, (f"{spec.name}'s config options {unmarked} look like secrets but "
+                              "are not marked \"writeOnly\": true")
+        with emulate() as session:
+            secrets = session.secrets()
+            found = leaks(secrets, {"repr(client.config)": repr(session.client.config),
+                                    "repr(client)": repr(session.client),
+                                    "repr(provider)": repr(session.client.provider)})
+        assert not found, "; ".join(found)
+
+
+def _first(spec: ProviderSpec, op: str, fixtures: Any) -> dict[str, Any]:
+    """One valid payload, for properties that need one and have no sample."""
+    from hypothesis import Phase, find
+
+    return find(strategies.payloads(spec, op, known=fixtures.known_addresses), lambda p: True,
+                settings=settings_for(prop="outcomes", max_examples=10, phases=[Phase.generate]))
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+class ValidationTests:
+    """Invalid payloads raise PayloadError naming the field, before any network traffic."""
+
+    def test_invalid_payloads_never_reach_the_wire(self, spec: ProviderSpec, declared: str,
+                                                   emulate: Any) -> None:
+        with emulate() as session:
+            @_hypothesis("validation", strategies.invalid_payloads(spec, declared))
+            def refused(mutation: strategies.Mutation) -> None:
+                note(str(mutation))
+                outcome = run(session, declared, mutation.payload)
+                assert isinstance(outcome.error, PayloadError), (
+                    f"{spec.name}.{declared} accepted an invalid payload ({mutation}): "
+                    f"{outcome.describe()}")
+                assert mutation.field in str(outcome.error), (
+                    f"the PayloadError for {mutation} does not name the field "
+                    f"{mutation.field!r}: {outcome.error}")
+                assert session.attempts == 0, (
+                    f"{spec.name}.{declared}: an invalid payload ({mutation}) reached the "
+                    f"emulator: {[str(r) for r in session.server.requests]}")
+
+            refused()
+
+
+# -- outcomes ----------------------------------------------------------------------------
+
+
+class OutcomeTests:
+    """Every valid payload ends in the declared result type or a TelephonyError."""
+
+    def test_valid_payloads_end_in_result_or_typed_error(self, spec: ProviderSpec,
+                                                         declared: str, emulate: Any,
+                                                         debug_logs: Any) -> None:
+        with emulate() as session:
+            strategy = strategies.payloads(spec, declared, known=self.known_addresses)
+
+            @_hypothesis("outcomes", strategy)
+            def typed(payload: dict[str, Any]) -> None:
+                outcome = run(session, declared, payload)
+                note(f"{declared}({payload!r}) -> {outcome.describe()}")
+                wrong = check_result(spec, declared, outcome)
+                assert wrong is None, f"{spec.name}.{declared}({payload!r}) {wrong}"
+                errors = session.server.errors if session.server is not None else []
+                assert not errors, (f"the {spec.name} emulator failed on {declared}"
+                                    f"({payload!r}): {errors[-1]!r}")
+                _assert_no_leak(session, debug_logs, outcome)
+
+            typed()
+
+
+def _assert_no_leak(session: Session, caplog: Any, *outcomes: Outcome) -> None:
+    places = {"the log": caplog.text}
+    for index, outcome in enumerate(outcomes):
+        if outcome.error is not None:
+            places[f"str(error {index})"] = str(outcome.error)
+            places[f"repr(error {index})"] = repr(outcome.error)
+        else:
+            places[f"repr(result {index})"] = repr(outcome.result)
+    found = leaks(session.secrets(), places)
+    assert not found, "a secret leaked: " + "; ".join(found)
+
+
+# -- undeclared operations ---------------------------------------------------------------
+
+
+class UnsupportedTests:
+    """Operations the provider does not declare raise UnsupportedOperation, sending nothing."""
+
+    def test_undeclared_operation_is_refused(self, spec: ProviderSpec, undeclared_operation: str,
+                                             emulate: Any) -> None:
+        if undeclared_operation == "(none)":
+            pytest.skip(f"{spec.name} declares every operation of the catalogue")
+        with emulate() as session:
+            assert not session.client.supports(undeclared_operation)
+            payload = _canonical_example(undeclared_operation)
+            outcome = run(session, undeclared_operation, payload)
+            assert isinstance(outcome.error, UnsupportedOperation), (
+                f"{spec.name}.{undeclared_operation} is not declared, yet it gave "
+                f"{outcome.describe()}")
+            assert spec.name in str(outcome.error)
+            assert session.attempts == 0
+
+
+#: One valid canonical payload per operation (for undeclared operations: the refusal must come
+#: from the declaration, not from validation).
+CANONICAL_EXAMPLES: dict[str, dict[str, Any]] = {
+    "dial": {"caller": "ext:1000", "callee": "tel:41000"},
+    "transfer": {"call": "ext:1000", "to": "ext:1001"},
+    "hold": {"call": "ext:1000"}, "unhold": {"call": "ext:1000"},
+    "monitor": {"supervisor": "ext:1001", "call": "ext:1000", "mode": "listen"},
+    "play_prompt": {"to": "tel:41000", "prompts": ["welcome"]},
+    "get_music_on_hold": {"scope": {"user": "1000"}},
+    "set_music_on_hold": {"scope": {"user": "1000"}, "active": True},
+    "send_sms": {"to": "tel:41000", "text": "hello"},
+    "hangup": {"call": "ext:1000"}, "mute": {"call": "ext:1000"},
+    "unmute": {"call": "ext:1000"}, "list_calls": {},
+    "accept_call": {"call": "call:1"}, "reject_call": {"call": "call:1"},
+}
+
+
+def _canonical_example(op: str) -> dict[str, Any]:
+    return dict(CANONICAL_EXAMPLES[op])
+
+
+# -- faults ------------------------------------------------------------------------------
+
+
+_VOLATILE_QUERY = re.compile(r"(?i)token|sign|time|nonce|key|secret|auth|session|ts$")
+
+
+def _request_key(request: Any) -> tuple[Any, ...]:
+    """What identifies "the same request" across runs (RPC APIs put the method in the query;
+    tokens, signatures and timestamps change between runs)."""
+    stable = tuple(sorted((k, v) for k, v in request.query_list if not _VOLATILE_QUERY.search(k)))
+    return (request.method, request.path, stable)
+
+
+class FaultTests:
+    """Under each fault of the emulator kit: non-idempotent operations reach the emulator at
+    most once and end in OutcomeUnknown or a typed error; reads and idempotent operations
+    recover; no secret leaks on any path."""
+
+    def test_fault(self, spec: ProviderSpec, declared: str, fault_name: str, emulate: Any,
+                   debug_logs: Any) -> None:
+        if not spec.emulator:
+            pytest.skip(f"{spec.name} is in-process: there is no wire to inject faults into")
+        case = FAULTS[fault_name]
+        kind = OPERATIONS[declared].kind
+        timeout = float(self.client_options.get("timeout", 0.4))
+
+        with emulate() as session:  # the baseline: what the operation does without a fault
+            payload = self.sample(session, declared)
+            sampled = payload is not None
+            if payload is None:
+                payload = _first(spec, declared, self)
+            session.server.clear()
+            baseline = run(session, declared, payload)
+            footprint = session.server.requests
+        if not footprint:
+            pytest.skip(f"{spec.name}.{declared}({payload!r}) sends no request "
+                        f"({baseline.describe()})")
+        effect = footprint[-1]
+        if fault_name == "expired_token" and not callable(
+                getattr(type(session.app), "expire_tokens", None)):
+            pytest.skip(f"the {spec.name} emulator has no sessions to expire")
+
+        with emulate() as session:
+            again = self.sample(session, declared) if sampled else payload
+            session.server.clear()
+            session.server.inject(case.make(timeout), path=effect.path, method=effect.method,
+                                  times=1)
+            outcome = run(session, declared, again)
+            seen = session.server.requests
+            _assert_no_leak(session, debug_logs, baseline, outcome)
+
+        trace = (f"{spec.name}.{declared}({again!r}) under {fault_name}: {outcome.describe()}; "
+                 f"requests: {[str(r) for r in seen]}; baseline: {baseline.describe()}")
+        wrong = check_result(spec, declared, outcome)
+        assert wrong is None, f"{trace}: {wrong}"
+        same = [r for r in seen if _request_key(r) == _request_key(effect)]
+        allowed = sum(1 for r in footprint if _request_key(r) == _request_key(effect))
+        relogin = fault_name == "expired_token" and len(seen) > len(same)
+
+        if kind is Kind.NON_IDEMPOTENT:
+            limit = allowed + (1 if relogin else 0)
+            assert len(same) <= limit, (
+                f"{trace}: a non-idempotent operation was sent {len(same)} times (at most "
+                f"{limit} allowed): it could place a second call")
+            if case.reply_lost and case.app_runs:
+                assert isinstance(outcome.error, OutcomeUnknown), (
+                    f"{trace}: the request was processed but its reply lost; expected "
+                    "OutcomeUnknown")
+            if fault_name == "expired_token" and baseline.ok:
+                assert outcome.ok, f"{trace}: an expired session must lead to a new login"
+            return
+        # reads and idempotent operations: a retry can recover
+        assert not isinstance(outcome.error, OutcomeUnknown), (
+            f"{trace}: OutcomeUnknown is for non-idempotent operations; a {kind.value} "
+            "operation is retried")
+        if baseline.ok and (not case.app_runs or kind is Kind.READ
+                            or fault_name == "expired_token"):
+            assert outcome.ok, f"{trace}: expected a retry to recover the baseline outcome"
+        elif baseline.ok:
+            assert outcome.ok or isinstance(outcome.error, TelephonyError), trace
+        if not baseline.ok:
+            note(f"recovery not proven for {declared}: the baseline failed "
+                 f"({baseline.describe()}); give a sample payload")
+
+
+# -- the whole suite ---------------------------------------------------------------------
+
+
+class ProviderConformance(ProviderFixtures, StaticTests, ValidationTests, OutcomeTests,
+                          UnsupportedTests, FaultTests, EquivalenceTests):
+    """Every conformance property. Subclass it and set ``provider``::
+
+        class TestAcmeConformance(ProviderConformance):
+            provider = "acme"
+    """
+
+
+def _capability_suite(capability: Capability) -> type:
+    ops = frozenset(operations_of(capability))
+    return type(f"{capability.value.title().replace('_', '')}Conformance",
+                (ProviderFixtures, StaticTests, ValidationTests, OutcomeTests, FaultTests),
+                {"only_operations": ops, "__doc__": f"The per-operation properties, for the "
+                 f"operations of capability {capability.value!r} only."})
+
+
+#: Per-capability mixins: ``class TestHold(CAPABILITY_SUITES["hold"]): provider = "x"``.
+CAPABILITY_SUITES: dict[str, type] = {
+    c.value: _capability_suite(c) for c in Capability if operations_of(c)}
+
