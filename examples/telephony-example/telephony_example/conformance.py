@@ -1,0 +1,28 @@
+"""What the conformance suite needs to know about the example provider.
+
+``telephony conformance example`` finds this ``Fixtures`` class by convention
+(``PACKAGE.conformance:Fixtures``); the package's own tests subclass it too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telephony_core.testing import ProviderFixtures
+
+
+def live_call(session: Any) -> dict[str, Any]:
+    """Place a call first, so that hangup has something to end."""
+    ref = session.client.dial(caller="ext:1000", callee="ext:1001")
+    return {"call": ref.call_id}
+
+
+class Fixtures(ProviderFixtures):
+    provider = "example"
+    #: the emulator's default set-up: extensions 1000-1003; any external number works
+    known_addresses = ("ext:1000", "ext:1001", "ext:1002", "ext:1003", "tel:41000")
+    samples = {
+        "dial": {"caller": "ext:1000", "callee": "tel:41000"},
+        "hangup": live_call,
+        "list_calls": {},
+    }
