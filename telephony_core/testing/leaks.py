@@ -17,11 +17,17 @@ def forms_of(secret: str) -> set[str]:
 
 def leaks(secrets: Iterable[str], places: dict[str, str]) -> list[str]:
     """``"where: which secret"`` for each place whose text holds a secret (or a derived form)."""
+    secrets = list(secrets)
     found = []
     for where, text in places.items():
         for secret in secrets:
-            if any(form in text for form in forms_of(secret)):
-                shown = secret[:3] + "..."
-                found.append(f"{where} contains the secret {shown!r} "
-                             f"(or its MD5/base64 form): {text[:300]!r}")
+            forms = forms_of(secret)
+            at = min((text.find(f) for f in forms if f in text), default=-1)
+            if at >= 0:
+                excerpt = text[max(0, at - 120):at + 120]
+                for other in secrets:  # the report must not leak what it reports
+                    for form in forms_of(other):
+                        excerpt = excerpt.replace(form, "<SECRET>")
+                found.append(f"{where} contains the secret {secret[:3] + '...'!r} (or its "
+                             f"MD5/base64 form): ...{excerpt!r}...")
     return found

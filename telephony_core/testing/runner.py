@@ -160,6 +160,7 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
         args = [str(module), "--rootdir", tmp, "-c", str(Path(tmp) / "pytest.ini"),
                 "-p", "no:cacheprovider", "--import-mode=importlib",
                 "--conformance-profile", profile, "-q" if not verbose else "-v", "-rfE",
+                "--show-capture=no",  # a leaking provider's log must not reach our output
                 *pytest_args]
         (Path(tmp) / "pytest.ini").write_text("[pytest]\n")
         if select:

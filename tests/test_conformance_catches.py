@@ -1,0 +1,197 @@
+"""The suite catches broken providers: deliberately broken copies of the example provider.
+
+Each copy is registered in-process (never installed) and the relevant property is run through
+the same runner as ``telephony conformance``; the test asserts that the property FAILS, and
+for the right reason. A suite that passed these copies would be worthless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telephony_example.emulator import ExampleEmulator
+from telephony_example.provider import ExampleProvider
+from telephony_example.spec import SPEC as EXAMPLE
+
+import telephony_core
+from telephony_core.errors import ProviderError, TransportError
+from telephony_core.provider import ProviderSpec
+from telephony_core.testing.runner import run_suite
+
+FIXTURES = "telephony_example.conformance:Fixtures"
+
+
+def copy_of_example(name: str, implementation: type, *, package: str = "telephony_example",
+                    operations: dict | None = None) -> ProviderSpec:
+    """The example's spec under another name, with a broken implementation or schema."""
+
+    class Emulator(ExampleEmulator):
+        def connect_url(self, base_url: str) -> str:
+            return super().connect_url(base_url).replace("example://", f"{name}://")
+
+    return ProviderSpec(
+        name=name, title=f"broken copy of the example ({name})", package=package,
+        implementation=implementation, operations=operations or dict(EXAMPLE.operations),
+        config_schema=EXAMPLE.config_schema, emulator=lambda pbx=None, password="x": Emulator(
+            pbx, password=password))
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    names: list[str] = []
+    yield names
+    for name in names:
+        telephony_core.unregister(name)
+
+
+def register(names: list[str], spec: ProviderSpec) -> None:
+    telephony_core.register(spec, replace=True)
+    names.append(spec.name)
+
+
+# -- the broken copies ---------------------------------------------------------------------
+
+
+class RetryingProvider(ExampleProvider):
+    """Re-sends any request that failed in transit, a dial included: a second call."""
+
+    def call(self, request, op=None):
+        try:
+            return super().call(request, op)
+        except TransportError:
+            return super().call(request, op)
+
+
+class LeakyLogProvider(ExampleProvider):
+    """Logs its password through a plain (unredacted) logger when it logs in."""
+
+    def _login(self) -> str:
+        logging.getLogger("leaky_example").debug(
+            "logging in as %s with %s", self.config["username"], self.config.secret("password"))
+        return super()._login()
+
+
+class LeakyErrorProvider(ExampleProvider):
+    """Puts its session token in the message of a server error."""
+
+    def decode(self, reply, op):
+        if reply.status >= 500:
+            raise ProviderError(f"the PBX failed for session {self._token}", category="transient")
+        return super().decode(reply, op)
+
+
+def wide_schema_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A package whose dial schema takes any text as the callee (the canonical one: addresses)."""
+    package = tmp_path / "wide_example_schemas"
+    (package / "schemas").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "schemas" / "dial.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {
+            "caller": {"$ref": "urn:telephony-core:defs#/$defs/ext"},
+            "callee": {"type": "string", "minLength": 1, "maxLength": 40,
+                       "description": "any number or address"},
+        },
+        "required": ["caller", "callee"], "additionalProperties": False}))
+    hangup = Path(__import__("telephony_example").__file__).parent / "schemas" / "hangup.json"
+    (package / "schemas" / "hangup.json").write_text(hangup.read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "wide_example_schemas"
+
+
+# -- the suite catches them ------------------------------------------------------------------
+
+
+def test_the_unbroken_example_passes_the_same_properties(registered):
+    register(registered, copy_of_example("example-control", ExampleProvider))
+    results = run_suite("example-control", fixtures=FIXTURES,
+                        select="test_fault and dial or test_valid_payloads and dial")
+    assert results.passed, json.dumps(results, indent=1)
+    assert results.result("faults.reset_after_read", "dial")["outcome"] == "passed"
+    assert results.result("outcomes", "dial")["outcome"] == "passed"
+
+
+def test_a_provider_that_retries_a_dial_is_caught(registered):
+    register(registered, copy_of_example("example-retrying", RetryingProvider))
+    results = run_suite("example-retrying", fixtures=FIXTURES,
+                        select="test_fault and dial and (reset_after_read or delay)")
+    assert not results.passed
+    for fault in ("reset_after_read", "delay"):
+        entry = results.result(f"faults.{fault}", "dial")
+        assert entry["outcome"] == "failed", entry
+        assert "a non-idempotent operation was sent 2 times (at most 1 allowed)" in (
+            entry["message"])
+    assert results["exit_code"] == 1
+
+
+def test_a_schema_wider_than_the_canonical_one_is_caught(registered, tmp_path, monkeypatch):
+    package = wide_schema_package(tmp_path, monkeypatch)
+    register(registered, copy_of_example(
+        "example-wide", ExampleProvider, package=package,
+        operations={**EXAMPLE.operations, "dial": "schemas/dial.json"}))
+    results = run_suite("example-wide", fixtures=FIXTURES, select="test_schema_narrows")
+    entry = results.result("static.narrowing", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "example-wide's schema for dial is wider than the canonical one" in entry["message"]
+    assert "$.callee" in entry["message"]
+    assert results.result("static.narrowing", "hangup")["outcome"] == "passed"
+
+
+def test_a_schema_with_a_field_the_canonical_one_lacks_is_refused_at_load(registered, tmp_path,
+                                                                          monkeypatch):
+    package = tmp_path / "extra_field_schemas"
+    (package / "schemas").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "schemas" / "hangup.json").write_text(json.dumps({
+        "type": "object", "properties": {"call": {"type": "string"}, "reason": {"type": "string"}},
+        "required": ["call"], "additionalProperties": False}))
+    dial = Path(__import__("telephony_example").__file__).parent / "schemas" / "dial.json"
+    (package / "schemas" / "dial.json").write_text(dial.read_text())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    register(registered, copy_of_example(
+        "example-extra", ExampleProvider, package="extra_field_schemas",
+        operations={**EXAMPLE.operations, "hangup": "schemas/hangup.json"}))
+    results = run_suite("example-extra", fixtures=FIXTURES, select="test_entry_point_loads")
+    entry = results.result("static.entry_point")
+    assert entry["outcome"] == "failed", entry
+    assert "failed to load: unsound declaration: hangup: fields not in the canonical schema: " \
+        "reason" in entry["message"]
+
+
+def test_a_provider_that_logs_its_password_is_caught(registered):
+    register(registered, copy_of_example("example-leaky-log", LeakyLogProvider))
+    results = run_suite("example-leaky-log", fixtures=FIXTURES,
+                        select="test_valid_payloads and list_calls")
+    entry = results.result("outcomes", "list_calls")
+    assert entry["outcome"] == "failed", entry
+    assert "a secret leaked: the log contains the secret 'can...'" in entry["message"]
+    assert "canary-5ecret-7d1e" not in entry["message"]  # the report must not leak it either
+
+
+def test_a_provider_that_puts_its_token_in_an_error_is_caught(registered):
+    register(registered, copy_of_example("example-leaky-error", LeakyErrorProvider))
+    results = run_suite("example-leaky-error", fixtures=FIXTURES,
+                        select="test_fault and dial and http_error")
+    entry = results.result("faults.http_error", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "a secret leaked: str(error 1) contains the secret" in entry["message"]
+
+
+def test_the_report_is_written_as_json(registered, tmp_path):
+    register(registered, copy_of_example("example-report", ExampleProvider))
+    report = tmp_path / "report.json"
+    run_suite("example-report", fixtures=FIXTURES, report=report,
+              select="test_undeclared or test_entry_point")
+    data = json.loads(report.read_text())
+    assert data["provider"] == "example-report" and data["profile"] == "conformance"
+    assert data["passed"] is True
+    assert data["operations"]["send_sms"]["undeclared"] == {"outcome": "passed"}
+    assert data["provider_wide"]["static.entry_point"] == {"outcome": "passed"}
+    assert "dial" not in data["operations"]  # declared: no undeclared test for it
+    assert data["examples"]["outcomes"] >= 10
+
+
