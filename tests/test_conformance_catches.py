@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
 from telephony_example.provider import ExampleProvider
 from telephony_example.spec import SPEC as EXAMPLE
@@ -20,6 +21,7 @@ from telephony_example.spec import SPEC as EXAMPLE
 import telephony_core
 from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
+from telephony_core.results import Ack
 from telephony_core.testing.runner import run_suite
 
 FIXTURES = "telephony_example.conformance:Fixtures"
@@ -195,3 +197,38 @@ def test_the_report_is_written_as_json(registered, tmp_path):
     assert data["examples"]["outcomes"] >= 10
 
 
+
+
+# -- model equivalence (the example's own model is the reference here) -------------------------
+
+
+class AgainstTheExample(Fixtures):
+    """Compare a copy with the unbroken example (until the example runs on the simulator)."""
+
+    reference = "example"
+
+
+class LazyHangupProvider(ExampleProvider):
+    """Says the call is hung up without telling the PBX."""
+
+    def invoke(self, op, payload):
+        if op.name == "hangup":
+            return Ack(self.name)
+        return super().invoke(op, payload)
+
+
+def test_an_unbroken_copy_is_equivalent_to_the_example(registered):
+    register(registered, copy_of_example("example-same", ExampleProvider))
+    results = run_suite("example-same", fixtures=AgainstTheExample, select="test_model_equiv")
+    assert results.result("equivalence") == {"outcome": "passed"}, results
+
+
+def test_a_provider_that_does_not_hang_up_is_caught_by_model_equivalence(registered):
+    register(registered, copy_of_example("example-lazy", LazyHangupProvider))
+    results = run_suite("example-lazy", fixtures=AgainstTheExample, select="test_model_equiv")
+    entry = results.result("equivalence")
+    assert entry["outcome"] == "failed", entry
+    # either it claims to hang up a call that does not exist, or a live call stays up
+    assert ("example-lazy's model and example's disagree on calls" in entry["message"]
+            or "example-lazy gave result Ack(provider='example-lazy') but example gave "
+               "ProviderError" in entry["message"]), entry["message"]

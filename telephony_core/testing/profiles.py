@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 __all__ = ["EXAMPLES", "selected", "settings_for"]
 
@@ -29,10 +29,12 @@ _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.da
 # reported with its minimal example instead (print_blob lets a user reproduce it).
 settings.register_profile("conformance", max_examples=EXAMPLES["conformance"]["outcomes"],
                           stateful_step_count=EXAMPLES["conformance"]["steps"], deadline=None,
-                          database=None, suppress_health_check=_SUPPRESSED, print_blob=True)
+                          database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
+                          report_multiple_bugs=False)
 settings.register_profile("nightly", max_examples=EXAMPLES["nightly"]["outcomes"],
                           stateful_step_count=EXAMPLES["nightly"]["steps"], deadline=None,
-                          database=None, suppress_health_check=_SUPPRESSED, print_blob=True)
+                          database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
+                          report_multiple_bugs=False)
 
 
 def selected() -> str:
@@ -49,6 +51,10 @@ def settings_for(profile: str | None = None, prop: str | None = None, **override
     if prop == "equivalence":
         overrides.setdefault("max_examples", EXAMPLES[name]["equivalence"])
         overrides.setdefault("stateful_step_count", EXAMPLES[name]["steps"])
+        if name == "conformance":
+            # every program starts two emulators: shrinking one can take minutes, so the fast
+            # profile reports the failing program as found (its last steps are in the message)
+            overrides.setdefault("phases", [Phase.explicit, Phase.reuse, Phase.generate])
     elif prop is not None:
         overrides.setdefault("max_examples", EXAMPLES[name][prop])
     return settings(base, **overrides)

@@ -7,20 +7,51 @@ Demo credentials: user ``api``, password ``example-demo`` (or the ``password`` g
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from telephony_core.emulation import EmulatorApp, route
+from telephony_core.results import Event
 
 DEMO_PASSWORD = "example-demo"
 
 
+class Clock:
+    """Model time: tests advance it, nothing sleeps."""
+
+    def __init__(self, model: ExampleModel):
+        self.now = 0.0
+        self._model = model
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        self._model.expire()
+
+
 class ExampleModel:
-    """The little call model the emulator serves: four extensions, calls between them."""
+    """The little call model the emulator serves: four extensions and calls between them.
+
+    A call rings (the callee has ``RING_TIMEOUT`` seconds to answer) and then talks; every
+    change is published as a canonical :class:`~telephony_core.results.Event`.
+    """
+
+    RING_TIMEOUT = 30
 
     def __init__(self, extensions=("1000", "1001", "1002", "1003")):
         self.extensions = set(extensions)
         self.calls: dict[str, dict[str, Any]] = {}
+        self.clock = Clock(self)
         self._next = 1
+        self._subscribers: list[Callable[[Event], None]] = []
+
+    def subscribe(self, callback: Callable[[Event], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _emit(self, kind: str, call: dict[str, Any]) -> None:
+        event = Event(kind, "example", call_id=f"call:{call['id']}",
+                      parties=(f"ext:{call['from']}", _address(call["to_type"], call["to"])))
+        for callback in self._subscribers:
+            callback(event)
 
     def busy(self, number: str) -> bool:
         return any(number in (c["from"], c["to"]) for c in self.calls.values())
@@ -33,16 +64,52 @@ class ExampleModel:
             raise RuntimeError("busy")
         call_id = f"{self._next}"
         self._next += 1
-        self.calls[call_id] = {"id": call_id, "from": caller, "to": callee, "to_type": to_type,
-                               "state": "talking" if auto_answer else "ringing"}
+        call = {"id": call_id, "from": caller, "to": callee, "to_type": to_type,
+                "state": "talking" if auto_answer else "ringing", "since": self.clock.now}
+        self.calls[call_id] = call
+        self._emit("call.answered" if auto_answer else "call.ringing", call)
         return call_id
 
     def hangup(self, call_id: str) -> None:
-        if self.calls.pop(call_id, None) is None:
+        call = self.calls.pop(call_id, None)
+        if call is None:
             raise LookupError("no_such_call")
+        self._emit("call.hangup", call)
+
+    def _call_of(self, party: str) -> dict[str, Any]:
+        number = party.partition(":")[2]
+        for call in self.calls.values():
+            if number in (call["from"], call["to"]):
+                return call
+        raise LookupError(f"{party} is in no call")
+
+    # -- the far end ---------------------------------------------------------------------
+
+    def answer(self, party: str) -> None:
+        """The callee picks up."""
+        call = self._call_of(party)
+        if call["state"] != "ringing":
+            raise RuntimeError(f"the call of {party} is not ringing")
+        call["state"] = "talking"
+        self._emit("call.answered", call)
+
+    def far_hangup(self, party: str) -> None:
+        """A party puts the phone down."""
+        self.hangup(self._call_of(party)["id"])
+
+    def expire(self) -> None:
+        for call in list(self.calls.values()):
+            if call["state"] == "ringing" and self.clock.now - call["since"] >= self.RING_TIMEOUT:
+                del self.calls[call["id"]]
+                self._emit("call.failed", call)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"calls": sorted(self.calls.values(), key=lambda c: c["id"])}
+        calls = [{k: v for k, v in c.items() if k != "since"} for c in self.calls.values()]
+        return {"calls": sorted(calls, key=lambda c: int(c["id"]))}
+
+
+def _address(to_type: str, number: str) -> str:
+    return f"ext:{number}" if to_type == "extension" else f"tel:{number}"
 
 
 class ExampleEmulator(EmulatorApp):
