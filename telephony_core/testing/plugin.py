@@ -41,13 +41,22 @@ def _set_strict() -> None:
         registry.strict = True
 
 
+_previous = pytest.StashKey[str]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global selected_profile
+    config.stash[_previous] = selected_profile  # a nested run (pytester, the CLI) restores it
     chosen = config.getoption("--conformance-profile", default=None) or os.environ.get(ENV_VAR)
     if chosen and chosen not in PROFILE_NAMES:
         raise pytest.UsageError(f"${ENV_VAR}={chosen!r}: expected one of {PROFILE_NAMES}")
     selected_profile = chosen or "conformance"
     _set_strict()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global selected_profile
+    selected_profile = config.stash.get(_previous, selected_profile)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -1,0 +1,112 @@
+"""``telephony conformance NAME`` and the pytest plugin's options."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from telephony_example.emulator import ExampleEmulator
+from telephony_example.provider import ExampleProvider
+from telephony_example.spec import SPEC as EXAMPLE
+
+import telephony_core
+from telephony_core.cli import main
+from telephony_core.errors import TransportError
+from telephony_core.provider import ProviderSpec
+from telephony_core.testing.cli import conformance_command
+
+pytest_plugins = ["pytester"]
+
+
+def test_a_conformant_provider_exits_zero_and_writes_the_report(tmp_path):
+    report = tmp_path / "r.json"
+    result = CliRunner().invoke(conformance_command, [
+        "example", "--report", str(report), "-k", "test_entry_point or test_fault and dial"])
+    assert result.exit_code == 0, result.output
+    assert "conformance example (conformance): PASSED" in result.output
+    data = json.loads(report.read_text())
+    assert data["fixtures"] == "telephony_example.conformance:Fixtures"
+    assert set(data["operations"]["dial"]) == {f"faults.{f}" for f in (
+        "delay", "reset_before_read", "reset_after_read", "http_error", "malformed_body",
+        "truncated_body", "expired_token")}
+    assert all(e["outcome"] == "passed" for e in data["operations"]["dial"].values())
+
+
+class _Retrying(ExampleProvider):
+    def call(self, request, op=None):
+        try:
+            return super().call(request, op)
+        except TransportError:
+            return super().call(request, op)
+
+
+class _Emulator(ExampleEmulator):
+    def connect_url(self, base_url):
+        return super().connect_url(base_url).replace("example://", "example-cli-broken://")
+
+
+@pytest.fixture
+def broken():
+    spec = ProviderSpec(name="example-cli-broken", title="retries dials", package=EXAMPLE.package,
+                        implementation=_Retrying, operations=dict(EXAMPLE.operations),
+                        config_schema=EXAMPLE.config_schema,
+                        emulator=lambda pbx=None, password="x": _Emulator(pbx, password=password))
+    telephony_core.register(spec, replace=True)
+    yield spec.name
+    telephony_core.unregister(spec.name)
+
+
+def test_a_failing_property_exits_non_zero(broken):
+    result = CliRunner().invoke(main, [
+        "conformance", broken, "--fixtures", "telephony_example.conformance:Fixtures",
+        "-k", "test_fault and dial and reset_after_read"])
+    assert result.exit_code == 1, result.output
+    assert f"conformance {broken} (conformance): FAILED: 0 passed, 1 failed" in result.output
+    assert "sent 2 times" in result.output
+
+
+def test_an_unknown_provider_is_an_error_not_a_traceback():
+    result = CliRunner().invoke(conformance_command, ["no-such-provider"])
+    assert result.exit_code == 1
+    assert "ProviderNotFound" in result.output and "example" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_profile_option_reaches_the_fixture(pytester):
+    pytester.makepyfile(test_profile="""
+        def test_profile(conformance_profile, conformance_settings):
+            assert conformance_profile == "nightly"
+            assert conformance_settings.max_examples >= 100
+    """)
+    result = pytester.runpytest_inprocess("--conformance-profile", "nightly", "-p",
+                                          "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_environment_chooses_the_profile_and_bad_names_are_refused(pytester, monkeypatch):
+    pytester.makepyfile(test_profile="""
+        def test_profile(conformance_profile):
+            assert conformance_profile == "nightly"
+    """)
+    monkeypatch.setenv("TELEPHONY_CONFORMANCE_PROFILE", "nightly")
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    monkeypatch.setenv("TELEPHONY_CONFORMANCE_PROFILE", "weekly")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*TELEPHONY_CONFORMANCE_PROFILE='weekly'*"])
+
+
+def test_the_plugin_makes_provider_loading_strict():
+    from telephony_core import registry
+
+    assert registry.strict is True
+
+
+def test_a_nested_run_leaves_the_outer_profile_alone(pytester):
+    from telephony_core.testing import plugin
+
+    before = plugin.selected_profile
+    pytester.makepyfile(test_x="def test_x(): pass")
+    pytester.runpytest_inprocess("--conformance-profile", "nightly", "-p", "no:cacheprovider")
+    assert plugin.selected_profile == before
