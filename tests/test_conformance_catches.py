@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
@@ -38,8 +39,8 @@ def copy_of_example(name: str, implementation: type, *, package: str = "telephon
     return ProviderSpec(
         name=name, title=f"broken copy of the example ({name})", package=package,
         implementation=implementation, operations=operations or dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, emulator=lambda pbx=None, password="x": Emulator(
-            pbx, password=password))
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
 
 
 @pytest.fixture
@@ -232,3 +233,20 @@ def test_a_provider_that_does_not_hang_up_is_caught_by_model_equivalence(registe
     assert ("example-lazy's model and example's disagree on calls" in entry["message"]
             or "example-lazy gave result Ack(provider='example-lazy') but example gave "
                "ProviderError" in entry["message"]), entry["message"]
+
+
+class SwappedPartiesProvider(ExampleProvider):
+    """Reads the caller and the callee of a webhook report the wrong way round."""
+
+    def parse_event(self, body, headers):
+        return [attrs.evolve(e, parties=tuple(reversed(e.parties)))
+                for e in super().parse_event(body, headers)]
+
+
+def test_a_provider_that_misreads_its_webhooks_is_caught(registered):
+    register(registered, copy_of_example("example-swapped", SwappedPartiesProvider))
+    results = run_suite("example-swapped", fixtures=AgainstTheExample, select="test_model_equiv")
+    entry = results.result("equivalence")
+    assert entry["outcome"] == "failed", entry
+    assert "was reported as" in entry["message"]
+    assert "which example-swapped.parse_event turned into" in entry["message"]

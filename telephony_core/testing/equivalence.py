@@ -109,6 +109,9 @@ class _World:
             pytest.skip(f"{spec.name}'s emulator exposes no call model with snapshot() "
                         "(app.pbx), so its effects cannot be compared")
         self.events: list[Any] = []
+        self.spec = spec
+        render = getattr(self.session.app, "render_event", None)
+        self.through_webhooks = spec.events and callable(render)
         subscribe = getattr(self.model, "subscribe", None)
         if callable(subscribe):
             subscribe(self.events.append)
@@ -126,9 +129,30 @@ class _World:
         except Exception as exc:  # the model refusing is part of what is compared
             return Outcome(error=exc)
 
-    def take_events(self) -> list[tuple[str, tuple[str, ...]]]:
+    def take_events(self) -> tuple[list[Any], list[str]]:
+        """The model's events since the last call (as comparable keys), and the problems found
+        passing them through the provider's webhook parsing: for a provider that declares events
+        and an emulator that renders reports (``app.render_event(event) -> (body, headers)``,
+        or None when the vendor reports no such change), each rendered report must parse back
+        into that event."""
         taken, self.events[:] = list(self.events), []
-        return [_event_key(e) for e in taken]
+        keys = [_event_key(e) for e in taken]
+        problems: list[str] = []
+        if self.through_webhooks:
+            for event, key in zip(taken, keys, strict=True):
+                report = self.session.app.render_event(event)
+                if report is None:
+                    continue
+                body, headers = report
+                try:
+                    parsed = [_event_key(e) for e in self.session.client.parse_event(
+                        body, headers)]
+                except Exception as exc:  # judged below, with the report that caused it
+                    parsed = [f"{type(exc).__name__}: {exc}"]
+                if key not in parsed:
+                    problems.append(f"the model's {key} was reported as {body!r}, which "
+                                    f"{self.spec.name}.parse_event turned into {parsed}")
+        return keys, problems
 
     def close(self) -> None:
         self.stack.close()
@@ -206,9 +230,10 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
                 f"after {step}, {spec.name}'s model and {reference.name}'s disagree on "
                 f"{', '.join(sections)}:\n  {spec.name}: {json.dumps(a, default=str)}\n  "
                 f"{reference.name}: {json.dumps(b, default=str)}\n  steps: {history}")
-            ea, eb = (w.take_events() for w in self.worlds)
+            (ea, webhook_problems), (eb, _) = (w.take_events() for w in self.worlds)
             assert ea == eb, (f"after {step}, the events differ:\n  {spec.name}: {ea}\n  "
                               f"{reference.name}: {eb}\n  steps: {history}")
+            assert not webhook_problems, f"after {step}: " + "; ".join(webhook_problems)
 
         @rule(data=st.data())
         def operation(self, data: st.DataObject) -> None:

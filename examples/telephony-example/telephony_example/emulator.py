@@ -6,6 +6,7 @@ Demo credentials: user ``api``, password ``example-demo`` (or the ``password`` g
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -127,6 +128,10 @@ class ExampleEmulator(EmulatorApp):
         with self.lock:
             self.tokens.clear()
 
+    def render_event(self, event: Event) -> tuple[bytes, dict[str, str]] | None:
+        """The webhook report for a model event (the conformance suite parses it back)."""
+        return _report(event)
+
     def _authorized(self, request) -> bool:
         auth = request.headers.get("Authorization", "")
         return auth.startswith("Bearer ") and auth[7:] in self.tokens
@@ -182,6 +187,19 @@ class ExampleEmulator(EmulatorApp):
         if request.args.get("direction") == "inbound":
             calls = []
         return {"calls": calls}
+
+
+def _report(event: Event) -> tuple[bytes, dict[str, str]] | None:
+    """The report the Example PBX POSTs for a model event (None: it reports no such change)."""
+    name = {"call.ringing": "ringing", "call.answered": "answered", "call.hangup": "hangup",
+            "call.failed": "failed"}.get(event.kind)
+    if name is None:
+        return None
+    caller, callee = event.parties
+    to_type = "extension" if callee.startswith("ext:") else "external"
+    body = {"event": name, "call": (event.call_id or "").removeprefix("call:"),
+            "from": caller.partition(":")[2], "to": callee.partition(":")[2], "to_type": to_type}
+    return json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 
 def create(pbx: Any = None, password: str = DEMO_PASSWORD) -> ExampleEmulator:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from telephony_core.errors import AuthenticationError, ProviderError
+from telephony_core.errors import AuthenticationError, PayloadError, PayloadProblem, ProviderError
+from telephony_core.events import parse_body
 from telephony_core.http import HttpProvider, Route, WireReply, WireRequest
 from telephony_core.redaction import get_logger
-from telephony_core.results import Ack, CallInfo, CallRef
+from telephony_core.results import Ack, CallInfo, CallRef, Event
 
 log = get_logger("telephony_example")  # a redacting logger: never logging.getLogger
 
@@ -109,6 +110,23 @@ class ExampleProvider(HttpProvider):
                 info for info in map(_call_info, data["calls"])
                 if not payload.get("ids") or info.call_id in payload["ids"]]),
     }
+
+    #: the PBX's report names -> canonical event kinds
+    EVENT_KINDS = {"ringing": "call.ringing", "answered": "call.answered",
+                   "hangup": "call.hangup", "failed": "call.failed"}
+
+    def parse_event(self, body: bytes, headers) -> list[Event]:
+        """A call report: ``{"event": "answered", "call": "7", "from": "1000", "to": "41000",
+        "to_type": "external"}``."""
+        data = parse_body(body, headers)
+        kind = self.EVENT_KINDS.get(data.get("event"))
+        if kind is None or "call" not in data:
+            raise PayloadError([PayloadProblem("$.event", f"not a call report of the Example "
+                                               f"PBX: expected one of {sorted(self.EVENT_KINDS)}")])
+        parties = (canonical_address("extension", data["from"]),
+                   canonical_address(data.get("to_type", "external"), data["to"]))
+        return [Event(kind, self.name, call_id=f"call:{data['call']}", parties=parties,
+                      raw=data)]
 
     def close(self) -> None:
         if self._token is not None:

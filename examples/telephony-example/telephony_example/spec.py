@@ -8,6 +8,7 @@ SPEC = ProviderSpec(
     package="telephony_example",
     implementation="telephony_example.provider:ExampleProvider",
     emulator="telephony_example.emulator:create",
+    events=True,  # the PBX POSTs call reports; ExampleProvider.parse_event reads them
     operations={
         "dial": "schemas/dial.json",        # narrowed: extensions call extensions or numbers
         "hangup": "schemas/hangup.json",    # narrowed: a call id only, no leg
