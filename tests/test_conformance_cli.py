@@ -110,3 +110,21 @@ def test_a_nested_run_leaves_the_outer_profile_alone(pytester):
     pytester.makepyfile(test_x="def test_x(): pass")
     pytester.runpytest_inprocess("--conformance-profile", "nightly", "-p", "no:cacheprovider")
     assert plugin.selected_profile == before
+
+
+def test_per_capability_suites_run_only_their_operations_and_skip_with_the_reason(pytester):
+    pytester.makepyfile(test_caps="""
+        from telephony_core.testing import CAPABILITY_SUITES
+        from telephony_example.conformance import Fixtures
+
+        class TestDial(Fixtures, CAPABILITY_SUITES["dial"]):
+            pass
+
+        class TestHold(Fixtures, CAPABILITY_SUITES["hold"]):
+            pass
+    """)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rs", "-k",
+                                          "not test_fault or reset_after_read")
+    result.assert_outcomes(passed=9, skipped=10)  # 2 x 2 provider-wide + 5 for dial
+    result.stdout.fnmatch_lines(["*example does not declare 'hold' (capability hold)*"])
+    assert "[transfer]" not in result.stdout.str()
