@@ -29,11 +29,14 @@ __all__ = [
     "ValidationTests",
     "invalid_payloads",
     "payloads",
+    "run_suite",
 ]
 
 _WHERE = {
     "invalid_payloads": "strategies",
     "payloads": "strategies",
+    "run_suite": "runner",
+    "ProviderFixtures": "base",
 }
 
 
