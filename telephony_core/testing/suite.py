@@ -10,6 +10,7 @@ with the reason. ``docs/conformance.md`` lists the properties and their example 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,6 @@ from ..catalogue import OPERATIONS, Capability, Kind, operations_of
 from ..errors import (
     OutcomeUnknown,
     PayloadError,
-    TelephonyError,
     UnsupportedOperation,
 )
 from ..provider import Provider, ProviderSpec, load_object
@@ -314,14 +314,15 @@ class FaultTests:
         assert not isinstance(outcome.error, OutcomeUnknown), (
             f"{trace}: OutcomeUnknown is for non-idempotent operations; a {kind.value} "
             "operation is retried")
+        # (an idempotent operation whose first request was processed may be told, when retried,
+        # that the call is gone: check_result above already allowed that typed error)
         if baseline.ok and (not case.app_runs or kind is Kind.READ
                             or fault_name == "expired_token"):
             assert outcome.ok, f"{trace}: expected a retry to recover the baseline outcome"
-        elif baseline.ok:
-            assert outcome.ok or isinstance(outcome.error, TelephonyError), trace
         if not baseline.ok:
-            note(f"recovery not proven for {declared}: the baseline failed "
-                 f"({baseline.describe()}); give a sample payload")
+            warnings.warn(f"{spec.name}.{declared}: recovery under {fault_name} not proven, "
+                          f"because the baseline failed ({baseline.describe()}); give the "
+                          "fixtures a sample payload that succeeds", stacklevel=1)
 
 
 # -- the whole suite ---------------------------------------------------------------------
