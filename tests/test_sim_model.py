@@ -197,7 +197,7 @@ def test_transfer_of_ringing_and_talking_calls(pbx):
     assert ringing.legs[-1].party == "ext:1002"
     talking = connected(pbx, "ext:1000", "ext:1001")
     pbx.transfer("ext:1000", "queue:6700")
-    assert [leg.party for leg in talking.legs][0] == "ext:1001"
+    assert talking.legs[0].party == "ext:1001"
     assert any(e.kind == "call.transferred" and e.data["to"] == "queue:6700" for e in pbx.events)
 
 
