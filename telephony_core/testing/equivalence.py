@@ -21,6 +21,7 @@ can take part): ``snapshot() -> dict``, ``subscribe(callback)`` receiving canoni
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import re
@@ -41,6 +42,9 @@ from . import strategies
 from .base import Outcome, run
 
 __all__ = ["EquivalenceTests", "project_snapshot"]
+
+#: how often each operation succeeded or was refused in equivalence programs (this process)
+_COUNTS: collections.Counter[str] = collections.Counter()
 
 #: snapshot sections compared per capability (a section is compared when its name matches)
 SECTIONS: dict[str, str] = {
@@ -194,10 +198,11 @@ def _substitute(payload: dict[str, Any], pair: tuple[str, str] | None,
     if pair is None:
         return payload
     out = dict(payload)
+    ref = pair[side] if pair[side].startswith("call:") else f"call:{pair[side]}"
     if isinstance(out.get("call"), str) and out["call"].startswith("call:"):
-        out["call"] = pair[side]
+        out["call"] = ref
     if isinstance(out.get("ids"), list):
-        out["ids"] = [pair[side]]
+        out["ids"] = [ref]
     return out
 
 
@@ -222,6 +227,7 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
                             "over the shared call model")
             self.pairs: list[tuple[str, str]] = []
             self.steps: list[str] = []
+            self.counts: collections.Counter[str] = _COUNTS
             self.check("the start")
 
         def teardown(self) -> None:
@@ -249,6 +255,7 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
             outcomes = [run(w.session, op, _substitute(payload, pair, side))
                         for side, w in enumerate(self.worlds)]
             step = f"{op}({_substitute(payload, pair, 0)!r})"
+            self.counts[f"{op} {'ok' if outcomes[0].ok else 'refused'}"] += 1
             note(f"{step} -> {spec.name}: {outcomes[0].describe()}; "
                  f"{reference.name}: {outcomes[1].describe()}")
             assert outcomes[0].ok == outcomes[1].ok, (

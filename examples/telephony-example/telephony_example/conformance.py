@@ -14,13 +14,14 @@ from telephony_core.testing import ProviderFixtures
 def live_call(session: Any) -> dict[str, Any]:
     """Place a call first, so that hangup has something to end."""
     ref = session.client.dial(caller="ext:1000", callee="ext:1001")
-    return {"call": ref.call_id}
+    return {"call": f"call:{ref.call_id}"}
 
 
 class Fixtures(ProviderFixtures):
     provider = "example"
-    #: the emulator's default set-up: extensions 1000-1003; any external number works
-    known_addresses = ("ext:1000", "ext:1001", "ext:1002", "ext:1003", "tel:41000")
+    #: the simulator's default set-up (telephony_core/sim/default.toml)
+    known_addresses = ("ext:1000", "ext:1001", "ext:1002", "ext:1003", "ext:1004", "ext:1005",
+                       "tel:41000", "tel:5551000")
     samples = {
         "dial": {"caller": "ext:1000", "callee": "tel:41000"},
         "hangup": live_call,

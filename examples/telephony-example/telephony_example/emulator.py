@@ -1,4 +1,8 @@
-"""The Example PBX's emulator: its wire API, served by the emulation kit over a call model.
+"""The Example PBX's emulator: its wire API, served by the emulation kit over the shared model.
+
+The call model is telephony_core's simulator (:class:`telephony_core.sim.Pbx`): the emulator
+only translates the Example PBX's wire format to model calls and back, so the conformance suite
+can check that the provider + this emulator change the model exactly as the ``sim`` provider does.
 
 Demo credentials: user ``api``, password ``example-demo`` (or the ``password`` given to
 :func:`create`).
@@ -8,116 +12,46 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from telephony_core.emulation import EmulatorApp, route
+from telephony_core.errors import ProviderError
 from telephony_core.results import Event
+from telephony_core.sim import Pbx
 
 DEMO_PASSWORD = "example-demo"
 
-
-class Clock:
-    """Model time: tests advance it, nothing sleeps."""
-
-    def __init__(self, model: ExampleModel):
-        self.now = 0.0
-        self._model = model
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self._model.expire()
+#: model refusal category -> the Example PBX's HTTP status
+STATUS = {"not_found": 404, "busy": 409, "invalid": 400, "forbidden": 422, "transient": 503,
+          "unknown": 400}
+#: model events the Example PBX reports, under its own names
+REPORTED = {"call.ringing": "ringing", "call.answered": "answered", "call.hangup": "hangup",
+            "call.failed": "failed"}
 
 
-class ExampleModel:
-    """The little call model the emulator serves: four extensions and calls between them.
-
-    A call rings (the callee has ``RING_TIMEOUT`` seconds to answer) and then talks; every
-    change is published as a canonical :class:`~telephony_core.results.Event`.
-    """
-
-    RING_TIMEOUT = 30
-
-    def __init__(self, extensions=("1000", "1001", "1002", "1003")):
-        self.extensions = set(extensions)
-        self.calls: dict[str, dict[str, Any]] = {}
-        self.clock = Clock(self)
-        self._next = 1
-        self._subscribers: list[Callable[[Event], None]] = []
-
-    def subscribe(self, callback: Callable[[Event], None]) -> None:
-        self._subscribers.append(callback)
-
-    def _emit(self, kind: str, call: dict[str, Any]) -> None:
-        event = Event(kind, "example", call_id=f"call:{call['id']}",
-                      parties=(f"ext:{call['from']}", _address(call["to_type"], call["to"])))
-        for callback in self._subscribers:
-            callback(event)
-
-    def busy(self, number: str) -> bool:
-        return any(number in (c["from"], c["to"]) for c in self.calls.values())
-
-    def dial(self, caller: str, callee: str, to_type: str, auto_answer: bool) -> str:
-        if caller not in self.extensions or (to_type == "extension"
-                                             and callee not in self.extensions):
-            raise LookupError("no_such_extension")
-        if self.busy(caller) or (to_type == "extension" and self.busy(callee)):
-            raise RuntimeError("busy")
-        call_id = f"{self._next}"
-        self._next += 1
-        call = {"id": call_id, "from": caller, "to": callee, "to_type": to_type,
-                "state": "talking" if auto_answer else "ringing", "since": self.clock.now}
-        self.calls[call_id] = call
-        self._emit("call.answered" if auto_answer else "call.ringing", call)
-        return call_id
-
-    def hangup(self, call_id: str) -> None:
-        call = self.calls.pop(call_id, None)
-        if call is None:
-            raise LookupError("no_such_call")
-        self._emit("call.hangup", call)
-
-    def _call_of(self, party: str) -> dict[str, Any]:
-        number = party.partition(":")[2]
-        for call in self.calls.values():
-            if number in (call["from"], call["to"]):
-                return call
-        raise LookupError(f"{party} is in no call")
-
-    # -- the far end ---------------------------------------------------------------------
-
-    def answer(self, party: str) -> None:
-        """The callee picks up."""
-        call = self._call_of(party)
-        if call["state"] != "ringing":
-            raise RuntimeError(f"the call of {party} is not ringing")
-        call["state"] = "talking"
-        self._emit("call.answered", call)
-
-    def far_hangup(self, party: str) -> None:
-        """A party puts the phone down."""
-        self.hangup(self._call_of(party)["id"])
-
-    def expire(self) -> None:
-        for call in list(self.calls.values()):
-            if call["state"] == "ringing" and self.clock.now - call["since"] >= self.RING_TIMEOUT:
-                del self.calls[call["id"]]
-                self._emit("call.failed", call)
-
-    def snapshot(self) -> dict[str, Any]:
-        calls = [{k: v for k, v in c.items() if k != "since"} for c in self.calls.values()]
-        return {"calls": sorted(calls, key=lambda c: int(c["id"]))}
+def wire_call(call: Any) -> dict[str, Any]:
+    """A model call as the Example PBX lists it."""
+    parties = list(call.parties)
+    callee = parties[1] if len(parties) > 1 else call.pending
+    return {"id": call.id, "from": parties[0] if parties else None, "to": callee,
+            "state": call.state, "direction": "inbound" if call.direction == "inbound"
+            else "outbound"}
 
 
-def _address(to_type: str, number: str) -> str:
-    return f"ext:{number}" if to_type == "extension" else f"tel:{number}"
+def report(event: Event) -> tuple[bytes, dict[str, str]] | None:
+    """The report the Example PBX POSTs for a model event (None: it reports no such change)."""
+    name = REPORTED.get(event.kind)
+    if name is None:
+        return None
+    body = {"event": name, "call": event.call_id, "parties": list(event.parties)}
+    return json.dumps(body).encode(), {"Content-Type": "application/json"}
 
 
 class ExampleEmulator(EmulatorApp):
     """Emulator of the Example PBX. Demo credentials: user ``api``, password ``example-demo``."""
 
-    def __init__(self, pbx: Any = None, password: str = DEMO_PASSWORD):
-        super().__init__(pbx if pbx is not None else ExampleModel())
+    def __init__(self, pbx: Pbx | None = None, password: str = DEMO_PASSWORD):
+        super().__init__(pbx if pbx is not None else Pbx.default())
         self.password = password
         self.tokens: set[str] = set()
 
@@ -130,11 +64,14 @@ class ExampleEmulator(EmulatorApp):
 
     def render_event(self, event: Event) -> tuple[bytes, dict[str, str]] | None:
         """The webhook report for a model event (the conformance suite parses it back)."""
-        return _report(event)
+        return report(event)
 
     def _authorized(self, request) -> bool:
         auth = request.headers.get("Authorization", "")
         return auth.startswith("Bearer ") and auth[7:] in self.tokens
+
+    def _refused(self, exc: ProviderError):
+        return {"error": exc.code, "message": exc.message}, STATUS.get(exc.category, 400)
 
     @route("POST", "/api/login")
     def login(self, request):
@@ -158,50 +95,34 @@ class ExampleEmulator(EmulatorApp):
             return {"error": "token_expired"}, 401
         body = self.read_json(request) or {}
         try:
-            with self.lock:
-                call_id = self.pbx.dial(body["from"], body["to"], body["to_type"],
-                                        bool(body.get("auto_answer")))
-        except LookupError as exc:
-            return {"error": str(exc.args[0])}, 404
-        except RuntimeError:
-            return {"error": "busy"}, 409
-        return {"id": call_id}, 201
+            call = self.pbx.dial(f"ext:{body['from']}", _address(body["to_type"], body["to"]),
+                                 auto_answer=bool(body.get("auto_answer")))
+        except ProviderError as exc:
+            return self._refused(exc)
+        return {"id": call.id}, 201
 
     @route("DELETE", "/api/calls/{call_id}")
     def hangup(self, request, call_id):
         if not self._authorized(request):
             return {"error": "token_expired"}, 401
         try:
-            with self.lock:
-                self.pbx.hangup(call_id)
-        except LookupError:
-            return {"error": "no_such_call"}, 404
+            self.pbx.hangup(f"call:{call_id}")
+        except ProviderError as exc:
+            return self._refused(exc)
         return {}
 
     @route("GET", "/api/calls")
     def list_calls(self, request):
         if not self._authorized(request):
             return {"error": "token_expired"}, 401
-        with self.lock:
-            calls = self.pbx.snapshot()["calls"]
-        if request.args.get("direction") == "inbound":
-            calls = []
+        calls = [wire_call(c) for c in self.pbx.list_calls(request.args.get("direction"))]
         return {"calls": calls}
 
 
-def _report(event: Event) -> tuple[bytes, dict[str, str]] | None:
-    """The report the Example PBX POSTs for a model event (None: it reports no such change)."""
-    name = {"call.ringing": "ringing", "call.answered": "answered", "call.hangup": "hangup",
-            "call.failed": "failed"}.get(event.kind)
-    if name is None:
-        return None
-    caller, callee = event.parties
-    to_type = "extension" if callee.startswith("ext:") else "external"
-    body = {"event": name, "call": (event.call_id or "").removeprefix("call:"),
-            "from": caller.partition(":")[2], "to": callee.partition(":")[2], "to_type": to_type}
-    return json.dumps(body).encode(), {"Content-Type": "application/json"}
+def _address(to_type: str, number: str) -> str:
+    return f"ext:{number}" if to_type == "extension" else f"tel:{number}"
 
 
-def create(pbx: Any = None, password: str = DEMO_PASSWORD) -> ExampleEmulator:
+def create(pbx: Pbx | None = None, password: str = DEMO_PASSWORD) -> ExampleEmulator:
     """The emulator factory the spec names (``telephony emulate example``)."""
     return ExampleEmulator(pbx, password=password)

@@ -18,23 +18,14 @@ from telephony_core.results import Ack, CallInfo, CallRef, Event
 
 log = get_logger("telephony_example")  # a redacting logger: never logging.getLogger
 
-#: The PBX's error codes -> (canonical code, category)
-ERRORS: dict[str, tuple[str, str]] = {
-    "no_such_extension": ("extension_not_found", "not_found"),
-    "no_such_call": ("call_not_found", "not_found"),
-    "busy": ("extension_not_idle", "busy"),
-    "bad_request": ("rejected", "invalid"),
-}
+#: HTTP status of a refusal -> canonical category (the body's "error" is the canonical code)
+CATEGORIES: dict[int, str] = {400: "invalid", 404: "not_found", 409: "busy", 422: "forbidden"}
 
 
 def wire_number(address: str) -> tuple[str, str]:
     """``ext:1000`` -> ("extension", "1000"); ``tel:41000`` -> ("external", "41000")."""
     kind, _, value = address.partition(":")
     return ("extension" if kind == "ext" else "external"), value
-
-
-def canonical_address(kind: str, number: str) -> str:
-    return f"ext:{number}" if kind == "extension" else f"tel:{number}"
 
 
 def _dial(provider: ExampleProvider, payload: dict[str, Any]) -> WireRequest:
@@ -46,10 +37,8 @@ def _dial(provider: ExampleProvider, payload: dict[str, Any]) -> WireRequest:
 
 
 def _call_info(call: dict[str, Any]) -> CallInfo:
-    return CallInfo(call_id=f"call:{call['id']}", direction="outbound",
-                    caller=canonical_address("extension", call["from"]),
-                    callee=canonical_address(call["to_type"], call["to"]),
-                    state=call["state"], raw=call)
+    return CallInfo(call_id=call["id"], direction=call["direction"], caller=call["from"],
+                    callee=call["to"], state=call["state"], raw=call)
 
 
 class ExampleProvider(HttpProvider):
@@ -90,16 +79,16 @@ class ExampleProvider(HttpProvider):
             return super().call(request, op)
 
     def decode(self, reply: WireReply, op) -> Any:
-        if reply.status in (400, 404, 409):
-            code = (reply.json() or {}).get("error", "") if reply.body else ""
-            canonical, category = ERRORS.get(code, ("rejected", "invalid"))
-            raise ProviderError(f"the PBX refused the request: {code or reply.status}",
-                                code=canonical, category=category, vendor_code=code or None)
+        if reply.status in CATEGORIES:
+            data = reply.json() if reply.body else {}
+            code = data.get("error") or "rejected"
+            raise ProviderError(f"the PBX refused the request: {data.get('message', code)}",
+                                code=code, category=CATEGORIES[reply.status],  # type: ignore
+                                vendor_code=str(reply.status))
         return super().decode(reply, op)
 
     routes = {
-        "dial": Route(_dial, lambda p, data, payload: CallRef(
-            p.name, f"call:{data['id']}", raw=data)),
+        "dial": Route(_dial, lambda p, data, payload: CallRef(p.name, data["id"], raw=data)),
         "hangup": Route(
             lambda p, payload: WireRequest("DELETE", "/api/calls/" + payload["call"][5:]),
             lambda p, data, payload: Ack(p.name, raw=data)),
@@ -108,7 +97,7 @@ class ExampleProvider(HttpProvider):
                 {"direction": payload["direction"]} if "direction" in payload else None)),
             lambda p, data, payload: [
                 info for info in map(_call_info, data["calls"])
-                if not payload.get("ids") or info.call_id in payload["ids"]]),
+                if not payload.get("ids") or f"call:{info.call_id}" in payload["ids"]]),
     }
 
     #: the PBX's report names -> canonical event kinds
@@ -116,17 +105,15 @@ class ExampleProvider(HttpProvider):
                    "hangup": "call.hangup", "failed": "call.failed"}
 
     def parse_event(self, body: bytes, headers) -> list[Event]:
-        """A call report: ``{"event": "answered", "call": "7", "from": "1000", "to": "41000",
-        "to_type": "external"}``."""
+        """A call report: ``{"event": "answered", "call": "1495700000.101",
+        "parties": ["ext:1000", "tel:41000"]}``."""
         data = parse_body(body, headers)
         kind = self.EVENT_KINDS.get(data.get("event"))
         if kind is None or "call" not in data:
             raise PayloadError([PayloadProblem("$.event", f"not a call report of the Example "
                                                f"PBX: expected one of {sorted(self.EVENT_KINDS)}")])
-        parties = (canonical_address("extension", data["from"]),
-                   canonical_address(data.get("to_type", "external"), data["to"]))
-        return [Event(kind, self.name, call_id=f"call:{data['call']}", parties=parties,
-                      raw=data)]
+        return [Event(kind, self.name, call_id=data["call"],
+                      parties=tuple(data.get("parties", ())), raw=data)]
 
     def close(self) -> None:
         if self._token is not None:
