@@ -56,6 +56,9 @@ class WireRequest:
     def with_params(self, **params: Any) -> WireRequest:
         return attrs.evolve(self, params={**(self.params or {}), **params})
 
+    def with_headers(self, headers: Mapping[str, str]) -> WireRequest:
+        return attrs.evolve(self, headers={**(self.headers or {}), **headers})
+
 
 @attrs.frozen
 class WireReply:
