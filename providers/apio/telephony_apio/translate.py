@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from telephony_core.results import MusicOnHold, MusicSource
 
-__all__ = ["moh_path", "to_apio", "from_apio"]
+__all__ = ["from_apio", "moh_path", "to_apio"]
 
 _SELECTION_TO_APIO = {"custom": "Custom", "group": "Group"}
 
