@@ -72,6 +72,7 @@ class _Collector:
         if report.when != "call" and report.passed:
             return
         entry: dict[str, Any] = {"outcome": report.outcome}
+        entry.update({k: v for k, v in report.user_properties if k == "exercised"})
         if report.skipped and isinstance(report.longrepr, tuple):
             entry["reason"] = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
@@ -100,12 +101,18 @@ def _message(report: Any) -> str:
     return text[:4000]
 
 
+#: fixtures of the providers shipped inside telephony-core
+BUILT_IN_FIXTURES = {"sim": "telephony_core.testing.sim_fixtures:SimFixtures"}
+
+
 def fixtures_for(name: str) -> str:
     """``module:Class`` of the fixtures to use for provider ``name`` (found without importing
     it: Hypothesis must not be imported before pytest starts)."""
     import importlib.util
 
     spec = registry.get(name)
+    if name in BUILT_IN_FIXTURES:
+        return BUILT_IN_FIXTURES[name]
     candidate = f"{spec.package}.conformance"
     try:
         found = importlib.util.find_spec(candidate)

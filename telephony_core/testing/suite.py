@@ -9,6 +9,8 @@ with the reason. ``docs/conformance.md`` lists the properties and their example 
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import re
 import warnings
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from ..catalogue import OPERATIONS, Capability, Kind, operations_of
 from ..errors import (
     OutcomeUnknown,
     PayloadError,
+    TelephonyError,
     UnsupportedOperation,
 )
 from ..provider import Provider, ProviderSpec, load_object
@@ -161,13 +164,21 @@ class OutcomeTests:
 
     def test_valid_payloads_end_in_result_or_typed_error(self, spec: ProviderSpec,
                                                          declared: str, emulate: Any,
-                                                         debug_logs: Any) -> None:
+                                                         debug_logs: Any,
+                                                         record_property: Any) -> None:
+        seen: collections.Counter[str] = collections.Counter()
         with emulate() as session:
             strategy = strategies.payloads(spec, declared, known=self.known_addresses)
 
+            prepare = self.samples.get(declared)
+
             @_hypothesis("outcomes", strategy)
             def typed(payload: dict[str, Any]) -> None:
+                if callable(prepare):  # e.g. place a call, so hold/hangup can also succeed
+                    with contextlib.suppress(TelephonyError):  # (the call may be up already)
+                        prepare(session)
                 outcome = run(session, declared, payload)
+                seen[_label(outcome)] += 1
                 note(f"{declared}({payload!r}) -> {outcome.describe()}")
                 wrong = check_result(spec, declared, outcome)
                 assert wrong is None, f"{spec.name}.{declared}({payload!r}) {wrong}"
@@ -176,7 +187,18 @@ class OutcomeTests:
                                     f"({payload!r}): {errors[-1]!r}")
                 _assert_no_leak(session, debug_logs, outcome)
 
-            typed()
+            try:
+                typed()
+            finally:  # what the examples reached, for the report: successes and refusals
+                record_property("exercised", dict(seen))
+
+
+def _label(outcome: Outcome) -> str:
+    error = outcome.error
+    if error is None:
+        return "ok"
+    category = getattr(error, "category", None)
+    return f"{type(error).__name__}:{category}" if category else type(error).__name__
 
 
 def _assert_no_leak(session: Session, caplog: Any, *outcomes: Outcome) -> None:
