@@ -52,6 +52,9 @@ class WireRequest:
     json: Any = None
     data: Mapping[str, Any] | None = None
     headers: Mapping[str, str] | None = None
+    #: send ``data`` as multipart/form-data (what PHP's curl sends for an array) instead of
+    #: application/x-www-form-urlencoded
+    multipart: bool = False
 
     def with_params(self, **params: Any) -> WireRequest:
         return attrs.evolve(self, params={**(self.params or {}), **params})
@@ -148,9 +151,12 @@ class HttpTransport:
             raise TransportError("the client is closed", provider=self.provider)
         url = self.base_url + request.path
         try:
+            form, files = request.data, None
+            if request.multipart:
+                form, files = None, {k: (None, str(v)) for k, v in (request.data or {}).items()}
             response = self.session.request(
                 request.method, url, params=request.params, json=request.json,
-                data=request.data, headers=request.headers, timeout=self._timeouts())
+                data=form, files=files, headers=request.headers, timeout=self._timeouts())
             body = response.content
         except requests.RequestException as exc:
             sent = not _never_left(exc)
