@@ -89,3 +89,16 @@ def test_profiles_size_each_property():
     equivalence = profiles.settings_for("nightly", "equivalence")
     assert equivalence.stateful_step_count == profiles.EXAMPLES["nightly"]["steps"]
     assert fast.database is None
+
+
+def test_known_values_are_used_for_object_fields():
+    scope = {"tenant": "foo", "group": "foogroup", "user": "foouser"}
+    seen = []
+
+    @settings(max_examples=60, database=None)
+    @given(payloads(EVERYTHING, "get_music_on_hold", values={"scope": [scope]}))
+    def collect(payload):
+        seen.append(payload["scope"] == scope)
+
+    collect()
+    assert sum(seen) >= len(seen) // 4

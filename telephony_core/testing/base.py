@@ -116,8 +116,9 @@ class ProviderFixtures:
     * ``emulator_options``: keywords for the emulator factory (its ``pbx`` set-up...);
     * ``client_options``: keywords for :func:`telephony_core.connect`; short timeouts keep the
       fault runs fast (a delay fault waits past ``timeout``);
-    * ``known_addresses``: addresses that exist in the emulator's default set-up; generated
-      payloads use them half of the time, so examples reach the success paths;
+    * ``known_addresses``: addresses that exist in the emulator's default set-up, and
+      ``known_values``: values of other fields that exist (``{"scope": ({"user": "u1"},)}``);
+      generated payloads mostly use them, so examples reach the success paths;
     * ``samples``: per operation, a payload (or ``prepare(session) -> payload``) that succeeds
       on a fresh emulator; the fault property proves recovery with it;
     * ``canary``: the password given to the emulator factory (when it takes ``password=``); it
@@ -130,6 +131,7 @@ class ProviderFixtures:
     client_options: ClassVar[Mapping[str, Any]] = {
         "timeout": 0.4, "connect_timeout": 0.5, "deadline": 8, "retries": 2}
     known_addresses: ClassVar[tuple[str, ...]] = ()
+    known_values: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
     samples: ClassVar[Mapping[str, Sample]] = {}
     canary: ClassVar[str] = "canary-5ecret-7d1e"
     only_operations: ClassVar[frozenset[str] | None] = None

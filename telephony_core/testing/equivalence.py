@@ -211,7 +211,8 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
     sections = compared_sections(spec)
     known = tuple(fixtures.known_addresses)
     parties = tuple(a for a in known if a.startswith(("ext:", "tel:"))) or ("ext:1000",)
-    strategies_by_op = {op: strategies.payloads(spec, op, known=known) for op in ops}
+    strategies_by_op = {op: strategies.payloads(spec, op, known=known,
+                                               values=fixtures.known_values) for op in ops}
 
     class Equivalence(RuleBasedStateMachine):
         def __init__(self) -> None:

@@ -93,33 +93,44 @@ def _valid_for(spec_validator: Any) -> Any:
     return spec_validator.is_valid
 
 
-def payloads(spec: ProviderSpec, op: str, *,
-             known: Iterable[str] = ()) -> st.SearchStrategy[dict[str, Any]]:
+def payloads(spec: ProviderSpec, op: str, *, known: Iterable[str] = (),
+             values: Mapping[str, Sequence[Any]] | None = None
+             ) -> st.SearchStrategy[dict[str, Any]]:
     """Payloads valid for ``spec``'s schema of ``op`` (checked by the provider's validator).
 
-    ``known`` are addresses that exist in the emulator's set-up (``ext:1000``...): in three
-    payloads out of four, address fields are mostly swapped for one of them, so examples reach
-    the success paths as well as the "no such extension" ones.
+    ``known`` are addresses that exist in the emulator's set-up (``ext:1000``...) and
+    ``values`` maps field names to values that exist (``{"scope": [{"user": "u1"}]}``): in
+    three payloads out of four, such fields are mostly swapped for one of them, so examples
+    reach the success paths as well as the "no such extension" ones.
     """
     validator = spec.validator(op)
     base = schema_strategy(spec.schema(op))
     known = tuple(known)
-    if known:
-        swapped = base.flatmap(lambda p: _with_known(p, known, validator))
-        base = st.one_of(base, swapped, swapped, swapped)  # mostly addresses that exist
+    values = {k: list(v) for k, v in (values or {}).items() if v}
+    if known or values:
+        swapped = base.flatmap(lambda p: _with_known(p, known, values, validator))
+        base = st.one_of(base, swapped, swapped, swapped)  # mostly things that exist
     return base.filter(validator.is_valid)
 
 
 def _with_known(payload: dict[str, Any], known: Sequence[str],
+                values: Mapping[str, Sequence[Any]],
                 validator: Any) -> st.SearchStrategy[dict[str, Any]]:
     @st.composite
     def swap(draw: Any) -> dict[str, Any]:
         out = dict(payload)
         for key, value in payload.items():
-            if isinstance(value, str) and ":" in value and draw(st.integers(0, 9)) < 8:
-                candidate = {**out, key: draw(st.sampled_from(known))}
-                if validator.is_valid(candidate):
-                    out = candidate
+            if draw(st.integers(0, 9)) >= 8:
+                continue
+            if key in values:
+                replacement = draw(st.sampled_from(values[key]))
+            elif known and isinstance(value, str) and ":" in value:
+                replacement = draw(st.sampled_from(known))
+            else:
+                continue
+            candidate = {**out, key: replacement}
+            if validator.is_valid(candidate):
+                out = candidate
         return out
 
     return swap()

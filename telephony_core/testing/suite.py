@@ -40,7 +40,7 @@ __all__ = ["CAPABILITY_SUITES", "EquivalenceTests", "FaultTests", "OutcomeTests"
            "ProviderConformance", "ProviderFixtures", "StaticTests", "UnsupportedTests",
            "ValidationTests"]
 
-_SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|hash|credential|auth")
+_SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|hash|credential")
 
 
 def _hypothesis(prop: str, strategy: Any) -> Callable[[Callable[[Any], None]], Callable[[], None]]:
@@ -111,7 +111,7 @@ class StaticTests:
         props = spec.full_config_schema.get("properties", {})
         unmarked = [k for k, v in props.items() if _SECRET_NAMES.search(k)
                     and isinstance(v, dict) and not v.get("writeOnly")
-                    and v.get("type", "string") == "string"]
+                    and v.get("type") == "string" and "enum" not in v and "const" not in v]
         assert not unmarked, (f"{spec.name}'s config options {unmarked} look like secrets but "
                               "are not marked \"writeOnly\": true")
         with emulate() as session:
@@ -126,7 +126,8 @@ def _first(spec: ProviderSpec, op: str, fixtures: Any) -> dict[str, Any]:
     """One valid payload, for properties that need one and have no sample."""
     from hypothesis import Phase, find
 
-    return find(strategies.payloads(spec, op, known=fixtures.known_addresses), lambda p: True,
+    return find(strategies.payloads(spec, op, known=fixtures.known_addresses,
+                                   values=fixtures.known_values), lambda p: True,
                 settings=settings_for(prop="outcomes", max_examples=10, phases=[Phase.generate]))
 
 
@@ -168,7 +169,8 @@ class OutcomeTests:
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
         with emulate() as session:
-            strategy = strategies.payloads(spec, declared, known=self.known_addresses)
+            strategy = strategies.payloads(spec, declared, known=self.known_addresses,
+                                          values=self.known_values)
 
             prepare = self.samples.get(declared)
 
