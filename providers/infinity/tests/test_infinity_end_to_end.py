@@ -1,0 +1,178 @@
+"""The Infinity provider against its emulator over real HTTP, callbacks included."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+import telephony_core
+from telephony_core.emulation import EmulatorApp, EmulatorServer, Fault, emulated, route
+from telephony_core.errors import (
+    AuthenticationError,
+    OutcomeUnknown,
+    PayloadError,
+    ProviderError,
+)
+
+CANARY = "canary-infinity-4c2b"
+PROMPT = {"to": "tel:13333333333", "prompts": ["hello111"], "menu": {"1": "group:extGroup-1"}}
+
+
+class Receiver(EmulatorApp):
+    """The application's webhook: records every callback body."""
+
+    def __init__(self):
+        super().__init__()
+        self.bodies: list[bytes] = []
+        self.arrived = threading.Event()
+
+    @route("POST", "/cb")
+    def callback(self, request):
+        self.bodies.append(request.get_data())
+        self.arrived.set()
+        return {"ok": True}
+
+
+@pytest.fixture
+def receiver():
+    app = Receiver()
+    with EmulatorServer(app) as server:
+        yield server, app
+
+
+@pytest.fixture
+def emu(receiver):
+    server, _ = receiver
+    with emulated("infinity", accesskey=CANARY, callback_url=server.url + "/cb",
+                  client_options={"timeout": 0.5, "deadline": 5}) as e:
+        yield e
+
+
+def test_a_cdr_callback_joins_the_play_prompt_that_caused_it(emu, receiver):
+    _, app = receiver
+    ref = emu.client.play_prompt(**PROMPT, reference="order-4711")
+    assert ref.call_id is None  # Infinity only acknowledges
+    pbx = emu.app.pbx
+    pbx.answer("tel:13333333333")
+    pbx.clock.advance(5)
+    pbx.press("tel:13333333333", "1")
+    pbx.answer("ext:1001")
+    pbx.clock.advance(20)
+    pbx.far_hangup("ext:1001")
+    emu.app.cdr_sender.wait(5)
+    events = [e for body in app.bodies for e in emu.client.parse_event(body)]
+    [cdr] = [e for e in events if e.kind == "cdr"]
+    assert cdr.reference == "order-4711"  # the application's own id, back in the callback
+    assert cdr.data["userkey"] == "1" and cdr.data["billsec"] == 25
+
+
+def test_play_prompt_form_fields_on_the_wire(emu):
+    emu.client.play_prompt(**PROMPT, caller_id="5551000", reference="r-1")
+    form = emu.server.requests[-1].form()
+    assert {k: form[k] for k in ("service", "voicetype", "destnumber", "voicefile", "chengshudu",
+                                 "userid", "disnumber", "customuuid")} == {
+        "service": "App.Sip_Call.PlayVoice", "voicetype": "1", "destnumber": "13333333333",
+        "voicefile": "hello111", "chengshudu": "1", "userid": "1@extGroup-1",
+        "disnumber": "5551000", "customuuid": "r-1"}
+    assert "multipart/form-data" in emu.server.requests[-1].headers["Content-Type"]
+
+
+def test_dial_and_monitor_change_the_model(emu):
+    assert emu.client.dial("ext:1000", "tel:41000").call_id is None
+    pbx = emu.app.pbx
+    pbx.answer("ext:1000")
+    pbx.answer("tel:41000")
+    emu.client.monitor("ext:1005", "ext:1000", "whisper")
+    [call] = pbx.list_calls()
+    assert [leg.role for leg in call.legs][-1] == "monitor-whisper"
+
+
+def test_a_model_refusal_is_a_provider_error_with_the_vendors_description(emu):
+    with pytest.raises(ProviderError, match="prompt 'nosuch' is not uploaded") as info:
+        emu.client.play_prompt(**{**PROMPT, "prompts": ["nosuch"]})
+    assert info.value.vendor_code == "status 1"
+
+
+def test_barge_and_several_prompts_are_refused_before_sending(emu):
+    for op, payload, words in (
+            ("monitor", {"supervisor": "ext:1005", "call": "ext:1000", "mode": "barge"},
+             "'barge' is not allowed"),
+            ("play_prompt", {**PROMPT, "prompts": ["a", "b"]}, "is too long"),
+            ("play_prompt", {"to": "tel:1", "prompts": ["a"]}, "'menu' is required"),
+            ("play_prompt", {**PROMPT, "to": "ext:1000"}, "expected tel:N"),
+            ("dial", {"caller": "tel:1", "callee": "tel:2"}, "expected ext:N")):
+        with pytest.raises(PayloadError, match=words):
+            emu.client.invoke(op, payload)
+    assert emu.server.attempts == 0
+
+
+def test_an_expired_token_is_renewed_once(emu):
+    emu.client.dial("ext:1000", "tel:41000")
+    logins = emu.app.logins
+    emu.app.expire_tokens()
+    emu.client.play_prompt(**PROMPT)
+    assert emu.app.logins == logins + 1
+
+
+def test_the_token_is_renewed_before_its_lifetime_ends(emu):
+    provider = emu.client.provider
+    now = [1000.0]
+    provider.monotonic = lambda: now[0]
+    provider._token = None
+    emu.client.play_prompt(**PROMPT)
+    logins = emu.app.logins
+    now[0] += 0.8 * 43200
+    emu.client.play_prompt(**PROMPT)
+    assert emu.app.logins == logins
+    now[0] += 0.2 * 43200
+    emu.client.play_prompt(**PROMPT)
+    assert emu.app.logins == logins + 1
+
+
+def test_many_threads_on_an_expired_token_cause_one_login(emu):
+    emu.client.dial("ext:1000", "tel:41000")
+    emu.app.expire_tokens()
+    logins = emu.app.logins
+    threads = [threading.Thread(target=emu.client.play_prompt, kwargs=PROMPT) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert emu.app.logins == logins + 1
+
+
+def test_wrong_access_key_is_an_authentication_error():
+    with emulated("infinity") as emu:
+        url = emu.app.connect_url(emu.server.url).replace("infinity-demo", "wrong-key-99")
+        with telephony_core.connect(url) as client, pytest.raises(AuthenticationError) as info:
+            client.play_prompt(**PROMPT)
+        assert "wrong-key-99" not in str(info.value)
+
+
+def test_a_play_prompt_is_never_resent(emu):
+    emu.client.dial("ext:1000", "tel:41000")  # logged in
+    for fault in (Fault.http_error(503), Fault.delay(1.0)):
+        emu.server.clear()
+        emu.server.inject(fault, times=1)
+        with pytest.raises((ProviderError, OutcomeUnknown)):
+            emu.client.play_prompt(**PROMPT)
+        assert len(emu.server.requests) == 1
+
+
+def test_logout_on_close_and_no_secret_in_logs(caplog):
+    caplog.set_level(logging.DEBUG)
+    with emulated("infinity", accesskey=CANARY) as emu:
+        emu.client.play_prompt(**PROMPT)
+        token = next(iter(emu.app.tokens))
+        emu.server.inject(Fault.reset_after_read(), times=None)
+        with pytest.raises(OutcomeUnknown) as info:
+            emu.client.play_prompt(**PROMPT)
+        emu.server.clear_faults()
+        text = caplog.text + str(info.value) + repr(emu.client) + repr(emu.client.config)
+        client = emu.client
+    assert client._closed
+    assert "App.Sip_Auth.Logout" in [r.form().get("service") for r in emu.server.requests]
+    assert CANARY not in text and token not in text
+    assert token not in emu.app.tokens  # logged out

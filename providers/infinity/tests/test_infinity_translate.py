@@ -1,0 +1,68 @@
+"""Pure translation against seed 003's request sample and both callback samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from telephony_infinity.provider import with_token
+from telephony_infinity.translate import (
+    dial_fields,
+    event_from_callback,
+    monitor_fields,
+    play_voice_fields,
+)
+
+from telephony_core.http import WireRequest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str):
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def test_the_seed_request_sample_is_what_play_prompt_sends():
+    payload = {"to": "tel:13333333333", "prompts": ["http://wwww.baidu.com/test.mp3"],
+               "menu": {"1": "group:extGroup-1"}, "caller_id": "13333333333",
+               "reference": "13333333333"}
+    sent = with_token(WireRequest("POST", "/", data=play_voice_fields(payload)), "ABCDEFG")
+    seed = fixture("seed_playvoice_request")
+    # the seed's voicefile has no scheme ("wwww.baidu.com/test.mp3"); the contract takes
+    # http(s) URLs, so that one value differs by its scheme; every other field, value and the
+    # order are the sample's
+    seed["voicefile"] = "http://" + seed["voicefile"]
+    assert list(sent.data.items()) == list(seed.items())
+    assert sent.multipart is True
+
+
+def test_uploaded_names_are_voicetype_1_and_optional_fields_are_left_out():
+    fields = play_voice_fields({"to": "tel:1", "prompts": ["hello111"], "menu": {"7": "group:g"}})
+    assert fields["voicetype"] == "1" and fields["voicefile"] == "hello111"
+    assert fields["userid"] == "7@g" and "disnumber" not in fields and "customuuid" not in fields
+
+
+def test_makecall_and_spycall_fields():
+    assert dial_fields({"caller": "ext:20280003", "callee": "tel:85322888486",
+                        "reference": "r1"}) == {
+        "service": "App.Sip_Call.MakeCall", "extnumber": "20280003",
+        "destnumber": "85322888486", "customuuid": "r1"}
+    assert monitor_fields({"supervisor": "ext:1005", "call": "ext:1001", "mode": "whisper"}) == {
+        "service": "App.Sip_Call.SpyCall", "extnumber": "1005", "destnumber": "1001",
+        "monitortype": "2"}
+
+
+def test_the_seed_extension_status_callback():
+    event = event_from_callback(fixture("seed_status_callback"))
+    assert event.kind == "call.ringing"
+    assert event.call_id == "f4ee8e7a-4a0f-11ea-8126-fbc8753285b6"
+    assert event.parties == ("ext:20280003", "tel:85322888486")
+    assert event.data["direction"] == "callout" and event.at.year == 2020
+
+
+def test_the_seed_cdr_callback_keeps_the_reference_and_the_key():
+    event = event_from_callback(fixture("seed_cdr_callback"))
+    assert (event.kind, event.reference) == ("cdr", "110001168")
+    assert event.parties == ("tel:85781218893",)  # extnumber is empty in the sample
+    assert event.data["userkey"] == "" and event.data["billsec"] == 10
+    assert event.raw == fixture("seed_cdr_callback")
