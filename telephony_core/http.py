@@ -114,8 +114,11 @@ class HttpTransport:
 
     @classmethod
     def from_config(cls, config: ProviderConfig, *, default_port: int | None = None,
-                    base_path: str = "") -> HttpTransport:
-        """Build the transport from the common options (scheme, ca, insecure, timeouts)."""
+                    base_path: str = "", base_url: str | None = None) -> HttpTransport:
+        """Build the transport from the common options (scheme, ca, insecure, timeouts).
+
+        ``base_url`` replaces scheme, host and port, for a provider whose API spans two hosts.
+        """
         host = config.get("host")
         scheme = config.get("scheme", "https")
         port = config.get("port", default_port)
@@ -131,7 +134,8 @@ class HttpTransport:
             verify = str(config["ca"])
         netloc = f"[{host}]" if host and ":" in host else host
         base = f"{scheme}://{netloc}" + (f":{port}" if port else "")
-        return cls(base + (config.get("path") or base_path), verify=verify,
+        base = base_url or base + (config.get("path") or base_path)
+        return cls(base, verify=verify,
                    timeout=float(config.get("timeout", 10)),
                    connect_timeout=float(config.get("connect_timeout", 5)),
                    provider=config.provider)

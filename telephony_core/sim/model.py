@@ -220,9 +220,11 @@ class Pbx:
             if call is None or (leg and self._leg_kind(call) != leg):
                 raise refuse("call_not_found", "not_found", f"call {address.value} does not exist"
                              + (f" as an {leg} call" if leg and call else ""))
-            ext_legs = [lg for lg in call.legs
-                        if lg.party.startswith("ext:") and lg.role == "party"]
-            return call, (ext_legs[0] if ext_legs else None)
+            # an extension's leg when there is one; else (number-to-number calls of a CPaaS)
+            # the first party's
+            legs = [lg for lg in call.legs if lg.role == "party"]
+            ext_legs = [lg for lg in legs if lg.party.startswith("ext:")]
+            return call, (ext_legs or legs or [None])[0]
         self._ext(address.value)
         call = self._call_of(ref, include_held=True)
         if call is None:
