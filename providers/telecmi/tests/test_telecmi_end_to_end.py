@@ -1,0 +1,156 @@
+"""The TeleCMI provider against its emulator over real HTTP."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+import telephony_core
+from telephony_core.emulation import EmulatorApp, EmulatorServer, Fault, emulated, route
+from telephony_core.errors import (
+    AuthenticationError,
+    OutcomeUnknown,
+    PayloadError,
+    ProviderError,
+    UnsupportedOperation,
+)
+
+CANARY = "canary-telecmi-8d0e"
+PROMPT = {"to": "tel:19170000001", "prompts": ["welcome_11112.wav"], "caller_id": "19170000000"}
+PATH = "/v2/global_pcmo_make_call"
+
+
+class Receiver(EmulatorApp):
+    def __init__(self):
+        super().__init__()
+        self.bodies: list[bytes] = []
+        self.lock_ = threading.Lock()
+
+    @route("POST", "/hook")
+    def hook(self, request):
+        self.bodies.append(request.get_data())
+        return {"ok": True}
+
+
+@pytest.fixture
+def receiver():
+    app = Receiver()
+    with EmulatorServer(app) as server:
+        yield server, app
+
+
+@pytest.fixture
+def emu(receiver):
+    server, _ = receiver
+    with emulated("telecmi", secret=CANARY, webhook_url=server.url + "/hook",
+                  client_options={"timeout": 0.5, "deadline": 5}) as e:
+        yield e
+
+
+def test_play_prompt_places_the_call_and_events_join_by_reference(emu, receiver):
+    _, app = receiver
+    ref = emu.client.play_prompt(**PROMPT, reference="order-9")
+    body = emu.server.requests[-1].json()
+    assert emu.server.requests[-1].path == PATH
+    assert body["pcmo"] == [{"action": "play", "file_name": "welcome_11112.wav"}]
+    pbx = emu.app.pbx
+    [call] = pbx.list_calls()
+    pbx.answer("tel:19170000001")
+    pbx.clock.advance(5)  # the file plays, then the call ends
+    emu.app.sender.wait(5)
+    events = [e for b in app.bodies for e in emu.client.parse_event(b)]
+    assert [e.kind for e in events] == ["call.ringing", "call.answered", "call.hangup", "cdr"]
+    assert {e.reference for e in events} == {"order-9"}
+    assert {e.data["request_id"] for e in events} == {ref.call_id}
+    assert {e.call_id for e in events} == {call.id}  # the cmiuuid hold takes
+
+
+def test_india_region_uses_its_endpoint():
+    with emulated("telecmi") as emu:
+        url = emu.app.connect_url(emu.server.url) + "&region=india"
+        with telephony_core.connect(url) as client:
+            client.play_prompt(**PROMPT)
+        assert emu.server.requests[-1].path == "/v2/ind_pcmo_make_call"
+
+
+def test_dial_bridges_and_hold_unhold_act_on_the_live_call(emu):
+    emu.client.dial("tel:41000", "tel:41001", caller_id="5551000")
+    pbx = emu.app.pbx
+    pbx.answer("tel:41000")
+    pbx.answer("tel:41001")
+    [call] = pbx.list_calls()
+    emu.client.hold(f"call:{call.id}")
+    assert pbx.list_calls()[0].state == "held"
+    assert emu.server.requests[-1].json()["action"] == "hold"
+    emu.client.unhold(f"call:{call.id}")
+    assert pbx.list_calls()[0].state == "talking"
+    with pytest.raises(ProviderError) as info:
+        emu.client.hold("call:nosuchcall")
+    assert info.value.category == "not_found"
+
+
+@pytest.mark.parametrize(("status", "error", "category"), [
+    (420, AuthenticationError, None), (404, ProviderError, "not_found"),
+    (422, ProviderError, "invalid"), (502, ProviderError, "invalid"),
+    (500, ProviderError, "transient"), (503, ProviderError, "transient"),
+])
+def test_vendor_status_codes_and_a_call_is_never_reposted(emu, status, error, category):
+    emu.server.inject(Fault.http_error(status), path=PATH, times=None)
+    with pytest.raises(error) as info:
+        emu.client.play_prompt(**PROMPT)
+    if category:
+        assert info.value.category == category
+    assert len(emu.server.requests) == 1
+
+
+def test_a_read_timeout_is_outcome_unknown_and_not_resent(emu):
+    emu.server.inject(Fault.delay(1.0), path=PATH)
+    with pytest.raises(OutcomeUnknown):
+        emu.client.play_prompt(**PROMPT)
+    assert len(emu.server.requests) == 1 and len(emu.app.pbx.list_calls()) == 1
+
+
+def test_an_unknown_music_file_is_not_found(emu):
+    with pytest.raises(ProviderError, match=r"Invalid music filename: nosuch\.wav") as info:
+        emu.client.play_prompt(**{**PROMPT, "prompts": ["nosuch.wav"]})
+    assert info.value.category == "not_found"
+
+
+def test_wrong_credentials_are_an_authentication_error():
+    with emulated("telecmi") as emu:
+        url = emu.app.connect_url(emu.server.url).replace("telecmi-demo", "wrong-secret-3")
+        with telephony_core.connect(url) as client, pytest.raises(AuthenticationError) as info:
+            client.play_prompt(**PROMPT)
+        assert "wrong-secret-3" not in str(info.value)
+
+
+@pytest.mark.parametrize(("payload", "words"), [
+    ({**PROMPT, "to": "tel:abc"}, "not a valid tel: address"),
+    ({k: v for k, v in PROMPT.items() if k != "caller_id"}, "'caller_id' is required"),
+    ({**PROMPT, "prompts": []}, "should be non-empty"),
+    ({**PROMPT, "prompts": ["ftp://x/y.wav"]}, "uploaded music file name"),
+    ({**PROMPT, "caller_id": "12ab"}, "caller_id"),
+])
+def test_bad_input_is_refused_before_sending(emu, payload, words):
+    with pytest.raises(PayloadError, match=words):
+        emu.client.invoke("play_prompt", payload)
+    assert emu.server.attempts == 0
+
+
+def test_undeclared_operations(emu):
+    assert not emu.client.supports("send_sms") and not emu.client.supports("hangup")
+    with pytest.raises(UnsupportedOperation):
+        emu.client.send_sms("tel:1", "hi")
+
+
+def test_the_secret_never_shows(emu, caplog):
+    caplog.set_level(logging.DEBUG)
+    emu.client.play_prompt(**PROMPT)
+    emu.server.inject(Fault.http_error(422, body=b'{"code": 422, "msg": "bad", "secret": "'
+                                       + CANARY.encode() + b'"}'), path=PATH)
+    with pytest.raises(ProviderError) as info:
+        emu.client.play_prompt(**PROMPT)
+    text = caplog.text + str(info.value) + repr(info.value) + repr(emu.client.config)
+    assert CANARY not in text
