@@ -86,16 +86,16 @@ class Deduplicator:
     """Drops events seen recently: ``for e in dedup.filter(client.parse_event(body)): ...``.
 
     Keeps the last ``window`` keys; thread-safe, so one instance can serve a web server's
-    worker threads.
+    worker threads. With another ``key`` it de-duplicates anything (raw report bodies, say).
     """
 
-    def __init__(self, window: int = 4096, key: Callable[[Event], Hashable] = _default_key):
+    def __init__(self, window: int = 4096, key: Callable[[Any], Hashable] = _default_key):
         self.window = window
         self.key = key
         self._seen: OrderedDict[Hashable, None] = OrderedDict()
         self._lock = threading.Lock()
 
-    def is_new(self, event: Event) -> bool:
+    def is_new(self, event: Any) -> bool:
         key = self.key(event)
         with self._lock:
             if key in self._seen:
