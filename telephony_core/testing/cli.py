@@ -20,9 +20,11 @@ __all__ = ["conformance_command"]
 @click.option("--fixtures", default=None, metavar="MODULE:CLASS",
               help="the ProviderFixtures subclass to use (default: PACKAGE.conformance:Fixtures "
                    "when the provider ships one)")
+@click.option("--seed", type=int, default=None,
+              help="Hypothesis seed, to repeat a run exactly (default: random)")
 @click.option("-v", "--verbose", is_flag=True, help="list every test")
 def conformance_command(name: str, report: str | None, profile: str, select: str | None,
-                        fixtures: str | None, verbose: bool) -> None:
+                        fixtures: str | None, seed: int | None, verbose: bool) -> None:
     """Run the conformance suite against provider NAME and its emulator.
 
     Exits 0 when every property holds, 1 when one fails (or the provider does not load).
@@ -33,7 +35,8 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
 
     try:
         results = run_suite(name, profile=profile, select=select, fixtures=fixtures,
-                            report=report, verbose=verbose)
+                            report=report, verbose=verbose,
+                            pytest_args=(f"--hypothesis-seed={seed}",) if seed is not None else ())
     except TelephonyError as exc:
         fail(f"{type(exc).__name__}: {exc}")
         return
