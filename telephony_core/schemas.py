@@ -105,6 +105,9 @@ def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "enum":
         choices = ", ".join(repr(c) for c in error.validator_value)
         return f"{error.instance!r} is not allowed: expected one of {choices}"
+    if error.validator in ("anyOf", "oneOf"):
+        expected = schema.get("description") or schema.get("title") or "one of the accepted forms"
+        return f"this combination of fields is not accepted: expected {expected}"
     if error.validator == "type":
         return f"{error.instance!r} has the wrong type: expected {error.validator_value}"
     description = schema.get("description")

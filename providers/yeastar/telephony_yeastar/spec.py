@@ -1,0 +1,48 @@
+"""The Yeastar provider's declaration (light)."""
+
+from telephony_core.provider import ProviderSpec
+
+SPEC = ProviderSpec(
+    name="yeastar",
+    title="Yeastar S-Series IP-PBX",
+    package="telephony_yeastar",
+    implementation="telephony_yeastar.provider:YeastarProvider",
+    emulator="telephony_yeastar.emulator:create",
+    operations={
+        "dial": "schemas/dial.json", "transfer": "schemas/transfer.json",
+        "hold": "schemas/by_extension.json", "unhold": "schemas/by_extension.json",
+        "mute": "schemas/by_extension.json", "unmute": "schemas/by_extension.json",
+        "hangup": "schemas/hangup.json", "monitor": "schemas/monitor.json",
+        "play_prompt": "schemas/play_prompt.json", "send_sms": "schemas/send_sms.json",
+        "list_calls": "schemas/list_calls.json", "accept_call": "schemas/offered_call.json",
+        "reject_call": "schemas/offered_call.json",
+    },
+    config_schema={"type": "object", "required": ["host", "username", "password"], "properties": {
+        "host": {"type": "string", "minLength": 1, "description": "the PBX's address"},
+        "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8088},
+        "username": {"type": "string", "minLength": 1, "description": "the API user"},
+        "password": {"type": "string", "minLength": 1, "writeOnly": True,
+                     "description": "the API password (sent as its MD5)"},
+        "report_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8260,
+                        "description": "where the PBX POSTs event reports (given at login)"},
+        "report_url": {"type": "string", "minLength": 1,
+                       "description": "an explicit event-report URL given at login"},
+        "heartbeat_after": {"type": "number", "minimum": 10, "maximum": 1790, "default": 1500,
+                            "description": "idle seconds before a heartbeat (tokens die at 1800)"},
+    }},
+    events=True,
+    details={
+        "dial": "ext->ext, ext->tel, tel->tel (callback), ext->ivr, tel->ivr, tel->queue, "
+                "tel->ringgroup; a tel: caller needs permission_extension",
+        "transfer": "leg required: inbound to ext/ivr/queue/ringgroup/tel, outbound to ext/ivr/tel",
+        "hold": "by extension (ext:N) only",
+        "monitor": "listen (one listener), whisper, barge; supervisor and target ext:",
+        "play_prompt": "to tel: (outbound/playprompt) or ext: (extension/playprompt); uploaded "
+                       "prompt names only, not all digits, no '+'",
+        "send_sms": "through a GSM trunk (sender = trunk name); at most 2000 characters, no emoji",
+        "hangup": "ext:N, or call:ID with leg inbound/outbound",
+        "list_calls": "inbound/query and outbound/query",
+        "accept_call": "inbound/accept within the 10-second window",
+    },
+    docs="Yeastar S-Series HTTP API v1.0.x: token session, errno replies, event reports.",
+)
