@@ -1,4 +1,4 @@
-"""The Yeastar emulator: the S-Series HTTP API (seeds 000, 002 and vendors.md) over the shared model.
+"""The Yeastar emulator: the S-Series HTTP API (seeds 000, 002, vendors.md) over the shared model.
 
 Demo credentials: user ``api``, password ``yeastar-demo`` (``create(password=...)`` changes
 it). Like the PBX: every request is a POST with a JSON body and a ``token`` query parameter;
