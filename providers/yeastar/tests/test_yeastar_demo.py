@@ -1,0 +1,14 @@
+"""`telephony demo --provider yeastar`: the tour through this provider against its emulator."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from telephony_core.cli import main
+
+
+def test_the_demo_runs_through_the_emulator_over_http():
+    result = CliRunner().invoke(main, ["demo", "--provider", "yeastar"])
+    assert result.exit_code == 0, result.output
+    assert "(real HTTP)" in result.output
+    assert "11 steps ran, 1 skipped." in result.output  # Yeastar has no music-on-hold API
