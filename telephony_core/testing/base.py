@@ -26,6 +26,9 @@ from ..redaction import Secret
 
 __all__ = ["Outcome", "ProviderFixtures", "Session", "run"]
 
+#: (provider, fixtures class) -> addresses read from the emulator's model
+_DERIVED: dict[tuple[str, type], tuple[str, ...]] = {}
+
 #: A sample payload: the payload itself, or ``prepare(session) -> payload`` that first puts the
 #: emulator in the state the operation needs (places a call to hold, say) through the client.
 Sample = Mapping[str, Any] | Callable[["Session"], Mapping[str, Any]]
@@ -236,6 +239,24 @@ class ProviderFixtures:
         factory_options = self._factory_options(spec) if own else {}
         with emulated(spec.name, pbx, client_options=options, **factory_options) as emu:
             yield Session(spec.name, emu.client, emu.server, emu.app)
+
+    def addresses(self, spec: ProviderSpec) -> tuple[str, ...]:
+        """``known_addresses``, or (when the fixtures give none) the extensions the emulator's
+        model lists in its snapshot (``{"extensions": {"1000": ...}}``) plus an external
+        number, so that a provider without fixtures still reaches its success paths."""
+        if self.known_addresses:
+            return tuple(self.known_addresses)
+        key = (spec.name, type(self))
+        if key not in _DERIVED:
+            found: tuple[str, ...] = ()
+            with self.session(spec) as session:
+                model = session.pbx
+                snapshot = model.snapshot() if callable(getattr(model, "snapshot", None)) else {}
+                extensions = snapshot.get("extensions") if isinstance(snapshot, Mapping) else None
+                if isinstance(extensions, Mapping) and extensions:
+                    found = (*(f"ext:{n}" for n in sorted(extensions)), "tel:41000")
+            _DERIVED[key] = found
+        return _DERIVED[key]
 
     def sample(self, session: Session, op: str) -> Mapping[str, Any] | None:
         """The sample payload of ``op`` for a fresh ``session`` (None when none is known)."""

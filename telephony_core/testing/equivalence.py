@@ -209,7 +209,7 @@ def _substitute(payload: dict[str, Any], pair: tuple[str, str] | None,
 def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
              ops: list[str]) -> type[RuleBasedStateMachine]:
     sections = compared_sections(spec)
-    known = tuple(fixtures.known_addresses)
+    known = fixtures.addresses(spec)
     parties = tuple(a for a in known if a.startswith(("ext:", "tel:"))) or ("ext:1000",)
     strategies_by_op = {op: strategies.payloads(spec, op, known=known,
                                                values=fixtures.known_values) for op in ops}

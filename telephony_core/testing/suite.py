@@ -126,7 +126,7 @@ def _first(spec: ProviderSpec, op: str, fixtures: Any) -> dict[str, Any]:
     """One valid payload, for properties that need one and have no sample."""
     from hypothesis import Phase, find
 
-    return find(strategies.payloads(spec, op, known=fixtures.known_addresses,
+    return find(strategies.payloads(spec, op, known=fixtures.addresses(spec),
                                    values=fixtures.known_values), lambda p: True,
                 settings=settings_for(prop="outcomes", max_examples=10, phases=[Phase.generate]))
 
@@ -169,7 +169,7 @@ class OutcomeTests:
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
         with emulate() as session:
-            strategy = strategies.payloads(spec, declared, known=self.known_addresses,
+            strategy = strategies.payloads(spec, declared, known=self.addresses(spec),
                                           values=self.known_values)
 
             prepare = self.samples.get(declared)
