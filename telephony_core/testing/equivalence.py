@@ -248,8 +248,23 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
                               f"{reference.name}: {eb}\n  steps: {history}")
             assert not webhook_problems, f"after {step}: " + "; ".join(webhook_problems)
 
+        def live_parties(self) -> list[str]:
+            """Parties in calls now (read from the reference model's snapshot, when it lists
+            calls with legs), so steps act on live calls more often than on idle lines."""
+            calls = self.worlds[1].model.snapshot().get("calls")
+            found = [leg.get("party") for call in calls or () if isinstance(call, Mapping)
+                     for leg in call.get("legs", ()) if isinstance(leg, Mapping)]
+            return sorted({p for p in found if isinstance(p, str) and ":" in p})
+
         def operation(self, op: str, data: st.DataObject) -> None:
             payload = data.draw(strategies_by_op[op], label="payload")
+            live = self.live_parties()
+            validator = spec.validator(op)
+            for key in ("call", "supervisor", "to"):
+                if key in payload and live and data.draw(st.integers(0, 9), label=key) < 7:
+                    candidate = {**payload, key: data.draw(st.sampled_from(live), label=key)}
+                    if validator.is_valid(candidate):
+                        payload = candidate
             pair = data.draw(st.sampled_from(self.pairs), label="call") if self.pairs else None
             outcomes = [run(w.session, op, _substitute(payload, pair, side))
                         for side, w in enumerate(self.worlds)]
@@ -271,7 +286,9 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
         def far_end(self, data: st.DataObject) -> None:
             actions = [a for a in _FAR_END if all(w.can(a) for w in self.worlds)]
             action = data.draw(st.sampled_from(actions), label="far end")
-            party = data.draw(st.sampled_from(parties), label="party")
+            live = self.live_parties()
+            pool = live if live and data.draw(st.integers(0, 9), label="live") < 8 else parties
+            party = data.draw(st.sampled_from(pool), label="party")
             args: tuple[Any, ...] = (party,)
             if action == "press":
                 args += (data.draw(st.sampled_from("0123456789*#"), label="key"),)
