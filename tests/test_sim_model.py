@@ -300,12 +300,15 @@ def test_a_menu_key_transfers_and_unknown_prompts_are_refused(pbx):
 
 def test_music_on_hold_per_scope(pbx):
     user = {"tenant": "foo", "group": "foogroup", "user": "foouser"}
-    assert pbx.get_music_on_hold(user).source.selection == "default"
-    pbx.set_music_on_hold(user, active=False, source={"selection": "custom", "file": "My Music"})
+    assert pbx.get_music_on_hold(user).source.selection == "group"  # BroadWorks: the group's
+    assert pbx.get_music_on_hold({"extension": "1000"}).source.selection == "default"
+    pbx.set_music_on_hold(user, active=False, source={"selection": "custom", "file": "My Music",
+                                                     "media_type": "WAV"})
+    assert pbx.get_music_on_hold(user).source.media_type == "WAV"
     pbx.set_music_on_hold(user, source={"file": None})
     settings = pbx.get_music_on_hold(user)
-    assert (settings.active, settings.source.selection, settings.source.file) == (
-        False, "custom", None)
+    assert (settings.active, settings.source.selection, settings.source.file,
+            settings.source.media_type) == (False, "custom", None, None)  # type went with file
     assert pbx.get_music_on_hold({"extension": "1000"}).active is True  # scopes are separate
     with refused("moh_not_assigned") as info:
         pbx.get_music_on_hold({"tenant": "foo", "group": "foogroup", "user": "other"})

@@ -659,21 +659,29 @@ class Pbx:
                          "a music-on-hold scope is {tenant, group, user}, {extension} or {}")
         return tuple(sorted(scope.items()))
 
+    @staticmethod
+    def _moh_default(scope: Mapping[str, str]) -> MohSettings:
+        """A BroadWorks-style user without music of its own plays its group's."""
+        if "user" in scope:
+            return MohSettings(source=MohSource("group"))
+        return MohSettings()
+
     @_locked
     def get_music_on_hold(self, scope: Mapping[str, str]) -> MohSettings:
         key = self._moh_key(scope)
-        return attrs.evolve(self.moh.get(key) or MohSettings())
+        return attrs.evolve(self.moh.get(key) or self._moh_default(scope))
 
     @_locked
     def set_music_on_hold(self, scope: Mapping[str, str], **changes: Any) -> MohSettings:
         key = self._moh_key(scope)
-        current = self.moh.get(key) or MohSettings()
+        current = self.moh.get(key) or self._moh_default(scope)
         for name, value in changes.items():
             if name in ("source", "internal_source"):
                 old = getattr(current, name)
-                value = MohSource(value.get("selection", old.selection),
-                                  value.get("file", old.file),
-                                  value.get("media_type", old.media_type))
+                file = value.get("file", old.file)
+                # a media type describes a file: removing the file removes it too
+                media = value.get("media_type", old.media_type) if file is not None else None
+                value = MohSource(value.get("selection", old.selection), file, media)
             setattr(current, name, value)
         self.moh[key] = current
         return attrs.evolve(current)

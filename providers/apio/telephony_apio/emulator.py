@@ -3,8 +3,8 @@
 Demo credentials: user ``admin``, password ``apio-demo`` (or whatever ``create(password=...)``
 is given). Only ``/users/`` paths exist, as on a real gateway: seed 004's PUT example writes
 ``/user/``, a typo of the document, so a provider sending it gets the 404 a gateway would give.
-A BroadWorks source has no "default" selection; where the model has never been set (its
-default), the emulator reports the group's music, which is what BroadWorks plays then.
+A BroadWorks source has no "default" selection: a user without music of its own plays its
+group's, which is what the shared model starts such a user with.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def _source(source: MohSource) -> dict[str, Any]:
     out: dict[str, Any] = {"messageSourceSelection": "Custom" if source.selection == "custom"
                            else "Group"}
     if source.file:
-        out["audioFile"] = {"name": source.file, "mediaType": source.media_type or "WAV"}
+        out["audioFile"] = {"name": source.file}
+        if source.media_type:
+            out["audioFile"]["mediaType"] = source.media_type
     return out
 
 

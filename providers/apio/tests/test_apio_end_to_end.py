@@ -31,6 +31,9 @@ def emu():
 
 
 def test_set_then_get_through_the_emulator_matches_the_seed(emu):
+    # the seed's reply knows the file is a WAV: it was uploaded as one
+    emu.app.pbx.set_music_on_hold(SCOPE, source={"selection": "custom", "file": "My Music",
+                                                 "media_type": "WAV"})
     result = emu.client.set_music_on_hold(
         SCOPE, active=True, source={"selection": "custom", "file": "My Music"},
         use_internal_source=True, internal_source={"selection": "group", "file": None})
