@@ -30,7 +30,12 @@ def _make_call(build):
 
 
 def _call_ref(self: TeleCmiProvider, data: Any, payload: dict[str, Any]) -> CallRef:
-    return CallRef(self.name, str(data["request_id"]), raw=data)
+    """No call id: TeleCMI answers with a ``request_id`` (kept in ``raw``), while the live call's
+    id (``cmiuuid``, what hold takes) is only known from its events. A ``request_id`` passed to
+    hold would be refused, so it is not offered as the call id."""
+    if not data.get("request_id"):
+        raise ValueError("the reply has no request_id")
+    return CallRef(self.name, None, raw=data)
 
 
 class TeleCmiProvider(HttpProvider):

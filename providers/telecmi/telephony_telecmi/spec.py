@@ -25,8 +25,8 @@ SPEC = ProviderSpec(
     url_userinfo=("appid", "secret"),
     events=True,
     details={
-        "play_prompt": "to tel:, caller_id required; one PCMO play action per prompt (file_name "
-                       "or file_url); no key menu",
+        "play_prompt": "to tel: (digits, no + or leading 0), caller_id required; one PCMO play "
+                       "action per prompt (file_name or file_url); no key menu; no call id",
         "dial": "tel: to tel: with a PCMO bridge; caller_id required",
         "hold": "a live call by call:CMIUUID (call/action hold/unhold)",
     },

@@ -15,8 +15,9 @@ LIVE_KINDS = {"ringing": "call.ringing", "answered": "call.answered", "hangup": 
 
 
 def number(address_or_digits: str) -> int:
-    """A ``tel:`` address or caller id as the JSON number TeleCMI wants (a leading + dropped)."""
-    return int(address_or_digits.split(":", 1)[-1].lstrip("+"))
+    """A ``tel:`` address or caller id as the JSON number TeleCMI wants. The schemas refuse a
+    leading + or 0, which a JSON number cannot carry, so nothing is lost here."""
+    return int(address_or_digits.split(":", 1)[-1])
 
 
 def _call(credentials: Mapping[str, Any], payload: Mapping[str, Any], to: str,

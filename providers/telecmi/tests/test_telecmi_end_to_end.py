@@ -63,7 +63,8 @@ def test_play_prompt_places_the_call_and_events_join_by_reference(emu, receiver)
     events = [e for b in app.bodies for e in emu.client.parse_event(b)]
     assert [e.kind for e in events] == ["call.ringing", "call.answered", "call.hangup", "cdr"]
     assert {e.reference for e in events} == {"order-9"}
-    assert {e.data["request_id"] for e in events} == {ref.call_id}
+    assert ref.call_id is None  # the live call's id only comes with its events
+    assert {e.data["request_id"] for e in events} == {ref.raw["request_id"]}
     assert {e.call_id for e in events} == {call.id}  # the cmiuuid hold takes
 
 
@@ -127,11 +128,13 @@ def test_wrong_credentials_are_an_authentication_error():
 
 
 @pytest.mark.parametrize(("payload", "words"), [
-    ({**PROMPT, "to": "tel:abc"}, "not a valid tel: address"),
+    ({**PROMPT, "to": "tel:abc"}, "'tel:abc' is not valid: expected tel:N with N digits"),
     ({k: v for k, v in PROMPT.items() if k != "caller_id"}, "'caller_id' is required"),
     ({**PROMPT, "prompts": []}, "should be non-empty"),
     ({**PROMPT, "prompts": ["ftp://x/y.wav"]}, "uploaded music file name"),
     ({**PROMPT, "caller_id": "12ab"}, "caller_id"),
+    ({**PROMPT, "to": "tel:+4915112345678"}, "JSON numbers"),  # a + cannot be sent: refused
+    ({**PROMPT, "to": "tel:0044123"}, "JSON numbers"),  # nor a leading 0
 ])
 def test_bad_input_is_refused_before_sending(emu, payload, words):
     with pytest.raises(PayloadError, match=words):

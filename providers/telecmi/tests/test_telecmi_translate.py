@@ -23,7 +23,7 @@ def test_the_seed_sample_is_what_play_prompt_sends():
 
 
 def test_prompts_become_play_actions_in_order():
-    body = play_call(CREDS, {"to": "tel:+4915112345678", "caller_id": "+4930123",
+    body = play_call(CREDS, {"to": "tel:4915112345678", "caller_id": "4930123",
                              "prompts": ["a.wav", "https://cdn.example/b.mp3", "c.wav"]})
     assert body["pcmo"] == [{"action": "play", "file_name": "a.wav"},
                             {"action": "play", "file_url": "https://cdn.example/b.mp3"},
