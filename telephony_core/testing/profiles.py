@@ -22,6 +22,10 @@ EXAMPLES: dict[str, dict[str, int]] = {
                 "steps": 30},
 }
 
+# No "explain" phase: it traces every line of a failing test again, which costs far more than the
+# failure it explains (the messages already carry the payload and the steps).
+_PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
 _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large,
                HealthCheck.function_scoped_fixture, HealthCheck.large_base_example]
 
@@ -30,11 +34,11 @@ _SUPPRESSED = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.da
 settings.register_profile("conformance", max_examples=EXAMPLES["conformance"]["outcomes"],
                           stateful_step_count=EXAMPLES["conformance"]["steps"], deadline=None,
                           database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
-                          report_multiple_bugs=False)
+                          report_multiple_bugs=False, phases=_PHASES)
 settings.register_profile("nightly", max_examples=EXAMPLES["nightly"]["outcomes"],
                           stateful_step_count=EXAMPLES["nightly"]["steps"], deadline=None,
                           database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
-                          report_multiple_bugs=False)
+                          report_multiple_bugs=False, phases=_PHASES)
 
 
 def selected() -> str:
