@@ -107,6 +107,8 @@ def test_bad_scopes_are_refused_before_sending(emu, scope, field):
         emu.client.get_music_on_hold(scope)
     with pytest.raises(PayloadError, match="'default' is not allowed"):
         emu.client.set_music_on_hold(SCOPE, source={"selection": "default"})
+    with pytest.raises(PayloadError, match="media_type only together with a file"):
+        emu.client.set_music_on_hold(SCOPE, source={"selection": "custom", "media_type": "WAV"})
     assert emu.server.attempts == 0
 
 
