@@ -13,6 +13,7 @@
 from .app import Abort, EmulatorApp, Request, Response, route
 from .faults import Fault, FaultKind
 from .harness import Emulation, emulated, start_emulator
+from .receiver import WebhookReceiver
 from .recorded import RecordedRequest
 from .server import EmulatorServer
 from .webhooks import Delivery, WebhookSender
@@ -28,6 +29,7 @@ __all__ = [
     "RecordedRequest",
     "Request",
     "Response",
+    "WebhookReceiver",
     "WebhookSender",
     "emulated",
     "route",

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import telephony_core
-from telephony_core.emulation import EmulatorApp, EmulatorServer, Fault, emulated, route
+from telephony_core.emulation import EmulatorServer, Fault, WebhookReceiver, emulated
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
@@ -20,24 +20,11 @@ CANARY = "canary-infinity-4c2b"
 PROMPT = {"to": "tel:13333333333", "prompts": ["hello111"], "menu": {"1": "group:extGroup-1"}}
 
 
-class Receiver(EmulatorApp):
-    """The application's webhook: records every callback body."""
-
-    def __init__(self):
-        super().__init__()
-        self.bodies: list[bytes] = []
-        self.arrived = threading.Event()
-
-    @route("POST", "/cb")
-    def callback(self, request):
-        self.bodies.append(request.get_data())
-        self.arrived.set()
-        return {"ok": True}
 
 
 @pytest.fixture
 def receiver():
-    app = Receiver()
+    app = WebhookReceiver()
     with EmulatorServer(app) as server:
         yield server, app
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 
 import pytest
 
 import telephony_core
-from telephony_core.emulation import EmulatorApp, EmulatorServer, Fault, emulated, route
+from telephony_core.emulation import EmulatorServer, Fault, WebhookReceiver, emulated
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
@@ -22,21 +21,11 @@ PROMPT = {"to": "tel:19170000001", "prompts": ["welcome_11112.wav"], "caller_id"
 PATH = "/v2/global_pcmo_make_call"
 
 
-class Receiver(EmulatorApp):
-    def __init__(self):
-        super().__init__()
-        self.bodies: list[bytes] = []
-        self.lock_ = threading.Lock()
-
-    @route("POST", "/hook")
-    def hook(self, request):
-        self.bodies.append(request.get_data())
-        return {"ok": True}
 
 
 @pytest.fixture
 def receiver():
-    app = Receiver()
+    app = WebhookReceiver()
     with EmulatorServer(app) as server:
         yield server, app
 

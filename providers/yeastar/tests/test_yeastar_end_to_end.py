@@ -10,7 +10,7 @@ import pytest
 from telephony_yeastar.events import ReportFilter
 
 import telephony_core
-from telephony_core.emulation import EmulatorApp, EmulatorServer, Fault, emulated, route
+from telephony_core.emulation import EmulatorServer, Fault, WebhookReceiver, emulated
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
@@ -24,15 +24,6 @@ PAIRS = "not accepted: expected caller -> callee"
 MD5 = hashlib.md5(CANARY.encode()).hexdigest()
 
 
-class Receiver(EmulatorApp):
-    def __init__(self):
-        super().__init__()
-        self.bodies: list[bytes] = []
-
-    @route("POST", "/reports")
-    def report(self, request):
-        self.bodies.append(request.get_data())
-        return {"ok": True}
 
 
 @pytest.fixture
@@ -258,7 +249,7 @@ def test_a_dial_is_sent_once_on_a_read_timeout(emu):
 
 
 def test_event_reports_reach_the_application_with_both_parties():
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     with EmulatorServer(receiver) as hook, emulated(
             "yeastar", client_options={"report_url": hook.url + "/reports"}) as emu:
         emu.client.dial("ext:1000", "ext:1001")
@@ -276,7 +267,7 @@ def test_event_reports_reach_the_application_with_both_parties():
 
 
 def test_v1_reports_repeat_the_ext_key_and_parse_in_order():
-    receiver = Receiver()
+    receiver = WebhookReceiver()
     with EmulatorServer(receiver) as hook, emulated("yeastar") as emu:
         emu.app.report_format = "v1"
         from telephony_core.emulation import WebhookSender
