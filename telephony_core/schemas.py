@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
@@ -72,10 +73,41 @@ def load(name: str) -> dict[str, Any]:
     return json.loads(_canonical(name))
 
 
+@functools.cache
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    # JSON Schema patterns are ECMA-262: "$" matches only at the very end. Python's "$" also
+    # matches before a trailing newline, which let "ext:1000\n" through to the wire.
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append("\\Z" if char == "$" and not in_class else char)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _pattern(validator, pattern: str, instance: Any, schema: Mapping[str, Any]):
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def validator_for(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    cls.check_schema(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    base.check_schema(schema)
+    cls = _with_ecma_patterns(base)
+    return cls(schema, format_checker=base.FORMAT_CHECKER)
+
+
+@functools.cache
+def _with_ecma_patterns(base: type) -> type:
+    return jsonschema.validators.extend(base, {"pattern": _pattern})
 
 
 def _path(error: jsonschema.ValidationError) -> str:

@@ -72,3 +72,12 @@ def test_addresses_parse_and_format_round_trip(text, kind, value):
 def test_malformed_addresses_say_what_was_expected(text, kinds, words):
     with pytest.raises(AddressError, match=words):
         parse(text, *kinds)
+
+
+def test_schema_patterns_have_ecma_semantics():
+    """JSON Schema's "$" is ECMA-262's: no match before a trailing newline (Python's would)."""
+    from telephony_core.schemas import _ecma_regex
+
+    assert _ecma_regex("^ext:[0-9]+$").search("ext:1000\n") is None
+    assert _ecma_regex("^ext:[0-9]+$").search("ext:1000")
+    assert _ecma_regex(r"^[a$]+@x\$$").pattern == r"^[a$]+@x\$\Z"  # classes and escapes kept

@@ -146,6 +146,7 @@ def test_bad_payloads_never_reach_the_wire(loopback):
     for payload in ({"caller": "ext:1000"}, {"caller": "ext:1000", "callee": "tel:abc"},
                     {"caller": "ext:", "callee": "ext:1001"},
                     {"caller": "foo:1", "callee": "ext:1001"},
+                    {"caller": "ext:1000\n", "callee": "ext:1001"},  # Python's $ would take it
                     {"caller": "ext:1000", "callee": "ext:1001", "colour": "red"},
                     {"caller": 1000, "callee": "ext:1001"}):
         with pytest.raises(PayloadError) as info:
