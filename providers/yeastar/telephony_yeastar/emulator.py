@@ -46,6 +46,14 @@ REPORTS = {
 STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held": "Talking"}
 
 
+#: the API versions the emulated firmware answers
+FIRMWARE_VERSIONS = ("v1.0.0", "v1.0.1")
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.removeprefix("v").split("."))
+
+
 class Failed(Exception):
     def __init__(self, errno: str):
         self.errno = errno
@@ -138,14 +146,21 @@ class YeastarEmulator(EmulatorApp):
                 if path == "logout":
                     self.tokens.pop(token, None)
                     return self.json_response({"status": "Success"})
-                action = self.actions.get((version, path))
-                if action is None:
-                    raise Failed("10003")
+                action = self._action(version, path)
                 return self.json_response({"status": "Success", **action(body)})
             except Failed as failure:
                 return self._failed(failure.errno)
             except ProviderError as exc:
                 return self._failed(ERRNO.get(exc.code, "30001"))
+
+    def _action(self, version: str, path: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """The handler of ``path`` if this firmware serves it under ``version``: an endpoint
+        introduced in v1.0.1 is refused under v1.0.0, and later versions serve earlier ones."""
+        if version in FIRMWARE_VERSIONS:
+            for (introduced, known_path), action in self.actions.items():
+                if known_path == path and _version_key(introduced) <= _version_key(version):
+                    return action
+        raise Failed("10003")
 
     def _failed(self, errno: str):
         return self.json_response({"status": "Failed", "errno": errno})

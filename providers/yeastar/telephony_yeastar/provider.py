@@ -30,7 +30,7 @@ from telephony_core.results import Ack, CallInfo, CallRef, Event, SmsReceipt
 
 from .errors import TOKEN_ERRNOS, error_for
 from .events import events_from_report
-from .translate import call_info_fields, first_emoji, query_for, request_for
+from .translate import V0, call_info_fields, first_emoji, query_for, request_for, version_key
 
 __all__ = ["YeastarProvider"]
 
@@ -58,8 +58,14 @@ class YeastarProvider(HttpProvider):
 
     # -- the session -------------------------------------------------------------------------
 
+    def _version(self, introduced: str) -> str:
+        """The API version to send: the configured one, unless the endpoint came later."""
+        configured = str(self.config.get("api_version") or V0)
+        return max(configured, introduced, key=version_key)
+
     def _post(self, version: str, path: str, body: Mapping[str, Any],
               token: str | None = None) -> dict[str, Any]:
+        version = self._version(version)
         params = {"token": token} if token else None
         reply = self.transport.send(WireRequest("POST", f"/api/{version}/{path}", params=params,
                                                 json=dict(body)))
@@ -93,7 +99,7 @@ class YeastarProvider(HttpProvider):
         if self.config.get("report_url"):
             body["url"] = self.config["report_url"]
         try:
-            data = self._post("v1.0.0", "login", body)
+            data = self._post(V0, "login", body)
         except (AuthenticationError, TokenRejected) as exc:
             # only a refusal of the credentials blocks further logins; a network failure
             # during login proved nothing about them
@@ -120,7 +126,7 @@ class YeastarProvider(HttpProvider):
 
     def _heartbeat_locked(self) -> None:
         try:
-            self._post("v1.0.0", "heartbeat", {"port": str(self.config.get("report_port", 8260))},
+            self._post(V0, "heartbeat", {"port": str(self.config.get("report_port", 8260))},
                        token=self._token)
             self._last_traffic = self.monotonic()
         except TokenRejected:
@@ -184,7 +190,7 @@ class YeastarProvider(HttpProvider):
         token, self._token = self._token, None
         if token is not None:
             try:
-                self._post("v1.0.0", "logout", {}, token=token)
+                self._post(V0, "logout", {}, token=token)
             except (TelephonyError, TokenRejected, ValueError) as exc:
                 log.info("yeastar: logout failed: %s", type(exc).__name__)
         super().close()

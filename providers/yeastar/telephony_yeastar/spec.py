@@ -23,6 +23,10 @@ SPEC = ProviderSpec(
         "username": {"type": "string", "minLength": 1, "description": "the API user"},
         "password": {"type": "string", "minLength": 1, "writeOnly": True,
                      "description": "the API password (sent as its MD5)"},
+        "api_version": {"type": "string", "pattern": "^v1\\.[0-9]+\\.[0-9]+$", "default": "v1.0.0",
+                        "description": "the API version in the path, e.g. v1.0.0 (endpoints "
+                                       "introduced later, such as sms/send in v1.0.1, always "
+                                       "use at least their own)"},
         "report_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8260,
                         "description": "where the PBX POSTs event reports (given at login)"},
         "report_url": {"type": "string", "minLength": 1,

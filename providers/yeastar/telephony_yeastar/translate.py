@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-__all__ = ["CALL_STATES", "EMOJI", "Request", "call_info_fields", "request_for"]
+__all__ = ["CALL_STATES", "EMOJI", "V0", "V1", "Request", "call_info_fields", "request_for",
+           "version_key"]
 
 V0, V1 = "v1.0.0", "v1.0.1"
 Request = tuple[str, str, dict[str, Any]]
@@ -128,6 +129,11 @@ def call_info_fields(direction: str, row: Mapping[str, Any]) -> dict[str, Any]:
             "caller": f"{caller_kind}:{row['from']}" if row.get("from") else None,
             "callee": f"{callee_kind}:{row['to']}" if row.get("to") else None,
             "state": CALL_STATES.get(status, "unknown"), "trunk": row.get("trunk")}
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """``"v1.0.10"`` -> ``(1, 0, 10)``, so versions compare as numbers, not text."""
+    return tuple(int(part) for part in version.removeprefix("v").split("."))
 
 
 def first_emoji(text: str) -> int | None:

@@ -296,3 +296,31 @@ def test_no_password_hash_or_token_in_logs_errors_or_reprs(emu, caplog):
     for secret in (CANARY, MD5, token):
         assert secret not in text
     assert "token=" in caplog.text  # urllib3 did log the URL, masked
+
+
+def test_the_api_version_option_sets_the_path_but_never_below_an_endpoints_own(emu):
+    url = emu.app.connect_url(emu.server.url) + "&api_version=v1.0.1"
+    with telephony_core.connect(url) as client:
+        client.list_calls(direction="inbound")
+        client.send_sms("tel:5503301", "hi", sender="GSM-trunk")
+    assert paths(emu)[-4:] == ["v1.0.1/login", "v1.0.1/inbound/query", "v1.0.1/sms/send",
+                               "v1.0.1/logout"]
+    # the default is v1.0.0, and sms/send still goes out as v1.0.1
+    emu.client.send_sms("tel:5503301", "hi", sender="GSM-trunk")
+    assert paths(emu)[-1] == "v1.0.1/sms/send"
+
+
+def test_the_emulator_refuses_an_endpoint_under_a_version_before_it_existed(emu):
+    import requests
+
+    emu.client.list_calls()
+    token = emu.server.requests[-1].query["token"]
+    reply = requests.post(f"{emu.server.url}/api/v1.0.0/sms/send", params={"token": token},
+                          json={"trunk": "GSM-trunk", "phonenumber": "5503301", "message": "hi"},
+                          timeout=5)
+    assert reply.json() == {"status": "Failed", "errno": "10003"}
+
+
+def test_a_malformed_api_version_is_refused_naming_the_option(emu):
+    with pytest.raises(TelephonyError, match="api_version"):
+        telephony_core.connect(emu.app.connect_url(emu.server.url) + "&api_version=2")
