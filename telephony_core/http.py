@@ -11,6 +11,7 @@ not chained (their text holds the URL with its token).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -167,9 +168,10 @@ class HttpTransport:
             what = "could not connect" if not sent else "no usable answer"
             raise TransportError(f"{what}: {type(exc).__name__}: {redact(exc)}",
                                  request_sent=sent, provider=self.provider) from None
-        reply = WireReply(response.status_code, dict(response.headers), body)
-        log.debug("%s %s -> HTTP %s (%d bytes)", request.method, redact(response.url),
-                  reply.status, len(body))
+        reply = WireReply(response.status_code, response.headers, body)
+        if log.isEnabledFor(logging.DEBUG):  # redacting costs; only when someone will read it
+            log.debug("%s %s -> HTTP %s (%d bytes)", request.method, redact(response.url),
+                      reply.status, len(body))
         if reply.status == 429:
             raise RateLimited("the provider is rate-limiting requests (HTTP 429)",
                               retry_after=_retry_after(reply.headers), provider=self.provider)
