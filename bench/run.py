@@ -1,0 +1,304 @@
+"""The benchmark suite: what the abstraction costs, as ratios against a baseline in the same run.
+
+    .venv/bin/python bench/run.py            # or ./dev bench; rewrites docs/performance.md
+    .venv/bin/python bench/run.py --quick    # fewer rounds, for a smoke run
+
+Every figure is measured interleaved with its baseline (request by request, or run by run) and
+reported as a median, so the machine's load affects both sides alike. Nothing here is asserted:
+performance is reported, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+import telephony_core
+from telephony_core.emulation import emulated
+from telephony_core.http import WireRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import jsonschema
+
+    return (f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
+            f"requests {requests.__version__}; jsonschema {jsonschema.__version__}")
+
+
+# -- 1. per-operation overhead against the Yeastar emulator ------------------------------------
+
+def overhead(rounds: int) -> dict[str, float]:
+    with emulated("yeastar", client_options={"retries": 0}) as emu:
+        client, pbx = emu.client, emu.app.pbx
+        pbx.dial("ext:1000", "ext:1001", auto_answer=True)
+        pbx.answer("ext:1001")
+        client.hold("ext:1000")  # logs in
+        token = client.provider._token
+        plain = requests.Session()  # what most code writes
+        bare = requests.Session()  # like for like: the library does not read the environment
+        bare.trust_env = False
+        base = emu.server.url + "/api/v1.0.0"
+
+        def post(session, path, body):
+            return lambda: session.post(f"{base}/{path}", params={"token": token}, json=body,
+                                        timeout=5).json()
+
+        def transport(path, body):  # the library's transport alone, without the facade
+            request = WireRequest("POST", f"/api/v1.0.0/{path}", params={"token": token},
+                                  json=body)
+            return lambda: client.provider.transport.send(request).json()
+
+        cases = {
+            "hold (idempotent)": (lambda: client.hold("ext:1000"),
+                                  post(plain, "extension/hold", {"extid": "1000"}),
+                                  post(bare, "extension/hold", {"extid": "1000"}),
+                                  transport("extension/hold", {"extid": "1000"})),
+            "list_calls (read)": (lambda: client.list_calls(direction="inbound"),
+                                  post(plain, "inbound/query", {}),
+                                  post(bare, "inbound/query", {}),
+                                  transport("inbound/query", {})),
+        }
+        out: dict[str, tuple[float, ...]] = {}
+        for name, fns in cases.items():
+            times: list[list[float]] = [[] for _ in fns]
+            for _ in range(20):  # warm every connection up
+                for fn in fns:
+                    fn()
+            for i in range(rounds):
+                for k in [(i + j) % len(fns) for j in range(len(fns))]:  # rotate the order
+                    start = time.perf_counter()
+                    fns[k]()
+                    times[k].append(time.perf_counter() - start)
+            out[name] = tuple(median_ms(t) for t in times)
+        plain.close()
+        bare.close()
+    return out
+
+
+# -- 2. in-process cost ------------------------------------------------------------------------
+
+def in_process(rounds: int) -> dict[str, float]:
+    with telephony_core.connect() as client:
+        pbx = client.provider.pbx
+        start = time.perf_counter()
+        for _ in range(rounds):
+            client.dial("ext:1000", "ext:1001", auto_answer=True)
+            client.hangup("ext:1000")
+        facade = (time.perf_counter() - start) / (2 * rounds)
+        start = time.perf_counter()
+        for _ in range(rounds):
+            pbx.dial("ext:1000", "ext:1001", auto_answer=True)
+            pbx.hangup("ext:1000")
+        model = (time.perf_counter() - start) / (2 * rounds)
+        validator = client.spec.validator("dial")
+        payload = {"caller": "ext:1000", "callee": "tel:41000", "auto_answer": True,
+                   "reference": "order-42"}
+        start = time.perf_counter()
+        for _ in range(rounds):
+            assert not any(validator.iter_errors(payload))
+        validation = (time.perf_counter() - start) / rounds
+    return {"facade_ops_per_s": 1 / facade, "model_ops_per_s": 1 / model,
+            "validation_us": validation * 1e6, "facade_us": facade * 1e6,
+            "model_us": model * 1e6}
+
+
+# -- 3. cold start -----------------------------------------------------------------------------
+
+def cold_start(rounds: int) -> dict[str, float]:
+    commands = {
+        "python -c 'import requests' (baseline)": [sys.executable, "-c", "import requests"],
+        "python -c 'import telephony_core'": [sys.executable, "-c", "import telephony_core"],
+        "telephony --help": [str(BIN / "telephony"), "--help"],
+        "telephony providers": [str(BIN / "telephony"), "providers"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, argv in commands.items():
+            start = time.perf_counter()
+            subprocess.run(argv, check=True, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: median_ms(samples) for name, samples in times.items()}
+
+
+# -- 4. concurrency ----------------------------------------------------------------------------
+
+def concurrency(per_thread: int, threads: int = 16) -> dict[str, float]:
+    with emulated("yeastar", client_options={"retries": 0}) as emu:
+        client = emu.client
+        client.list_calls(direction="inbound")
+        token = client.provider._token
+        url = emu.server.url + "/api/v1.0.0/inbound/query"
+
+        def run(work) -> float:
+            emu.server.clear()
+            pool = [threading.Thread(target=work) for _ in range(threads)]
+            start = time.perf_counter()
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            return threads * per_thread / (time.perf_counter() - start)
+
+        def shared() -> None:
+            for _ in range(per_thread):
+                client.list_calls(direction="inbound")
+
+        def own_session() -> None:
+            with requests.Session() as session:
+                for _ in range(per_thread):
+                    session.post(url, params={"token": token}, json={}, timeout=5).json()
+
+        results = {}
+        for name, work in (("raw", own_session), ("library", shared),
+                           ("raw2", own_session), ("library2", shared)):
+            rate = run(work)
+            ports = len({r.client_port for r in emu.server.requests})
+            results[name] = (rate, ports)
+    lib = max(results["library"][0], results["library2"][0])
+    raw = max(results["raw"][0], results["raw2"][0])
+    return {"library_rps": lib, "raw_rps": raw, "library_connections": results["library2"][1],
+            "raw_connections": results["raw2"][1]}
+
+
+# -- 5. memory ---------------------------------------------------------------------------------
+
+MEMORY_PROBE = """
+import gc, re, sys, telephony_core
+def rss():
+    return int(re.search(r"VmRSS:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+url = sys.argv[1]
+telephony_core.connect(url).close()   # imports and first-use caches
+gc.collect(); before = rss()
+clients = [telephony_core.connect(url) for _ in range(1000)]
+gc.collect(); print(before, rss())
+"""
+
+
+def memory() -> dict[str, tuple[int, int]]:
+    out = {}
+    for name, url in (("sim", "sim://"),
+                      ("yeastar", "yeastar://api:pw@127.0.0.1:8088?scheme=http")):
+        done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, url], check=True,
+                              capture_output=True, text=True)
+        before, after = map(int, done.stdout.split())
+        out[name] = (before, after)
+    return out
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def report(args: argparse.Namespace) -> str:
+    quick = args.quick
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    over = overhead(60 if quick else 400)
+    inproc = in_process(300 if quick else 3000)
+    inproc_note = f"{inproc['validation_us'] / 1000:.3f} ms for a `dial` payload"
+    cold = cold_start(3 if quick else 9)
+    conc = concurrency(10 if quick else 40)
+    mem = memory()
+    command = "`.venv/bin/python bench/run.py`" + (" --quick" if quick else "")
+    base = cold["python -c 'import requests' (baseline)"]
+    lines = [
+        "# Performance", "",
+        f"Measured {started} on {machine()}, by {command} (also `./dev bench`). Every figure is",
+        "a median, measured interleaved with its baseline in the same run, so machine load affects",
+        "both alike. Tests never assert timings; this page reports them.", "",
+        "## Overhead per operation (target: at most 3%)", "",
+        "`client.hold(...)` and `client.list_calls(...)` against the Yeastar emulator on loopback,",
+        "against a raw `requests.Session().post` of the same body to the same URL with the same",
+        "token, rotating which goes first request by request. Two baselines: a plain session, as",
+        "most code writes it, and one with `trust_env = False`, as the library's own session is",
+        "(it does not re-read proxy variables and `.netrc` on every request).", "",
+        "| operation | library (ms) | plain session (ms) | ratio | `trust_env=False` session (ms) "
+        "| ratio | the library's transport alone (ms) | ratio |",
+        "|---|---|---|---|---|---|---|---|"]
+    for name, (lib, plain, bare, wire) in over.items():
+        lines.append(f"| {name} | {lib:.3f} | {plain:.3f} | {lib / plain:.3f} | {bare:.3f} | "
+                     f"{lib / bare:.3f} | {wire:.3f} | {wire / bare:.3f} |")
+    extra = statistics.mean(lib - bare for lib, _, bare, _ in over.values())
+    verdict = " ".join([
+        "**The 3% target is missed on loopback, and what remains is recorded here.**",
+        f"Against a like-for-like session the library adds about {extra:.3f} ms per operation.",
+        "The transport alone matches a bare session (the last column; profiling found a",
+        "`redact()` computed for a DEBUG line nobody read, now done only when DEBUG is on).",
+        "The rest is the facade: validating the payload against its JSON Schema",
+        f"({inproc_note}), the retry wrapper and deadline, the provider's session bookkeeping",
+        "and building the result. On loopback's ~1 ms round trip that is the ratio above;",
+        f"against a PBX on a LAN (about 5 ms) it is {extra / 5 * 100:.1f}%, against a cloud API",
+        f"(about 50 ms) {extra / 50 * 100:.2f}%. Validation before any I/O is a promise of the",
+        "library, so it stays."])
+    lines += ["", verdict, "",
+        "## In-process cost", "",
+        "| figure | value |", "|---|---|",
+        f"| simulator through the facade | {inproc['facade_ops_per_s']:,.0f} operations/s "
+        f"({inproc['facade_us']:.0f} µs each) |",
+        f"| the model alone (baseline) | {inproc['model_ops_per_s']:,.0f} operations/s "
+        f"({inproc['model_us']:.0f} µs each) |",
+        f"| facade / model | {inproc['facade_us'] / inproc['model_us']:.2f}x |",
+        f"| schema validation of a `dial` payload | {inproc['validation_us']:.1f} µs "
+        "(jsonschema Draft 2020-12 validator, compiled once per provider and operation) |",
+        "", "## Cold start", "", "| command | median (ms) | vs `import requests` |",
+        "|---|---|---|"]
+    for name, value in cold.items():
+        lines.append(f"| `{name}` | {value:.0f} | {value / base:.2f}x |")
+    lines += [
+        "", "`import telephony_core` loads no provider and no emulator; `telephony --help` imports",
+        "none either; `telephony providers` loads every installed provider's light spec.", "",
+        "## Concurrency", "",
+        "16 threads, each listing calls against the Yeastar emulator: one shared client versus",
+        "16 raw `requests.Session`s. Connections are counted as distinct client ports the",
+        "emulator saw.", "",
+        "| | requests/s | TCP connections |", "|---|---|---|",
+        f"| one shared client | {conc['library_rps']:,.0f} | {conc['library_connections']} |",
+        f"| 16 raw sessions (baseline) | {conc['raw_rps']:,.0f} | {conc['raw_connections']} |",
+        f"| ratio | {conc['library_rps'] / conc['raw_rps']:.2f} | |",
+        "", "The shared client's pool (32 connections) keeps one connection per thread alive.",
+        "", "## Memory", "", "Resident size of a process before and after creating 1,000 clients "
+        "(`connect()` does no I/O).", "",
+        "| provider | before (MB) | with 1,000 clients (MB) | per client (KB) |",
+        "|---|---|---|---|"]
+    for name, (before, after) in mem.items():
+        lines.append(f"| {name} | {before / 1024:.1f} | {after / 1024:.1f} | "
+                     f"{(after - before) / 1000:.1f} |")
+    lines += ["", "A sim client holds a whole PBX model; an HTTP client holds a `requests.Session`",
+              "and its connection pool (no connection is opened until the first request)."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run)")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    args = parser.parse_args()
+    text = report(args)
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
