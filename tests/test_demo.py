@@ -26,3 +26,12 @@ def test_an_unknown_provider_fails_with_one_line():
     result = CliRunner().invoke(main, ["demo", "--provider", "nosuch"])
     assert result.exit_code == 1
     assert "no provider named 'nosuch'" in result.output and "Traceback" not in result.output
+
+
+def test_a_third_party_provider_gets_the_adaptive_tour():
+    """The example plugin (examples/) declares only dial, hangup, list_calls and events: the
+    tour runs what it can through its emulator and says why it skips the rest."""
+    result = CliRunner().invoke(main, ["demo", "--provider", "example"])
+    assert result.exit_code == 0, result.output
+    assert "6 steps ran, 6 skipped." in result.output
+    assert "skipped: example does not support hold" in result.output

@@ -57,6 +57,7 @@ def _talking(pbx: Pbx, party: str, other: str = "ext:1001") -> Any:
     for call in pbx.list_calls():
         if party in call.parties and call.state == "talking":
             return call
+    _clear(pbx)  # whatever skipped steps left up could make the parties busy
     call = pbx.dial(party, other, auto_answer=True)
     pbx.answer(other)
     return call
@@ -128,7 +129,8 @@ def _monitor(client, pbx):
 def _hangup_of(client, pbx, party: str):
     call = _talking(pbx, party)
     return _first_accepted(client, "hangup", {"call": party},
-                           {"call": f"call:{call.id}", "leg": _leg(call)})[0]
+                           {"call": f"call:{call.id}", "leg": _leg(call)},
+                           {"call": f"call:{call.id}"})[0]
 
 
 def _hangup(client, pbx):

@@ -1,12 +1,9 @@
-"""The core's conformance suite against the APIO provider and its emulator."""
+"""The core's conformance suite against this provider and its emulator."""
+
+from telephony_apio.conformance import Fixtures
 
 from telephony_core.testing import ProviderConformance
 
-SCOPE = {"tenant": "foo", "group": "foogroup", "user": "foouser"}
 
-
-class TestApioConformance(ProviderConformance):
-    provider = "apio"
-    known_values = {"scope": (SCOPE,)}
-    samples = {"get_music_on_hold": {"scope": SCOPE},
-               "set_music_on_hold": {"scope": SCOPE, "active": True}}
+class TestApioConformance(Fixtures, ProviderConformance):
+    """Every property, with the package's own fixtures."""

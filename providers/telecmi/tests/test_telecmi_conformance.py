@@ -1,24 +1,9 @@
-"""The core's conformance suite against the TeleCMI provider and its emulator."""
+"""The core's conformance suite against this provider and its emulator."""
 
-from __future__ import annotations
-
-from typing import Any
+from telephony_telecmi.conformance import Fixtures
 
 from telephony_core.testing import ProviderConformance
 
 
-def live_call(session: Any) -> dict[str, Any]:
-    """A bridged call, both numbers answered: what hold and unhold act on (by its cmiuuid)."""
-    session.client.dial(caller="tel:41000", callee="tel:41001", caller_id="5551000")
-    session.pbx.answer("tel:41000")
-    session.pbx.answer("tel:41001")
-    newest = session.pbx.list_calls()[-1]
-    return {"call": f"call:{newest.id}"}
-
-
-class TestTelecmiConformance(ProviderConformance):
-    provider = "telecmi"
-    samples = {"hold": live_call, "unhold": live_call,
-               "dial": {"caller": "tel:41000", "callee": "tel:41001", "caller_id": "5551000"},
-               "play_prompt": {"to": "tel:41000", "prompts": ["hello111"],
-                               "caller_id": "5551000"}}
+class TestTelecmiConformance(Fixtures, ProviderConformance):
+    """Every property, with the package's own fixtures."""
