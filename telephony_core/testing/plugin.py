@@ -87,3 +87,15 @@ def conformance_settings(conformance_profile: str) -> Any:
     from .profiles import settings_for
 
     return settings_for(conformance_profile)
+
+
+@pytest.fixture
+def webhook_receiver() -> Any:
+    """``(server, receiver)``: a :class:`~telephony_core.emulation.WebhookReceiver` served on
+    loopback, to give an emulator as the application's webhook URL (``server.url + "/hook"``);
+    ``receiver.bodies`` holds what was POSTed. Imported here, not at plugin load."""
+    from telephony_core.emulation import EmulatorServer, WebhookReceiver
+
+    receiver = WebhookReceiver()
+    with EmulatorServer(receiver) as server:
+        yield server, receiver

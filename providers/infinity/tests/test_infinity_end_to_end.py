@@ -8,7 +8,7 @@ import threading
 import pytest
 
 import telephony_core
-from telephony_core.emulation import EmulatorServer, Fault, WebhookReceiver, emulated
+from telephony_core.emulation import Fault, emulated
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
@@ -20,25 +20,16 @@ CANARY = "canary-infinity-4c2b"
 PROMPT = {"to": "tel:13333333333", "prompts": ["hello111"], "menu": {"1": "group:extGroup-1"}}
 
 
-
-
 @pytest.fixture
-def receiver():
-    app = WebhookReceiver()
-    with EmulatorServer(app) as server:
-        yield server, app
-
-
-@pytest.fixture
-def emu(receiver):
-    server, _ = receiver
+def emu(webhook_receiver):
+    server, _ = webhook_receiver
     with emulated("infinity", accesskey=CANARY, callback_url=server.url + "/cb",
                   client_options={"timeout": 0.5, "deadline": 5}) as e:
         yield e
 
 
-def test_a_cdr_callback_joins_the_play_prompt_that_caused_it(emu, receiver):
-    _, app = receiver
+def test_a_cdr_callback_joins_the_play_prompt_that_caused_it(emu, webhook_receiver):
+    _, app = webhook_receiver
     ref = emu.client.play_prompt(**PROMPT, reference="order-4711")
     assert ref.call_id is None  # Infinity only acknowledges
     pbx = emu.app.pbx

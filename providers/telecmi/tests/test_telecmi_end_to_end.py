@@ -7,7 +7,7 @@ import logging
 import pytest
 
 import telephony_core
-from telephony_core.emulation import EmulatorServer, Fault, WebhookReceiver, emulated
+from telephony_core.emulation import Fault, emulated
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
@@ -21,25 +21,16 @@ PROMPT = {"to": "tel:19170000001", "prompts": ["welcome_11112.wav"], "caller_id"
 PATH = "/v2/global_pcmo_make_call"
 
 
-
-
 @pytest.fixture
-def receiver():
-    app = WebhookReceiver()
-    with EmulatorServer(app) as server:
-        yield server, app
-
-
-@pytest.fixture
-def emu(receiver):
-    server, _ = receiver
+def emu(webhook_receiver):
+    server, _ = webhook_receiver
     with emulated("telecmi", secret=CANARY, webhook_url=server.url + "/hook",
                   client_options={"timeout": 0.5, "deadline": 5}) as e:
         yield e
 
 
-def test_play_prompt_places_the_call_and_events_join_by_reference(emu, receiver):
-    _, app = receiver
+def test_play_prompt_places_the_call_and_events_join_by_reference(emu, webhook_receiver):
+    _, app = webhook_receiver
     ref = emu.client.play_prompt(**PROMPT, reference="order-9")
     body = emu.server.requests[-1].json()
     assert emu.server.requests[-1].path == PATH

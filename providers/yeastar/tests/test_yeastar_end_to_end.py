@@ -24,8 +24,6 @@ PAIRS = "not accepted: expected caller -> callee"
 MD5 = hashlib.md5(CANARY.encode()).hexdigest()
 
 
-
-
 @pytest.fixture
 def emu():
     with emulated("yeastar", password=CANARY,
