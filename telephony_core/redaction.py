@@ -137,6 +137,8 @@ class RedactingFilter(logging.Filter):
 _FILTERED_LOGGERS = (
     "urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.response",
     "urllib3.util.retry", "urllib3.poolmanager", "requests", "telephony_core",
+    "httpx", "httpcore", "httpcore.http11", "httpcore.http2", "httpcore.connection",
+    "httpcore.proxy", "hpack", "hpack.hpack",
 )
 _FILTER = RedactingFilter()
 

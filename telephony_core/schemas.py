@@ -152,19 +152,27 @@ def _inside(inner: jsonschema.ValidationError, outer: jsonschema.ValidationError
 
 
 def _alternatives(error: jsonschema.ValidationError) -> PayloadProblem:
-    """An anyOf/oneOf failure told as the problem within the closest alternative (jsonschema's
-    best match), not as "this combination is not accepted" alone."""
+    """An anyOf/oneOf failure: when the closest alternative (jsonschema's best match) fails on one
+    field's value, that field's problem; when it is the combination of fields that no
+    alternative takes, the accepted combinations."""
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     forms = schema.get("description") or schema.get("title")
-    if not error.context:
-        return PayloadProblem(_path(error), _message(error))
-    best = jsonschema.exceptions.best_match(error.context)
-    if best.validator in ("anyOf", "oneOf"):
+    best = jsonschema.exceptions.best_match(error.context) if error.context else None
+    if best is not None and best.validator in ("anyOf", "oneOf"):
         return _alternatives(best)
-    text = _message(best)
-    if forms:
-        text += f" (the accepted forms are: {forms})"
-    return PayloadProblem(_path(best), text)
+    if best is not None and best.validator in _VALUE_KEYWORDS and \
+            len(best.absolute_path) > len(error.absolute_path):
+        text = _message(best)
+        return PayloadProblem(_path(best), text + (f" (accepted: {forms})" if forms else ""))
+    expected = forms or "one of the accepted forms"
+    return PayloadProblem(_path(error),
+                          f"this combination of fields is not accepted: expected {expected}")
+
+
+#: Keywords about one value (not about which fields are present together).
+_VALUE_KEYWORDS = frozenset({"pattern", "type", "enum", "const", "maxLength", "minLength",
+                             "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
+                             "format", "maxItems", "minItems"})
 
 
 def problems(validator: jsonschema.protocols.Validator, payload: Any) -> list[PayloadProblem]:
