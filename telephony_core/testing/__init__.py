@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "CAPABILITY_SUITES",
+    "DocumentedTests",
     "EquivalenceTests",
     "FaultTests",
     "OutcomeTests",

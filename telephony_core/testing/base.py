@@ -126,7 +126,13 @@ class ProviderFixtures:
       on a fresh emulator; the fault property proves recovery with it;
     * ``canary``: the password given to the emulator factory (when it takes ``password=``); it
       must never appear in a log line, an error or a repr;
-    * ``only_operations``: restrict the suite to these operations (None: every operation).
+    * ``only_operations``: restrict the suite to these operations (None: every operation);
+    * ``documented``: files or directories of documented exchanges (None: the package's
+      ``documented/`` and ``../tests/documented/``), see :mod:`.documented`;
+      ``documented_emulator_options``: emulator factory keywords for the emulator side, and
+      :meth:`prepare_documented`: the hook that prepares the emulator's model for a sample;
+    * ``vendor_spec``: the vendor's published API description the emulator's traffic is
+      validated against (see :mod:`.spec_evidence`), or None.
     """
 
     provider: ClassVar[str] = ""
@@ -138,6 +144,9 @@ class ProviderFixtures:
     samples: ClassVar[Mapping[str, Sample]] = {}
     canary: ClassVar[str] = "canary-5ecret-7d1e"
     only_operations: ClassVar[frozenset[str] | None] = None
+    documented: ClassVar[tuple[str, ...] | None] = None
+    documented_emulator_options: ClassVar[Mapping[str, Any]] = {}
+    vendor_spec: ClassVar[Any] = None
 
     # -- collection ----------------------------------------------------------------------
 
@@ -162,10 +171,33 @@ class ProviderFixtures:
         if "undeclared_operation" in metafunc.fixturenames:
             missing = [op for op in ops if spec is None or op not in spec.operations]
             metafunc.parametrize("undeclared_operation", missing or ["(none)"])
+        if "documented_exchange" in metafunc.fixturenames:
+            found = self.documented_exchanges(spec)
+            if "emulator" in metafunc.function.__name__:
+                found = [e for e in found if e.wire or e.problem]
+            metafunc.parametrize("documented_exchange", found or [None],
+                                 ids=[e.test_id for e in found] or ["(none)"])
         if "fault_name" in metafunc.fixturenames:
             from .faults import FAULTS
 
             metafunc.parametrize("fault_name", list(FAULTS))
+
+    @classmethod
+    def documented_exchanges(cls, spec: ProviderSpec | None) -> list[Any]:
+        """The provider's documented exchanges (see :mod:`.documented`)."""
+        if spec is None:
+            return []
+        from .documented import discover
+
+        return discover(spec, cls.documented)
+
+    def prepare_documented(self, session: Session, exchange: Any) -> Mapping[Any, Any] | None:
+        """Put the emulator's model (``session.pbx``) in the state ``exchange`` assumes (the
+        call its ``DELETE /calls/ID`` names exists...), before its documented requests are sent
+        to the emulator. Return substitutions for ``<any>`` values and ids: ``{"path":
+        "/api/calls/1700000000.1", "query.token": ..., "headers.Authorization": ...}`` (or
+        ``{step_index: {...}}`` per request). The default prepares nothing."""
+        return None
 
     # -- fixtures --------------------------------------------------------------------------
 

@@ -38,6 +38,8 @@ PROPERTIES: dict[str, str] = {
     "test_undeclared_operation_is_refused": "undeclared",
     "test_fault": "faults",
     "test_model_equivalence": "equivalence",
+    "test_documented_provider_side": "documented.provider",
+    "test_documented_emulator_side": "documented.emulator",
 }
 
 
@@ -46,6 +48,11 @@ def property_of(function: str, params: dict[str, Any]) -> tuple[str | None, str]
     prop = PROPERTIES.get(function, function)
     if "fault_name" in params:
         prop = f"{prop}.{params['fault_name']}"
+    if "documented_exchange" in params:
+        exchange = params["documented_exchange"]
+        if exchange is None:
+            return None, prop
+        return getattr(exchange, "operation", None), f"{prop}[{exchange.name}]"
     op = params.get("operation") or params.get("undeclared_operation")
     return (op if op != "(none)" else None), prop
 

@@ -36,7 +36,7 @@ from .faults import FAULTS
 from .leaks import leaks
 from .profiles import settings_for
 
-__all__ = ["CAPABILITY_SUITES", "EquivalenceTests", "FaultTests", "OutcomeTests",
+__all__ = ["CAPABILITY_SUITES", "DocumentedTests", "EquivalenceTests", "FaultTests", "OutcomeTests",
            "ProviderConformance", "ProviderFixtures", "StaticTests", "UnsupportedTests",
            "ValidationTests"]
 
@@ -349,11 +349,43 @@ class FaultTests:
                           "fixtures a sample payload that succeeds", stacklevel=1)
 
 
+# -- documented exchanges ------------------------------------------------------------------
+
+
+class DocumentedTests:
+    """The vendor's own samples hold on both sides: the provider sends the documented requests
+    and reads the documented replies and reports; the emulator answers documented requests with
+    replies of the documented shape (see :mod:`.documented`)."""
+
+    @staticmethod
+    def _no_exchanges(spec: ProviderSpec) -> None:
+        pytest.skip(f"{spec.name} ships no documented exchanges (tests/documented/*.json or the "
+                    "fixtures' documented): its wire format rests on its own reading alone")
+
+    def test_documented_provider_side(self, spec: ProviderSpec, documented_exchange: Any) -> None:
+        from .documented import check_provider, describe
+
+        if documented_exchange is None:
+            self._no_exchanges(spec)
+        found = check_provider(spec, documented_exchange, self.client_options)
+        assert not found, describe(documented_exchange, found, f"{spec.name} provider")
+
+    def test_documented_emulator_side(self, spec: ProviderSpec, documented_exchange: Any) -> None:
+        from .documented import check_emulator, describe
+
+        if documented_exchange is None:
+            self._no_exchanges(spec)
+        if not spec.emulator:
+            pytest.skip(f"{spec.name} ships no emulator")
+        found = check_emulator(self, spec, documented_exchange)
+        assert not found, describe(documented_exchange, found, f"{spec.name} emulator")
+
+
 # -- the whole suite ---------------------------------------------------------------------
 
 
 class ProviderConformance(ProviderFixtures, StaticTests, ValidationTests, OutcomeTests,
-                          UnsupportedTests, FaultTests, EquivalenceTests):
+                          UnsupportedTests, FaultTests, EquivalenceTests, DocumentedTests):
     """Every conformance property. Subclass it and set ``provider``::
 
         class TestAcmeConformance(ProviderConformance):

@@ -17,6 +17,10 @@ def live_call(session: Any) -> dict[str, Any]:
     return {"call": f"call:{ref.call_id}"}
 
 
+#: the call id the documented samples (API.md) use
+DOCUMENTED_CALL = "1495700000.101"
+
+
 class Fixtures(ProviderFixtures):
     provider = "example"
     #: the simulator's default set-up (telephony_core/sim/default.toml)
@@ -27,3 +31,12 @@ class Fixtures(ProviderFixtures):
         "hangup": live_call,
         "list_calls": {},
     }
+
+    def prepare_documented(self, session: Any, exchange: Any) -> dict[str, Any] | None:
+        """The model state each documented sample (tests/documented/example.json) assumes."""
+        if exchange.name == "dial: the caller is busy":
+            session.pbx.dial("ext:1000", "ext:1002")  # 1000 is on a call already
+        elif exchange.operation in ("hangup", "list_calls") and "unknown" not in exchange.name:
+            call = session.pbx.dial("ext:1000", "tel:41000")  # the sample's live call
+            return {DOCUMENTED_CALL: call.id}
+        return None

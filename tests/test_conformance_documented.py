@@ -1,0 +1,198 @@
+"""The documented-exchange runner catches both sides of a misreading of the vendor's document.
+
+Broken copies of the example provider are registered in-process and run through the same
+runner as ``telephony conformance`` with the example's documented exchanges
+(``examples/telephony-example/tests/documented/example.json``); each test asserts that the
+property fails, naming the exchange, its source and the difference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telephony_example.conformance import Fixtures
+from telephony_example.emulator import ExampleEmulator
+from telephony_example.provider import ExampleProvider
+from telephony_example.spec import SPEC as EXAMPLE
+
+import telephony_core
+from telephony_core.emulation import route
+from telephony_core.http import Route, WireRequest
+from telephony_core.provider import ProviderSpec
+from telephony_core.results import CallRef
+from telephony_core.testing.documented import (
+    check_provider,
+    compare_json,
+    discover,
+    load,
+    shape_differences,
+)
+from telephony_core.testing.runner import run_suite
+
+DOCUMENTED = str(Path(__import__("telephony_example").__file__).parent.parent / "tests"
+                 / "documented" / "example.json")
+
+
+def copy_of_example(name: str, implementation: type,
+                    emulator: type = ExampleEmulator) -> ProviderSpec:
+    """The example's spec under another name (registered in-process, never installed)."""
+
+    class Emulator(emulator):
+        def connect_url(self, base_url: str) -> str:
+            return super().connect_url(base_url).replace("example://", f"{name}://")
+
+    return ProviderSpec(
+        name=name, title=f"broken copy of the example ({name})", package="telephony_example",
+        implementation=implementation, operations=dict(EXAMPLE.operations),
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    names: list[str] = []
+    yield names
+    for name in names:
+        telephony_core.unregister(name)
+
+
+def register(names: list[str], spec: ProviderSpec) -> None:
+    telephony_core.register(spec, replace=True)
+    names.append(spec.name)
+
+
+class AgainstExampleSamples(Fixtures):
+    """The example's fixtures, with its documented exchanges named explicitly (a copy under
+    another name would not find them by the provider name in the file)."""
+
+    documented = (DOCUMENTED,)
+
+
+class MisreadingProvider(ExampleProvider):
+    """Reads the dial reply's call id from a key the document does not have."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        ExampleProvider.routes["dial"].to_request,
+        lambda p, data, payload: CallRef(p.name, data.get("call_id"), raw=data))}
+
+
+class ChattyProvider(ExampleProvider):
+    """Sends a key the document does not have with every dial."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: WireRequest("POST", "/api/calls", json={
+            **ExampleProvider.routes["dial"].to_request(p, payload).json, "priority": 1}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+class RenamingEmulator(ExampleEmulator):
+    """Answers a dial with {"call_id": ...}, where the document says {"id": ...}."""
+
+    @route("POST", "/api/calls")
+    def dial(self, request):
+        data, status = super().dial(request)
+        return ({"call_id": data["id"]}, status) if "id" in data else (data, status)
+
+
+def test_the_example_keeps_its_documented_exchanges(registered):
+    register(registered, copy_of_example("example-documented", ExampleProvider))
+    results = run_suite("example-documented", fixtures=AgainstExampleSamples,
+                        select="test_documented")
+    assert results.passed, json.dumps(results, indent=1)
+    entry = results.result("documented.provider[dial: extension to an external number]", "dial")
+    assert entry == {"outcome": "passed"}
+    assert results.result("documented.emulator[hangup: a live call]", "hangup") == {
+        "outcome": "passed"}
+    assert results["counts"] == {"passed": 12, "failed": 0, "skipped": 0}
+
+
+def test_a_provider_misreading_a_documented_reply_fails(registered):
+    register(registered, copy_of_example("example-misread", MisreadingProvider))
+    results = run_suite("example-misread", fixtures=AgainstExampleSamples,
+                        select="test_documented_provider")
+    entry = results.result("documented.provider[dial: extension to an external number]", "dial")
+    assert entry["outcome"] == "failed", entry
+    message = entry["message"]
+    assert "documented exchange 'dial: extension to an external number' of example.json" in message
+    assert "(source: examples/telephony-example/API.md (Login; Dial))" in message
+    assert "result.call_id: got null, documented '1495700000.101'" in message
+    # the other samples still hold: the failure is precise
+    assert results.result("documented.provider[hangup: a live call]", "hangup")["outcome"] == (
+        "passed")
+
+
+def test_a_provider_sending_an_undocumented_key_fails(registered):
+    register(registered, copy_of_example("example-chatty", ChattyProvider))
+    results = run_suite("example-chatty", fixtures=AgainstExampleSamples,
+                        select="test_documented_provider and dial")
+    entry = results.result("documented.provider[dial: the caller is busy]", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "wire[1] POST /api/calls: json.priority: sent 1, not documented" in entry["message"]
+
+
+def test_an_emulator_answering_another_shape_fails(registered):
+    register(registered, copy_of_example("example-renaming", ExampleProvider, RenamingEmulator))
+    results = run_suite("example-renaming", fixtures=AgainstExampleSamples,
+                        select="test_documented_emulator and dial")
+    entry = results.result("documented.emulator[dial: extension to an external number]", "dial")
+    assert entry["outcome"] == "failed", entry
+    message = entry["message"]
+    assert "the example-renaming emulator differs from the vendor's document" in message
+    assert "wire[1] POST /api/calls: json.id: documented, missing from the emulator's reply" in (
+        message)
+    assert "json.call_id: in the emulator's reply" in message
+    # a documented error reply keeps its shape in the broken emulator: that one passes
+    assert results.result("documented.emulator[dial: the caller is busy]", "dial") == {
+        "outcome": "passed"}
+
+
+def test_a_sample_the_provider_cannot_handle_fails_never_skips(registered, tmp_path):
+    data = json.loads(Path(DOCUMENTED).read_text())
+    data["exchanges"] = [{**data["exchanges"][0], "name": "dial to a queue",
+                          "payload": {"caller": "ext:1000", "callee": "queue:6400"}}]
+    path = tmp_path / "queue.json"
+    path.write_text(json.dumps(data))
+
+    class QueueSamples(Fixtures):
+        documented = (str(path),)
+
+    register(registered, copy_of_example("example-queue", ExampleProvider))
+    results = run_suite("example-queue", fixtures=QueueSamples, select="test_documented_provider")
+    entry = results.result("documented.provider[dial to a queue]", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "the operation raised PayloadError" in entry["message"]
+
+
+def test_a_malformed_file_fails_with_its_reason(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"provider": "example", "exchanges": [{"name": "x", "operation": "dial"}]}')
+    [exchange] = load(path).exchanges
+    assert "cites no 'source'" in exchange.problem
+    assert "an operation needs 'wire'" in exchange.problem
+    spec = copy_of_example("example-malformed", ExampleProvider)
+    assert check_provider(spec, exchange) == [f"the exchange is malformed: {exchange.problem}"]
+
+
+def test_discovery_reads_the_package_tests_folder():
+    found = discover(EXAMPLE)
+    assert [e.name for e in found][:2] == ["dial: extension to an external number",
+                                          "dial: the caller is busy"]
+    assert discover(copy_of_example("example-other", ExampleProvider)) == []
+
+
+def test_comparison_rules():
+    out: list[str] = []
+    compare_json({"a": "<any>", "b": 1, "c": "x"}, {"a": 5, "b": "1", "d": True}, "json",
+                 frozenset({"json.d"}), out)
+    assert out == ["json.b: sent '1' (string), documented 1 (number)",
+                   "json.c: documented ('x'), not sent"]
+    out = []
+    compare_json({"auth": "Bearer <any>"}, {"auth": "Basic abc"}, "headers", frozenset(), out)
+    assert out == ["headers.auth: sent 'Basic abc', documented 'Bearer <any>'"]
+    out = []
+    shape_differences({"calls": [{"id": "1", "n": 2}]}, {"calls": [{"id": "2", "n": "2"}]},
+                      "json", out)
+    assert out == ["json.calls[0].n: the emulator answered '2' (string), documented 2 (number)"]
