@@ -28,6 +28,8 @@ __all__ = [
     "StaticTests",
     "UnsupportedTests",
     "ValidationTests",
+    "VendorSpec",
+    "VendorSpecTests",
     "invalid_payloads",
     "payloads",
     "run_suite",
@@ -38,6 +40,7 @@ _WHERE = {
     "payloads": "strategies",
     "run_suite": "runner",
     "ProviderFixtures": "base",
+    "VendorSpec": "spec_evidence",
 }
 
 

@@ -248,9 +248,14 @@ class ProviderFixtures:
         return options
 
     @contextlib.contextmanager
-    def session(self, spec: ProviderSpec, pbx: Any = None,
+    def session(self, spec: ProviderSpec, pbx: Any = None, *,
+                factory_overrides: Mapping[str, Any] | None = None,
                 **client_options: Any) -> Iterator[Session]:
-        """A fresh provider under test (see :class:`Session`)."""
+        """A fresh provider under test (see :class:`Session`).
+
+        When the fixtures declare a ``vendor_spec``, the emulator application is wrapped so that
+        every request it receives and every reply it gives is checked against the vendor's
+        spec; the test fails, at the end of the session, with each violation."""
         options = {**self.client_options, **client_options}
         own = spec.name == self.provider  # a reference world gets its emulator's defaults
         if not spec.emulator:
@@ -266,11 +271,39 @@ class ProviderFixtures:
             finally:
                 client.close()
             return
-        from ..emulation import emulated
+        from ..emulation import EmulatorServer
 
         factory_options = self._factory_options(spec) if own else {}
-        with emulated(spec.name, pbx, client_options=options, **factory_options) as emu:
-            yield Session(spec.name, emu.client, emu.server, emu.app)
+        factory_options.update(factory_overrides or {})
+        app = spec.emulator_factory()(pbx=pbx, **factory_options)
+        checked = self._spec_checked(spec, app) if own else None
+        server = EmulatorServer(checked if checked is not None else app).start()
+        try:
+            client = connect(app.connect_url(server.url), **options)
+            try:
+                yield Session(spec.name, client, server, app)
+            finally:
+                client.close()
+        finally:
+            server.stop()
+        if checked is not None and checked.violations:
+            shown = checked.violations[:8]
+            more = len(checked.violations) - len(shown)
+            pytest.fail(f"{spec.name}'s traffic breaks the vendor spec:\n  - " + "\n  - ".join(
+                shown) + (f"\n  (and {more} more)" if more > 0 else ""), pytrace=False)
+
+    def _spec_checked(self, spec: ProviderSpec, app: Any) -> Any:
+        """``app`` wrapped in the vendor-spec check (None when the fixtures declare no spec)."""
+        from .spec_evidence import SpecCheckedApp, declared
+
+        try:
+            found = declared(self, spec)
+        except (OSError, ValueError) as exc:
+            pytest.fail(f"{spec.name}'s fixtures declare vendor_spec {self.vendor_spec!r}, "
+                        f"which cannot be loaded: {exc}", pytrace=False)
+        if found is None:
+            return None
+        return SpecCheckedApp(app, *found)
 
     def addresses(self, spec: ProviderSpec) -> tuple[str, ...]:
         """``known_addresses``, or (when the fixtures give none) the extensions the emulator's

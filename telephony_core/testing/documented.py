@@ -687,15 +687,12 @@ def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
 
 @contextlib.contextmanager
 def _emulator(fixtures: Any, spec: Any, exchange: Exchange) -> Iterator[Any]:
-    from ..emulation import emulated
-    from .base import Session
-
-    options = fixtures._factory_options(spec)
+    options = dict(fixtures._factory_options(spec))
     if "password" in options and exchange.config.get("password"):
         options["password"] = exchange.config["password"]  # the sample's login must succeed
     options.update(getattr(fixtures, "documented_emulator_options", {}) or {})
-    with emulated(spec.name, client_options=fixtures.client_options, **options) as emu:
-        yield Session(spec.name, emu.client, emu.server, emu.app)
+    with fixtures.session(spec, factory_overrides=options) as session:
+        yield session
 
 
 def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:

@@ -38,6 +38,7 @@ PROPERTIES: dict[str, str] = {
     "test_undeclared_operation_is_refused": "undeclared",
     "test_fault": "faults",
     "test_model_equivalence": "equivalence",
+    "test_traffic_matches_vendor_spec": "spec.wire",
     "test_documented_provider_side": "documented.provider",
     "test_documented_emulator_side": "documented.emulator",
 }

@@ -36,9 +36,19 @@ from .faults import FAULTS
 from .leaks import leaks
 from .profiles import settings_for
 
-__all__ = ["CAPABILITY_SUITES", "DocumentedTests", "EquivalenceTests", "FaultTests", "OutcomeTests",
-           "ProviderConformance", "ProviderFixtures", "StaticTests", "UnsupportedTests",
-           "ValidationTests"]
+__all__ = [
+    "CAPABILITY_SUITES",
+    "DocumentedTests",
+    "EquivalenceTests",
+    "FaultTests",
+    "OutcomeTests",
+    "ProviderConformance",
+    "ProviderFixtures",
+    "StaticTests",
+    "UnsupportedTests",
+    "ValidationTests",
+    "VendorSpecTests",
+]
 
 _SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|hash|credential")
 
@@ -181,7 +191,6 @@ class OutcomeTests:
                         prepare(session)
                 outcome = run(session, declared, payload)
                 seen[_label(outcome)] += 1
-                note(f"{declared}({payload!r}) -> {outcome.describe()}")
                 wrong = check_result(spec, declared, outcome)
                 assert wrong is None, f"{spec.name}.{declared}({payload!r}) {wrong}"
                 errors = session.server.errors if session.server is not None else []
@@ -381,11 +390,35 @@ class DocumentedTests:
         assert not found, describe(documented_exchange, found, f"{spec.name} emulator")
 
 
+# -- vendor spec ---------------------------------------------------------------------------
+
+
+class VendorSpecTests:
+    """The wire traffic of each declared operation keeps the vendor's published spec (every
+    session of every property is checked too; this property makes sure each operation is)."""
+
+    def test_traffic_matches_vendor_spec(self, spec: ProviderSpec, declared: str,
+                                         emulate: Any) -> None:
+        if not self.vendor_spec:
+            pytest.skip(f"{spec.name}'s fixtures declare no vendor_spec (an OpenAPI or Swagger "
+                        "description the vendor publishes)")
+        if not spec.emulator:
+            pytest.skip(f"{spec.name} ships no emulator")
+        with emulate() as session:
+            payload = self.sample(session, declared) or _first(spec, declared, self)
+            session.server.clear()
+            outcome = run(session, declared, payload)
+            assert session.server.requests, (
+                f"{spec.name}.{declared}({payload!r}) sent nothing to check against the vendor "
+                f"spec ({outcome.describe()})")
+
+
 # -- the whole suite ---------------------------------------------------------------------
 
 
 class ProviderConformance(ProviderFixtures, StaticTests, ValidationTests, OutcomeTests,
-                          UnsupportedTests, FaultTests, EquivalenceTests, DocumentedTests):
+                          UnsupportedTests, FaultTests, EquivalenceTests, DocumentedTests,
+                          VendorSpecTests):
     """Every conformance property. Subclass it and set ``provider``::
 
         class TestAcmeConformance(ProviderConformance):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from telephony_core.testing import ProviderFixtures
@@ -31,6 +32,8 @@ class Fixtures(ProviderFixtures):
         "hangup": live_call,
         "list_calls": {},
     }
+    #: the PBX's published API description: every request and reply of the suite is checked
+    vendor_spec = str(Path(__file__).with_name("openapi.json"))
 
     def prepare_documented(self, session: Any, exchange: Any) -> dict[str, Any] | None:
         """The model state each documented sample (tests/documented/example.json) assumes."""

@@ -64,11 +64,15 @@ def register(names: list[str], spec: ProviderSpec) -> None:
     names.append(spec.name)
 
 
+FIXTURES_PATH = "telephony_example.conformance:Fixtures"
+
+
 class AgainstExampleSamples(Fixtures):
     """The example's fixtures, with its documented exchanges named explicitly (a copy under
     another name would not find them by the provider name in the file)."""
 
     documented = (DOCUMENTED,)
+    vendor_spec = None  # the documented exchanges alone (the spec check is tested below)
 
 
 class MisreadingProvider(ExampleProvider):
@@ -196,3 +200,114 @@ def test_comparison_rules():
     shape_differences({"calls": [{"id": "1", "n": 2}]}, {"calls": [{"id": "2", "n": "2"}]},
                       "json", out)
     assert out == ["json.calls[0].n: the emulator answered '2' (string), documented 2 (number)"]
+
+
+# -- vendor spec checks -----------------------------------------------------------------------
+
+SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
+
+
+class PstnProvider(ExampleProvider):
+    """Calls an external number with to_type "pstn", which the PBX's spec does not allow."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: WireRequest("POST", "/api/calls", json={
+            **ExampleProvider.routes["dial"].to_request(p, payload).json,
+            **({"to_type": "pstn"} if payload["callee"].startswith("tel:") else {})}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+def test_a_request_violating_the_declared_spec_fails(registered):
+    register(registered, copy_of_example("example-pstn", PstnProvider))
+    results = run_suite("example-pstn", fixtures=FIXTURES_PATH,
+                        select="test_traffic_matches_vendor_spec")
+    entry = results.result("spec.wire", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert ("example-pstn's traffic breaks the vendor spec:\n  - openapi.json: operation "
+            "createCall (POST /api/calls), request: json.to_type: 'pstn' is not one of "
+            "['extension', 'external']") in entry["message"]
+    assert results.result("spec.wire", "hangup") == {"outcome": "passed"}
+
+
+def test_the_spec_check_sees_every_session_of_the_suite(registered):
+    register(registered, copy_of_example("example-pstn-outcomes", PstnProvider))
+    results = run_suite("example-pstn-outcomes", fixtures=FIXTURES_PATH,
+                        select="test_valid_payloads and dial")
+    entry = results.result("outcomes", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "json.to_type: 'pstn' is not one of" in entry["message"]
+
+
+def _recorded(method: str, path: str, body: bytes = b"", ctype: str = "",
+              query: tuple = ()) -> tuple:
+    return method, path, list(query), {"Content-Type": ctype} if ctype else {}, body
+
+
+def test_twilio_requests_and_replies_are_checked():
+    from telephony_core.testing import spec_evidence as se
+
+    twilio = se.load(SPECS / "twilio" / "twilio_api_v2010.json")
+    assert se.load(str(SPECS / "twilio" / "twilio_api_v2010.json")) is twilio  # once per process
+    calls = "/2010-04-01/Accounts/AC" + "a" * 32 + "/Calls.json"
+    form = "application/x-www-form-urlencoded"
+    op, found = se.request_problems(twilio, *_recorded(
+        "POST", calls, b"To=%2B14155551212&From=%2B14155550000&Url=http%3A%2F%2Fx", form))
+    assert op.name == "CreateCall" and found == []
+    op, found = se.request_problems(twilio, *_recorded(
+        "POST", calls, b"To=%2B1&From=%2B2&Timeout=soon", form))
+    assert found == ["form.Timeout: 'soon' is not of type 'integer'"]
+    _, found = se.request_problems(twilio, *_recorded("POST", calls, b'{"To": "+1"}',
+                                                      "application/json"))
+    assert found == ["content type: sent 'application/json', the spec takes "
+                     "application/x-www-form-urlencoded"]
+    _, found = se.request_problems(twilio, *_recorded("POST", "/2010-04-01/Accounts/ACx/Calls.json",
+                                                      b"To=1", form))
+    assert "path.AccountSid: 'ACx' is too short" in found
+    sample = twilio.at("/paths/~12010-04-01~1Accounts~1{AccountSid}~1Calls.json/post/responses/"
+                       "201/content/application~1json/examples/create/value")
+    assert se.reply_problems(twilio, op, 201, "application/json", json.dumps(sample).encode()) == []
+    assert se.reply_problems(twilio, op, 201, "application/json", json.dumps(
+        {**sample, "status": "dialling"}).encode()) == [
+        "json.status: 'dialling' is not one of ['queued', 'ringing', 'in-progress', 'completed', "
+        "'busy', 'failed', 'no-answer', 'canceled']"]
+
+
+def test_telnyx_requests_are_checked_under_its_server_path():
+    import time
+
+    from telephony_core.testing import spec_evidence as se
+
+    started = time.monotonic()
+    telnyx = se.load(SPECS / "telnyx" / "spec3.json")
+    op, found = se.request_problems(telnyx, *_recorded(
+        "POST", "/v2/calls", json.dumps({"connection_id": "1", "to": "+15551230000",
+                                         "from": "+15551230001", "timeout_secs": "30"}).encode(),
+        "application/json"))
+    assert op.name == "DialCall"
+    assert found == ["json.timeout_secs: '30' is not of type 'integer'"]
+    op, found = se.request_problems(telnyx, *_recorded(
+        "POST", "/v2/calls/v3:abc/actions/hangup", b'{"command_id": "c-1"}', "application/json"))
+    assert op.name == "HangupCall" and found == []
+    assert time.monotonic() - started < 5  # the 4 MB spec must stay cheap
+
+
+def test_ari_swagger_operations_are_checked():
+    from telephony_core.testing import spec_evidence as se
+
+    ari = se.load(SPECS / "asterisk-ari")
+    op, found = se.request_problems(ari, *_recorded(
+        "POST", "/ari/channels", query=(("endpoint", "PJSIP/1000"), ("timeout", "soon"),
+                                        ("colour", "red"))))
+    assert op.name == "originate (channels.json)"
+    assert found[0] == "query.timeout: 'soon' is not of type 'integer'"
+    assert found[1].startswith("query.colour: sent, the spec declares no such parameter")
+    _, found = se.request_problems(ari, *_recorded("POST", "/ari/channels"))
+    assert found == ["query.endpoint: required by the spec, not sent"]
+    op, found = se.request_problems(ari, *_recorded("DELETE", "/ari/channels/1.2",
+                                                    query=(("reason", "normal"),)))
+    assert op.name == "hangup (channels.json)" and found == []
+    op, _ = se.request_problems(ari, *_recorded("GET", "/ari/channels/1.2"))
+    problems = se.reply_problems(ari, op, 200, "application/json", b'{"id": "1.2"}')
+    assert "json: 'accountcode' is a required property" in problems
+    _, found = se.request_problems(ari, *_recorded("PATCH", "/ari/channels/1.2"))
+    assert found[0].startswith("PATCH /ari/channels/1.2: the spec allows only")
