@@ -167,6 +167,83 @@ def test_a_schema_with_a_field_the_canonical_one_lacks_is_refused_at_load(regist
         "reason" in entry["message"]
 
 
+def widened_bounds_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ARI author's widening: prompts maxItems 20 -> 50, a reference maxLength 128 -> 500."""
+    package = tmp_path / "widened_bounds_schemas"
+    (package / "schemas").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    defs = "urn:telephony-core:defs#/$defs/"
+    (package / "schemas" / "play_prompt.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"to": {"$ref": defs + "endpoint"},
+                       "prompts": {"type": "array", "items": {"$ref": defs + "prompt"},
+                                   "minItems": 1, "maxItems": 50}},
+        "required": ["to", "prompts"], "additionalProperties": False}))
+    (package / "schemas" / "dial.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"caller": {"$ref": defs + "ext"}, "callee": {"$ref": defs + "endpoint"},
+                       "reference": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "required": ["caller", "callee"], "additionalProperties": False}))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "widened_bounds_schemas"
+
+
+def test_widened_bounds_are_caught_every_time(registered, tmp_path, monkeypatch):
+    package = widened_bounds_package(tmp_path, monkeypatch)
+    spec = copy_of_example("example-widened", ExampleProvider, package=package, operations={
+        "dial": "schemas/dial.json", "play_prompt": "schemas/play_prompt.json"})
+    assert spec.check() == [
+        "dial: $.reference: maxLength 500 is wider than the canonical 128",
+        "play_prompt: $.prompts: maxItems 50 is wider than the canonical 20"]
+    register(registered, spec)
+    for seed in range(10):  # decided structurally: no seed lets it through
+        results = run_suite("example-widened", fixtures=FIXTURES, select="test_schema_narrows",
+                            pytest_args=(f"--hypothesis-seed={seed}",))
+        for op, message in (("dial", "$.reference: maxLength 500 is wider than the canonical "
+                             "128"), ("play_prompt", "$.prompts: maxItems 50 is wider than the "
+                                      "canonical 20")):
+            entry = results.result("static.narrowing", op)
+            assert entry["outcome"] == "failed", (seed, entry)
+            assert message in entry["message"], (seed, entry)
+
+
+def test_narrowing_decides_every_widening_keyword():
+    from telephony_core.schemas import narrowing_problems, undecided_keywords
+
+    canonical = {"type": "object", "additionalProperties": False, "required": ["a"],
+                 "properties": {
+                     "a": {"type": "integer", "minimum": 0, "exclusiveMaximum": 10},
+                     "b": {"enum": ["x", "y"]},
+                     "c": {"type": "string", "minLength": 2, "pattern": "^[a-z]+$"},
+                     "d": {"type": "object", "additionalProperties": False, "required": ["k"],
+                           "properties": {"k": {"type": "boolean"}}},
+                     "e": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                           "minItems": 1}}}
+    narrow = {"type": "object", "additionalProperties": False, "required": ["a"],
+              "properties": {
+                  "a": {"type": "number", "minimum": -1, "maximum": 10},
+                  "b": {"enum": ["x", "z"]},
+                  "c": {"type": "string", "minLength": 1, "pattern": "^[a-z0-9]+$"},
+                  "d": {"type": "object", "properties": {"k": {"type": "boolean"},
+                                                         "j": {"type": "string"}}},
+                  "e": {"type": "array", "items": {"type": ["string", "null"]}}}}
+    assert narrowing_problems(narrow, canonical) == [
+        "$.a: type ['number'] is not in the canonical ['integer']",
+        "$.a: the lower bound -1 (inclusive) is wider than the canonical 0 (inclusive)",
+        "$.a: the upper bound 10 (inclusive) is wider than the canonical 10 (exclusive)",
+        "$.b: allows 'z', which the canonical schema refuses",
+        "$.c: minLength 1 is wider than the canonical 2",
+        "$.d: canonical required fields made optional: k",
+        "$.d: field 'j' is not in the canonical schema",
+        "$.d: additionalProperties must be false (the canonical object is closed)",
+        "$.e: minItems 0 is wider than the canonical 1",
+        "$.e: uniqueItems is not set; the canonical schema sets it",
+        "$.e[]: type ['null'] is not in the canonical ['string']"]
+    assert undecided_keywords(narrow, canonical) == ["$.c: pattern"]
+    same = narrowing_problems(canonical, canonical)
+    assert same == []
+
+
 def test_a_provider_that_logs_its_password_is_caught(registered):
     register(registered, copy_of_example("example-leaky-log", LeakyLogProvider))
     results = run_suite("example-leaky-log", fixtures=FIXTURES,
