@@ -80,6 +80,19 @@ class LeakyLogProvider(ExampleProvider):
         return super()._login()
 
 
+class BasicLeakProvider(ExampleProvider):
+    """Logs the Basic credential it would build for user "api" (3 letters) through a plain
+    logger: the password's base64 sits at an alignment that base64 of the password alone misses."""
+
+    def _login(self) -> str:
+        import base64
+
+        credential = f"{self.config['username']}:{self.config.secret('password')}"
+        logging.getLogger("leaky_basic").debug(
+            "would authorize with %s", base64.b64encode(credential.encode()).decode())
+        return super()._login()
+
+
 class LeakyErrorProvider(ExampleProvider):
     """Puts its session token in the message of a server error."""
 
@@ -90,7 +103,7 @@ class LeakyErrorProvider(ExampleProvider):
 
 
 def wide_schema_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A package whose dial schema takes any text as the callee (the canonical one: addresses)."""
+    """A package whose dial schema takes letters in a callee number (the canonical one does not)."""
     package = tmp_path / "wide_example_schemas"
     (package / "schemas").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -98,8 +111,9 @@ def wide_schema_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "type": "object",
         "properties": {
             "caller": {"$ref": "urn:telephony-core:defs#/$defs/ext"},
-            "callee": {"type": "string", "minLength": 1, "maxLength": 40,
-                       "description": "any number or address"},
+            "callee": {"type": "string", "pattern": "^(ext|tel):[0-9A-Za-z]{1,20}$",
+                       "description": "a number or address, letters allowed (a pattern "
+                                      "structure cannot compare: generation finds it)"},
         },
         "required": ["caller", "callee"], "additionalProperties": False}))
     hangup = Path(__import__("telephony_example").__file__).parent / "schemas" / "hangup.json"
@@ -252,6 +266,17 @@ def test_a_provider_that_logs_its_password_is_caught(registered):
     assert entry["outcome"] == "failed", entry
     assert "a secret leaked: the log contains the secret 'can...'" in entry["message"]
     assert "canary-5ecret-7d1e" not in entry["message"]  # the report must not leak it either
+
+
+def test_a_basic_credential_of_a_three_letter_user_is_caught(registered):
+    register(registered, copy_of_example("example-basic-leak", BasicLeakProvider))
+    results = run_suite("example-basic-leak", fixtures=FIXTURES,
+                        select="test_valid_payloads and list_calls")
+    entry = results.result("outcomes", "list_calls")
+    assert entry["outcome"] == "failed", entry
+    assert "a secret leaked: the log contains the secret 'can...' (an encoded form" in (
+        entry["message"])
+    assert "canary-5ecret-7d1e" not in entry["message"]
 
 
 def test_a_provider_that_puts_its_token_in_an_error_is_caught(registered):
