@@ -357,3 +357,15 @@ def test_a_provider_that_misreads_its_webhooks_is_caught(registered):
     assert entry["outcome"] == "failed", entry
     assert "was reported as" in entry["message"]
     assert "which example-partyless.parse_event turned into [('call." in entry["message"]
+
+
+@pytest.mark.parametrize("provider", ["example", "sim"])
+def test_every_declared_operation_reaches_its_success_path(provider):
+    """A sample's preparation returns the payload with the live call id; the outcomes property
+    runs it, so an operation that needs a call is not only ever refused (not_found)."""
+    results = run_suite(provider, select="test_valid_payloads", pytest_args=SEEDED)
+    assert results.passed, results
+    reached = {op: entry["outcomes"].get("exercised", {})
+               for op, entry in results["operations"].items()
+               if entry.get("outcomes", {}).get("outcome") == "passed"}
+    assert reached and all(counts.get("ok") for counts in reached.values()), reached

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, note
+from hypothesis import strategies as st
 
 from ..catalogue import OPERATIONS, Capability, Kind, operations_of
 from ..errors import (
@@ -178,19 +179,16 @@ class OutcomeTests:
                                                          debug_logs: Any,
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
+        validator = validator_for(spec.schema(declared))
         with emulate() as session:
             strategy = strategies.payloads(spec, declared, known=self.addresses(spec),
                                           values=self.known_values)
 
-            prepare = self.samples.get(declared)
-
-            @_hypothesis("outcomes", strategy)
-            def typed(payload: dict[str, Any]) -> None:
-                if callable(prepare):  # e.g. place a call, so hold/hangup can also succeed
-                    with contextlib.suppress(TelephonyError):  # (the call may be up already)
-                        prepare(session)
+            def check(payload: dict[str, Any]) -> None:
                 outcome = run(session, declared, payload)
                 seen[_label(outcome)] += 1
+                with contextlib.suppress(Exception):  # note() only inside Hypothesis
+                    note(f"{declared}({payload!r}) -> {outcome.describe()}")
                 wrong = check_result(spec, declared, outcome)
                 assert wrong is None, f"{spec.name}.{declared}({payload!r}) {wrong}"
                 errors = session.server.errors if session.server is not None else []
@@ -198,7 +196,26 @@ class OutcomeTests:
                                     f"({payload!r}): {errors[-1]!r}")
                 _assert_no_leak(session, debug_logs, outcome)
 
+            def prepared() -> dict[str, Any] | None:
+                """The sample's payload, after its preparation (placing a call...) ran."""
+                try:
+                    return dict(self.sample(session, declared) or {}) or None
+                except TelephonyError:
+                    return None  # (the state may be there already, or the model refused)
+
+            @_hypothesis("outcomes", st.tuples(strategy, st.booleans()))
+            def typed(drawn: tuple[dict[str, Any], bool]) -> None:
+                payload, use_sample = drawn
+                sample = prepared() if declared in self.samples else None
+                if use_sample and sample:  # the live ids of the sample, other fields generated
+                    mixed = {**payload, **sample}
+                    payload = mixed if validator.is_valid(mixed) else sample
+                check(payload)
+
             try:
+                first = prepared() if declared in self.samples else None
+                if first:  # the sample itself, so that the success path is always exercised
+                    check(first)
                 typed()
             finally:  # what the examples reached, for the report: successes and refusals
                 record_property("exercised", dict(seen))
