@@ -299,6 +299,26 @@ def _request_key(request: Any) -> tuple[Any, ...]:
     return (request.method, request.path, stable)
 
 
+def _has_sessions(app_type: type) -> bool:
+    """Whether the emulator implements ``expire_tokens`` (the kit's base has a no-op one)."""
+    from ..emulation.app import EmulatorApp
+
+    found = getattr(app_type, "expire_tokens", None)
+    return callable(found) and found is not EmulatorApp.expire_tokens
+
+
+def _fault_options(fixtures: Any) -> dict[str, Any]:
+    """Client options of a faulted run: the profile's short overall deadline (``ci``), so that a
+    slow fault (a trickled or stalled reply) costs about a second."""
+    from .profiles import FAULT_DEADLINE, selected
+
+    limit = FAULT_DEADLINE.get(selected())
+    configured = fixtures.client_options.get("deadline")
+    if limit is None or (configured is not None and configured <= limit):
+        return {}
+    return {"deadline": limit}
+
+
 class FaultTests:
     """Under each fault of the emulator kit: non-idempotent operations reach the emulator at
     most once and end in OutcomeUnknown or a typed error; reads and idempotent operations
@@ -328,10 +348,11 @@ class FaultTests:
             pytest.skip(f"{spec.name}.{declared}({payload!r}) sends no request "
                         f"({baseline.describe()})")
         effect = footprint[-1]
-        if fault_name == "expired_token" and not callable(getattr(app_type, "expire_tokens", None)):
-            pytest.skip(f"the {spec.name} emulator has no sessions to expire")
+        if fault_name == "expired_token" and not _has_sessions(app_type):
+            pytest.skip(f"the {spec.name} emulator has no sessions to expire (it does not "
+                        "implement expire_tokens())")
 
-        with emulate() as session:
+        with emulate(**_fault_options(self)) as session:
             again = self.sample(session, declared) if sampled else payload
             session.server.clear()
             session.server.inject(case.make(timeout), path=effect.path, method=effect.method,
