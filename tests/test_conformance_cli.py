@@ -29,7 +29,8 @@ def test_a_conformant_provider_exits_zero_and_writes_the_report(tmp_path):
     assert data["fixtures"] == "telephony_example.conformance:Fixtures"
     assert set(data["operations"]["dial"]) == {f"faults.{f}" for f in (
         "delay", "reset_before_read", "reset_after_read", "http_error", "malformed_body",
-        "truncated_body", "expired_token")}
+        "truncated_body", "expired_token", "garbage_reply", "truncated_head", "redirect",
+        "trickle", "stall", "oversize")}
     assert all(e["outcome"] == "passed" for e in data["operations"]["dial"].values())
 
 
