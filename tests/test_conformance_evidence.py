@@ -153,6 +153,26 @@ def test_an_emulator_answering_another_shape_fails(registered):
         "outcome": "passed"}
 
 
+class ReplayingEmulator(ExampleEmulator):
+    """Answers a call listing with the vendor's sample, whatever its model holds."""
+
+    @route("GET", "/api/calls")
+    def list_calls(self, request):
+        return {"calls": [{"id": "1495700000.101", "from": "1000", "to": "41000",
+                           "state": "ringing", "direction": "outbound"}]}
+
+
+def test_an_emulator_replaying_the_sample_fails(registered):
+    register(registered, copy_of_example("example-replaying", ExampleProvider, ReplayingEmulator))
+    results = run_suite("example-replaying", fixtures=AgainstExampleSamples,
+                        select="test_documented_emulator and list_calls")
+    entry = results.result("documented.emulator[list_calls: one outbound call ringing]",
+                           "list_calls")
+    assert entry["outcome"] == "failed", entry
+    assert "the reply carries the documented '1495700000.101' where the prepared model has" in (
+        entry["message"])
+
+
 def test_a_sample_the_provider_cannot_handle_fails_never_skips(registered, tmp_path):
     data = json.loads(Path(DOCUMENTED).read_text())
     data["exchanges"] = [{**data["exchanges"][0], "name": "dial to a queue",

@@ -660,6 +660,38 @@ def _send(base_url: str, request: Mapping[str, Any], subs: Mapping[str, Any],
                             **kwargs)
 
 
+def _follows(doc: Mapping[str, Any], response: Any, subs: Mapping[Any, Any]) -> list[str]:
+    """A reply computed from the model carries the live values the request was sent with (the
+    hook's substitutions, e.g. a documented call id -> the prepared call's id), not the
+    documented ones: an emulator that replays the vendor's sample is caught here."""
+    documented = _leaves(doc.get("json", doc.get("text", "")))
+    try:
+        answered = _leaves(response.json())
+    except ValueError:
+        answered = set(re.findall(r"[\w.:+-]+", response.text))
+    out = []
+    for old, new in subs.items():
+        if not isinstance(old, str) or old.startswith(_LOCATIONS) or str(new) == old:
+            continue
+        if old in documented and old in answered and str(new) not in answered:
+            out.append(f"the reply carries the documented {old!r} where the prepared model has "
+                       f"{str(new)!r}: it must be computed from the model, not replayed")
+    return out
+
+
+def _leaves(data: Any) -> set[str]:
+    """Every scalar of a JSON value (or every word of a text), as text."""
+    if isinstance(data, dict):
+        return {v for value in data.values() for v in _leaves(value)}
+    if isinstance(data, list):
+        return {v for value in data for v in _leaves(value)}
+    if isinstance(data, str) and not data.lstrip().startswith("<"):
+        return {data}
+    if isinstance(data, str):
+        return set(re.findall(r"[\w.:+-]+", data))
+    return {str(data)} if data is not None else set()
+
+
 def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
     """How an emulator's reply differs from the documented one: status, content type, shape."""
     out: list[str] = []
@@ -718,8 +750,9 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
                 out.append(f"wire[{index}] {request.get('method', 'GET')} {request.get('path')}: "
                            f"the emulator gave no reply ({type(exc).__name__}: {exc})")
                 break
-            out += [f"wire[{index}] {request.get('method', 'GET')} {request.get('path')}: {d}"
-                    for d in reply_differences(step["reply"], response)]
+            where = f"wire[{index}] {request.get('method', 'GET')} {request.get('path')}"
+            out += [f"{where}: {d}" for d in reply_differences(step["reply"], response)]
+            out += [f"{where}: {d}" for d in _follows(step["reply"], response, step_subs)]
             with contextlib.suppress(ValueError):
                 _capture(response.json(), captured)
         errors = session.server.errors

@@ -45,6 +45,9 @@ class Fixtures(ProviderFixtures):
         if exchange.name == "dial: the caller is busy":
             session.pbx.dial("ext:1000", "ext:1002")  # 1000 is on a call already
         elif exchange.operation in ("hangup", "list_calls") and "unknown" not in exchange.name:
-            call = session.pbx.dial("ext:1000", "tel:41000")  # the sample's live call
+            # the sample's live call; a minute later than the model's start, so that its id
+            # differs from the documented one and a replayed reply would show
+            session.pbx.clock.advance(60)
+            call = session.pbx.dial("ext:1000", "tel:41000")
             return {DOCUMENTED_CALL: call.id}
         return None
