@@ -11,14 +11,18 @@ client is re-created.
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from telephony_core.catalogue import Operation
 from telephony_core.errors import (
     AuthenticationError,
+    ConfigurationError,
     PayloadError,
     PayloadProblem,
     ProviderError,
@@ -41,6 +45,30 @@ class TokenRejected(Exception):
     """errno 20004-20006: the token is gone; handled here by one re-login."""
 
 
+def _check_report_url(url: Any) -> None:
+    """``report_url`` must be a full http(s) URL: a bare host would make the PBX post reports
+    nowhere the application listens, silently."""
+    if url in (None, ""):
+        return
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            "yeastar: report_url must be a full URL such as http://203.0.113.5:8260/reports "
+            "(scheme, host, optional port and path); got a value without "
+            + ("a scheme" if parts.scheme not in ("http", "https") else "a host"))
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigurationError("yeastar: report_url has an invalid port; expected 1-65535") \
+            from None
+
+
+def _successor(call_id: str) -> str | None:
+    """``1495771030.365`` -> ``1495771030.366`` (the outbound leg's id in the guide's samples)."""
+    head, _, tail = call_id.rpartition(".")
+    return f"{head}.{int(tail) + 1}" if head and tail.isdigit() else None
+
+
 class YeastarProvider(HttpProvider):
     default_port = 8088
     #: the clock idle time is measured with (tests replace it)
@@ -55,6 +83,10 @@ class YeastarProvider(HttpProvider):
         self._password_md5 = hashlib.md5(
             (config.secret("password") or "").encode()).hexdigest()
         self.add_secret(self._password_md5)
+        #: what this client learnt about calls (from its dials and the reports it parsed):
+        #: callid -> {"ext": first extension, "outbound_id": ..., "from"/"to": ...}
+        self._known: OrderedDict[str, dict[str, str]] = OrderedDict()
+        _check_report_url(config.get("report_url"))
 
     # -- the session -------------------------------------------------------------------------
 
@@ -78,14 +110,18 @@ class YeastarProvider(HttpProvider):
         data = reply.json()
         if not isinstance(data, dict) or "status" not in data:
             raise ValueError("the reply has no 'status'")
+        if data.get("action") == "sms-send":
+            # send-text-messages-through-a-gsm-trunk.md shows this body as the reply; the help
+            # site (vendor-fidelity.md Y25) as a later report. As a reply: Succeed = sent.
+            if data["status"] in ("Succeed", "Success"):
+                return data
+            raise ProviderError("the PBX reports the message failed to send", code="sms_failed",
+                                category="unknown", vendor_code=str(data.get("smsid")))
         if data["status"] == "Success":
             return data
         errno = str(data.get("errno", ""))
         if errno in TOKEN_ERRNOS:
             raise TokenRejected(errno)
-        if data.get("action") == "sms-send":
-            raise ProviderError("the PBX reports the message failed to send", code="sms_failed",
-                                category="unknown", vendor_code=str(data.get("smsid")))
         raise error_for(errno)
 
     def _login(self) -> str:
@@ -95,9 +131,7 @@ class YeastarProvider(HttpProvider):
                 "failures lock this address out for ten minutes. Fix the credentials and create "
                 "a new client")
         body = {"username": self.config["username"], "password": self._password_md5,
-                "port": str(self.config.get("report_port", 8260)), "version": "1.0.2"}
-        if self.config.get("report_url"):
-            body["url"] = self.config["report_url"]
+                "port": self._report_port(), "version": "1.0.2", **self._report_target()}
         try:
             data = self._post(V0, "login", body)
         except (AuthenticationError, TokenRejected) as exc:
@@ -124,12 +158,57 @@ class YeastarProvider(HttpProvider):
                 self._heartbeat_locked()
             return self._token
 
-    def _heartbeat_locked(self) -> None:
+    def _report_port(self) -> str:
+        """The port the PBX reports to: the report URL's when one is set, else ``report_port``."""
+        url = self.config.get("report_url")
+        if url:
+            parts = urlsplit(str(url))
+            return str(parts.port or (443 if parts.scheme == "https" else 80))
+        return str(self.config.get("report_port", 8260))
+
+    def _report_target(self) -> dict[str, str]:
+        """``url`` and ``urltag`` for a full report URL.
+
+        api_authentication.md gives ``url`` as "the sending path"; the vendor's v1 help site
+        (api/api_login.html, vendor-fidelity.md Y6) says it is a path appended to the
+        application server's IP:port unless ``urltag`` is "1", when it is an absolute address
+        written without a scheme. ``report_url`` is a full URL, so it goes out with urltag 1.
+        """
+        url = self.config.get("report_url")
+        if not url:
+            return {}
+        parts = urlsplit(str(url))
+        return {"url": f"{parts.netloc}{parts.path or '/'}"
+                       + (f"?{parts.query}" if parts.query else ""), "urltag": "1"}
+
+    def _report_ip(self) -> str:
+        """The heartbeat's ``ipaddr`` (required by api_authentication.md): the ``report_ip``
+        option, else the local address this host uses to reach the PBX (a UDP socket's
+        source address: no packet is sent), else 127.0.0.1."""
+        if self.config.get("report_ip"):
+            return str(self.config["report_ip"])
+        host = str(self.config.get("host") or "127.0.0.1")
+        port = int(self.config.get("port") or self.default_port)
         try:
-            self._post(V0, "heartbeat", {"port": str(self.config.get("report_port", 8260))},
-                       token=self._token)
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                               socket.SOCK_DGRAM) as probe:
+                probe.connect((host, port))
+                return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+    def _heartbeat_locked(self) -> None:
+        body = {"ipaddr": self._report_ip(), "port": self._report_port(),
+                **self._report_target()}
+        try:
+            self._post(V0, "heartbeat", body, token=self._token)
             self._last_traffic = self.monotonic()
         except TokenRejected:
+            self._token = self._login()
+        except ProviderError as exc:
+            # 20011 (heartbeat configuration failed) or a refusal of the body: the session is
+            # still good; log in again so the token (and the report target) are renewed
+            log.info("yeastar: heartbeat refused (errno %s); logging in again", exc.vendor_code)
             self._token = self._login()
 
     def heartbeat(self) -> None:
@@ -138,8 +217,7 @@ class YeastarProvider(HttpProvider):
         with self._lock:
             if self._token is None:
                 self._token = self._login()
-            else:
-                self._heartbeat_locked()
+            self._heartbeat_locked()
 
     def _call(self, version: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
         token = self._session()
@@ -166,13 +244,143 @@ class YeastarProvider(HttpProvider):
                 raise PayloadError([PayloadProblem(
                     "$.text", f"contains an emoji at position {index}: the PBX sends none; "
                               "expected plain text")])
+        payload = self._resolved(op.name, payload)
         data = self._call(*request_for(op.name, payload))
         if op.name == "send_sms":
-            return SmsReceipt(self.name, data.get("smsid"), "sent", raw=data)
+            # {"status": "Success", "smsid"} only says the PBX accepted the message; the
+            # result follows as an sms-send report (sms.status event). A synchronous
+            # {"action": "sms-send", "status": "Succeed"} says it was sent.
+            status = "sent" if data.get("action") == "sms-send" else "queued"
+            return SmsReceipt(self.name, data.get("smsid"), status, raw=data)
         if op.result is CallRef:
             call_id = data.get("callid")
+            if op.name in ("dial", "play_prompt") and call_id is not None:
+                self._learn_dial(str(call_id), payload)
             return CallRef(self.name, str(call_id) if call_id is not None else None, raw=data)
         return Ack(self.name, raw=data)
+
+    # -- one call id for everything ------------------------------------------------------------
+
+    def _remember(self, call_id: str, **facts: str | None) -> None:
+        entry = self._known.setdefault(call_id, {})
+        entry.update({k: v for k, v in facts.items() if v})
+        self._known.move_to_end(call_id)
+        while len(self._known) > 4096:
+            self._known.popitem(last=False)
+
+    def _learn_dial(self, call_id: str, payload: Mapping[str, Any]) -> None:
+        parties = [payload.get("caller"), payload.get("callee"), payload.get("to")]
+        ext = next((p for p in parties if isinstance(p, str) and p.startswith("ext:")), None)
+        tel = next((p for p in parties if isinstance(p, str) and p.startswith("tel:")), None)
+        self._remember(call_id, ext=ext, tel=tel,
+                       internal="yes" if ext and not tel else None)
+
+    def _learn_event(self, event: Event) -> None:
+        if not event.call_id:
+            return
+        ext = next((p for p in event.parties if p.startswith("ext:")), None)
+        tel = next((p for p in event.parties if p.startswith("tel:")), None)
+        self._remember(event.call_id, ext=ext, tel=tel,
+                       outbound_id=event.data.get("outbound_id"))
+
+    def _outbound_row(self, call_id: str) -> dict[str, Any] | None:
+        """The outbound leg of ``call_id`` from outbound/query (every outbound call).
+
+        The PBX gives the outbound trunk leg an id of its own (ringing.md, keypress.md:
+        callid ...365 / outboundid ...366), and only that id works with outbound/hangup,
+        transfer and query. Matched in order: the leg's own id; the id a report of this call
+        gave (parse_event learns it); the id one above the callid (every sample of the guide);
+        the one row with the extension and number this client dialled.
+        """
+        rows = [r for r in self._call(*query_for("outbound", None)).get("outbound") or []
+                if isinstance(r, dict) and r.get("outboundid") is not None]
+        by_id = {str(r["outboundid"]): r for r in rows}
+        known = self._known.get(call_id, {})
+        for candidate in (call_id, known.get("outbound_id"), _successor(call_id)):
+            if candidate and candidate in by_id:
+                return by_id[candidate]
+        if known.get("ext") and known.get("tel"):
+            matching = [r for r in rows if f"ext:{r.get('from')}" == known["ext"]
+                        and f"tel:{r.get('to')}" == known["tel"]]
+            if len(matching) == 1:
+                return matching[0]
+        return None
+
+    def _inbound_row(self, call_id: str) -> dict[str, Any] | None:
+        """inbound/query for ``call_id`` (an inbound call's callid is its inboundid:
+        inbound-call-request.md); None when the PBX knows no such inbound call."""
+        try:
+            data = self._call(*query_for("inbound", [f"call:{call_id}"]))
+        except ProviderError as exc:
+            if exc.category == "not_found":
+                return None
+            raise
+        rows = [r for r in data.get("inbound") or [] if isinstance(r, dict)]
+        return next((r for r in rows if str(r.get("inboundid")) == call_id), None)
+
+    def _not_found(self, call_id: str, what: str) -> ProviderError:
+        return ProviderError(
+            f"Yeastar: call {call_id} is not {what} (neither outbound/query nor inbound/query "
+            "lists it; an internal call is known only from this client's dial or a report it "
+            "parsed: pass ext:N)", code="call_not_found", category="not_found")
+
+    def _extension_of(self, call_id: str, leg: str | None) -> str:
+        """The extension to act on in call ``call_id``: the caller of an internal call this
+        client dialled; an outbound call's extension (its query row's ``from``); an inbound
+        call's answering extension (its query row's ``callee``)."""
+        known = self._known.get(call_id, {})
+        if leg is None and known.get("internal") and known.get("ext"):
+            return known["ext"]
+        if leg != "inbound":
+            row = self._outbound_row(call_id)
+            if row is not None:
+                return f"ext:{row.get('from')}"
+        if leg != "outbound":
+            row = self._inbound_row(call_id)
+            callees = row.get("callee") if row else None
+            if isinstance(callees, list):
+                ext = next((c.get("extid") for c in callees
+                            if isinstance(c, dict) and c.get("extid")), None)
+                if ext:
+                    return f"ext:{ext}"
+            if row is not None:
+                raise ProviderError(f"Yeastar: inbound call {call_id} has no extension yet "
+                                    "(its callee is not an extension)", code="call_not_found",
+                                    category="not_found")
+        raise self._not_found(call_id, "a live call with an extension")
+
+    def _leg_of(self, call_id: str, leg: str | None) -> tuple[str, str]:
+        """(inbound|outbound, the leg's own id) for hangup and transfer by call id."""
+        if leg == "inbound":
+            return "inbound", call_id
+        row = self._outbound_row(call_id)
+        if row is not None:
+            return "outbound", str(row["outboundid"])
+        if leg == "outbound":
+            raise self._not_found(call_id, "a live outbound call")
+        return "inbound", call_id
+
+    def _resolved(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with a ``call:ID`` turned into what the endpoint takes."""
+        call = payload.get("call")
+        if not isinstance(call, str) or not call.startswith("call:") or operation in (
+                "accept_call", "reject_call"):
+            return payload
+        call_id, leg = call.split(":", 1)[1], payload.get("leg")
+        out = {k: v for k, v in payload.items() if k != "leg"}
+        if operation in ("hold", "unhold", "mute", "unmute", "monitor"):
+            out["call"] = self._extension_of(call_id, leg)
+        elif operation == "hangup":
+            known = self._known.get(call_id, {})
+            if leg is None and known.get("internal") and known.get("ext"):
+                out["call"] = known["ext"]
+            else:
+                out["leg"], leg_id = self._leg_of(call_id, leg)
+                out["call"] = f"call:{leg_id}"
+        elif operation == "transfer":
+            out["leg"], leg_id = self._leg_of(call_id, leg)
+            out["call"] = f"call:{leg_id}"
+        return out
 
     def _list_calls(self, payload: dict[str, Any]) -> list[CallInfo]:
         directions = [payload["direction"]] if "direction" in payload else ["inbound", "outbound"]
@@ -180,11 +388,15 @@ class YeastarProvider(HttpProvider):
         for direction in directions:
             data = self._call(*query_for(direction, payload.get("ids")))
             for row in data.get(direction) or []:
-                calls.append(CallInfo(**call_info_fields(direction, row), raw=row))
+                if isinstance(row, dict) and row.get(f"{direction}id") is not None:
+                    calls.append(CallInfo(**call_info_fields(direction, row), raw=row))
         return calls
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
-        return events_from_report(body)
+        events = events_from_report(body)
+        for event in events:
+            self._learn_event(event)
+        return events
 
     def close(self) -> None:
         token, self._token = self._token, None

@@ -10,7 +10,7 @@ from telephony_yeastar.errors import ERRNO, error_for
 from telephony_yeastar.events import ReportFilter, events_from_report
 from telephony_yeastar.translate import call_info_fields, first_emoji, query_for, request_for
 
-from telephony_core.errors import AuthenticationError, ProviderError
+from telephony_core.errors import AuthenticationError, ProviderError, TelephonyError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = json.loads((FIXTURES / "seed_requests.json").read_text())
@@ -77,10 +77,35 @@ def test_a_v1_report_keeps_both_parties_of_the_repeated_ext_key():
 
 
 def test_the_well_formed_1_0_2_report_reads_the_same():
-    body = json.dumps({"action": "BYE", "callid": "1.2",
-                       "ext": [{"extid": "1000"}, {"extid": "1002"}]}).encode()
+    """vendor-fidelity.md Y31: 1.0.2 puts the members in a "call" list."""
+    body = json.dumps({"action": "BYE", "callid": "1.2", "call": [
+        {"ext": {"extid": "1000"}}, {"outbound": {"from": "1000", "to": "41000",
+                                                  "outboundid": "1.3"}}]}).encode()
     [event] = events_from_report(body)
-    assert event.parties == ("ext:1000", "ext:1002")
+    assert event.parties == ("ext:1000", "tel:41000")
+    assert event.data["outbound_id"] == "1.3"
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b"not json", b'{"callid": "1.2"}', b'{"action": 5}',
+    b'{"action": "BYE", "ext": "1000"}', b'{"action": "BYE", "call": {"ext": 1}}',
+    b'{"action": "BYE", "call": ["x"]}', b'{"action": "RING", "outbound": [1, 2]}',
+    b'{"action": "NewCdr", "callfrom": {"x": 1}, "type": []}',
+    b'{"action": "PlayPromptEnd", "outbound": {"trunkname": "T"}}',
+    b'{"action": "Invite", "inbound": {}}',
+])
+def test_no_report_body_raises_anything_but_a_typed_error(body):
+    try:
+        events_from_report(body)
+    except TelephonyError as exc:
+        assert "report" in str(exc) or "JSON" in str(exc) or "action" in str(exc)
+
+
+def test_an_unreadable_report_names_what_is_missing():
+    with pytest.raises(TelephonyError, match="'action'"):
+        events_from_report(b'{"callid": "1.2"}')
+    with pytest.raises(TelephonyError, match="'ext' must be an object"):
+        events_from_report(b'{"action": "BYE", "ext": "1000"}')
 
 
 def test_new_cdr_and_invite_reports():
