@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from telephony_core import errors as _core
-from telephony_core.errors import AuthenticationError, ProviderError, TelephonyError
+from telephony_core.errors import AuthenticationError, EventError, ProviderError, TelephonyError
 
 __all__ = ["ERRNO", "TOKEN_ERRNOS", "error_for", "report_error"]
 
@@ -80,11 +79,7 @@ def error_for(errno: str) -> TelephonyError:
                          category=category, vendor_code=errno)  # type: ignore[arg-type]
 
 
-def report_error(problem: str) -> TelephonyError:
+def report_error(problem: str) -> EventError:
     """The typed error for an event report the provider cannot read (``problem`` names what is
     missing or wrong)."""
-    message = f"unreadable Yeastar report: {problem}"
-    event_error = getattr(_core, "EventError", None)
-    if event_error is not None:
-        return event_error(message)
-    return ProviderError(message, code="unreadable_report", category="invalid")
+    return EventError(f"Yeastar report: {problem}", provider="yeastar")

@@ -84,7 +84,10 @@ def _members(pairs: list[tuple[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
+    """A scalar field as text; None when absent, empty or not a scalar."""
+    if value in (None, "") or isinstance(value, list | dict | tuple):
+        return None
+    return str(value)
 
 
 def _parties(members: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -145,7 +148,8 @@ def events_from_report(body: bytes | str | Mapping[str, Any]) -> list[Event]:
         data["to"] = _text(inbound.get("to"))
     elif action == "NewCdr":
         kinds = CDR_PARTIES.get(str(flat.get("type")), ("tel", "tel"))
-        parties = [f"{k}:{flat[f]}" for k, f in zip(kinds, ("callfrom", "callto"), strict=True)
+        parties = [f"{k}:{_text(flat.get(f))}" for k, f in zip(kinds, ("callfrom", "callto"),
+                                                               strict=True)
                    if _text(flat.get(f))]
         data.update({k: flat[k] for k in ("timestart", "callduraction", "talkduraction",
                                           "status", "type", "recording", "pincode") if k in flat})
