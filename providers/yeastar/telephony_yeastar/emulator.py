@@ -19,6 +19,11 @@ of the model's clock; five failed logins from one address lock it out for ten mi
   transfers are not reported (call-transfer.md); hold and mute are not reported (the PBX
   reports extension status as Ringing/Busy/Idle/Registered/Unregistered only). An SMS gets
   ``{"status": "Success", "smsid"}`` and then an ``sms-send`` report.
+* Extras: ``extensionlist/query`` (query-extension-list.md) from the model's extensions;
+  every answered call is recorded (the emulator's choice: a PBX records what its settings
+  say), its NewCdr names the file, and ``recording/get_random`` + a GET of
+  ``recording/download`` serve it (download-a-call-recording-file.md: a random string is
+  valid for 30 seconds and once; 20012 for an unknown file, 20013 for a bad random string).
 """
 
 from __future__ import annotations
@@ -38,6 +43,16 @@ from telephony_core.sim import Pbx
 __all__ = ["YeastarEmulator", "create"]
 
 TOKEN_IDLE = 1800.0
+RANDOM_LIFETIME = 30.0
+#: a recording's bytes: a WAV header and a second of 8 kHz 16-bit silence
+SILENCE = (b"RIFF" + (36 + 16000).to_bytes(4, "little") + b"WAVEfmt "
+           + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little")
+           + (8000).to_bytes(4, "little") + (16000).to_bytes(4, "little")
+           + (2).to_bytes(2, "little") + (16).to_bytes(2, "little") + b"data"
+           + (16000).to_bytes(4, "little") + bytes(16000))
+#: the model's extension states as extensionlist/query words them
+EXTENSION_LIST_STATUS = {"idle": "Registered", "ringing": "Ringing", "talking": "Busy",
+                         "held": "Hold", "waiting": "Busy"}
 LOCKOUT = 600.0
 ERRNO = {
     "extension_not_found": "10006", "extension_not_idle": "10008",
@@ -100,6 +115,8 @@ class YeastarEmulator(EmulatorApp):
         self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
         self._api_transfer = False
+        self.recordings: dict[str, bytes] = {}
+        self._randoms: dict[str, tuple[str, float]] = {}  # random -> (recording, expiry)
         self.username = username
         self.password = password
         self.tokens: dict[str, float] = {}  # token -> last activity (model clock)
@@ -119,6 +136,8 @@ class YeastarEmulator(EmulatorApp):
             ("v1.0.0", "outbound/playprompt"): self._outbound_playprompt,
             ("v1.0.0", "extension/playprompt"): self._extension_playprompt,
             ("v1.0.1", "sms/send"): self._sms,
+            ("v1.0.0", "extensionlist/query"): self._extension_list,
+            ("v1.0.1", "recording/get_random"): self._get_random,
             ("v1.0.0", "inbound/query"): self._query("inbound"),
             ("v1.0.0", "outbound/query"): self._query("outbound"),
             ("v1.0.0", "inbound/hangup"): self._leg_hangup("inbound"),
@@ -149,7 +168,7 @@ class YeastarEmulator(EmulatorApp):
 
     @route(["GET", "PUT", "DELETE", "POST"], "/api/{version}/{path:path}")
     def api(self, request: Request, version: str, path: str):
-        if request.method != "POST":
+        if request.method != "POST" and path != "recording/download":
             return self._failed("20001")
         try:
             body = json.loads(request.get_data() or b"{}")
@@ -165,6 +184,8 @@ class YeastarEmulator(EmulatorApp):
                 self._check_token(token)
                 if path == "heartbeat":
                     return self.json_response(self._heartbeat(body, request))
+                if path == "recording/download":
+                    return self._download(request)
                 if path == "logout":
                     self.tokens.pop(token, None)
                     return self.json_response({"status": "Success"})
@@ -290,6 +311,33 @@ class YeastarEmulator(EmulatorApp):
         text = unquote(str(body.get("message", "")))
         return {"smsid": self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id}
 
+    def _extension_list(self, body):
+        rows = []
+        for number, ext in sorted(self.pbx.setup.extensions.items()):
+            state = self.pbx.extension_state(number)
+            status = EXTENSION_LIST_STATUS.get(state, "Busy") if ext.registered else \
+                "Unavailable"
+            rows.append({"extnumber": number, "status": status, "type": "SIP",
+                         "username": getattr(ext, "name", "") or "", "agentid": ""})
+        return {"extlist": rows}
+
+    def _get_random(self, body):
+        [name] = _need(body, "recording")
+        if name not in self.recordings:
+            raise Failed("20012")
+        random = secrets.token_hex(16)
+        self._randoms[random] = (name, self.pbx.clock.now() + RANDOM_LIFETIME)
+        return {"recording": name, "random": random}
+
+    def _download(self, request: Request):
+        name, random = request.args.get("recording", ""), request.args.get("random", "")
+        issued = self._randoms.pop(random, None)  # once only
+        if issued is None or issued[0] != name or self.pbx.clock.now() > issued[1]:
+            raise Failed("20013")
+        if name not in self.recordings:
+            raise Failed("20014")
+        return self.text_response(self.recordings[name], content_type="audio/x-wav")
+
     def _query(self, direction: str):
         """query-inbound-calls.md / query-outbound-calls.md: one row per call through a trunk,
         keyed by the trunk leg's own id; an inbound row names its answering extensions in
@@ -397,11 +445,9 @@ class YeastarEmulator(EmulatorApp):
         return self._legs.get(event.call_id or "")
 
     def _report(self, event: Event) -> None:
-        if self.sender is None:
-            return
         leg = self._track(event)
-        pairs = self._report_pairs(event, leg)
-        if pairs is None:
+        pairs = self._report_pairs(event, leg)  # also files the recording of an answered call
+        if pairs is None or self.sender is None:
             return
         members = [(k, v) for k, v in pairs if k in ("ext", "inbound", "outbound")]
         top = [(k, v) for k, v in pairs if k not in ("ext", "inbound", "outbound")]
@@ -475,9 +521,15 @@ class YeastarEmulator(EmulatorApp):
             pairs.append(("srctrunkname", trunk))
         else:
             pairs.append(("desttrunkname", trunk))
-        return [*pairs, ("callduraction", str(int(event.data["duration"]))),
-                ("talkduraction", str(int(event.data["talk"]))),
-                ("status", event.data["status"]), ("type", kind)]
+        pairs += [("callduraction", str(int(event.data["duration"]))),
+                  ("talkduraction", str(int(event.data["talk"]))),
+                  ("status", event.data["status"]), ("type", kind)]
+        if event.data["status"] == "ANSWERED":  # cdr.md: TIME-CALLID-FROM-TO-Type.wav
+            name = (f"{self.pbx.clock.datetime().strftime('%Y%m%d%H%M%S')}-{event.call_id}-"
+                    f"{pairs[3][1]}-{pairs[4][1]}-{kind}.wav")
+            self.recordings[name] = SILENCE
+            pairs.append(("recording", name))
+        return pairs
 
 
 def create(pbx: Pbx | None = None, **options: Any) -> YeastarEmulator:

@@ -34,7 +34,8 @@ from telephony_core.results import Ack, CallInfo, CallRef, Event, SmsReceipt
 
 from .errors import TOKEN_ERRNOS, error_for
 from .events import events_from_report
-from .translate import V0, call_info_fields, first_emoji, query_for, request_for, version_key
+from .extras import ExtensionInfo, check_recording_name, extension_info
+from .translate import V0, V1, call_info_fields, first_emoji, query_for, request_for, version_key
 
 __all__ = ["YeastarProvider"]
 
@@ -397,6 +398,47 @@ class YeastarProvider(HttpProvider):
         for event in events:
             self._learn_event(event)
         return events
+
+    # -- provider extras (documented in the provider page; not catalogue operations) ---------
+
+    def list_extensions(self) -> list[ExtensionInfo]:
+        """Every extension with its status (``extensionlist/query``, query-extension-list.md).
+
+        ``extension/query`` is not used: its reply carries registration and voicemail
+        passwords in plain text (query-one-or-more-extensions.md)."""
+        data = self._call(V0, "extensionlist/query", {})
+        return [extension_info(row) for row in data.get("extlist") or []
+                if isinstance(row, dict) and row.get("extnumber") is not None]
+
+    def download_recording(self, recording: str) -> bytes:
+        """A call recording named by a NewCdr report's ``recording`` (cdr.md), fetched as the
+        guide says (download-a-call-recording-file.md): ``recording/get_random``, then
+        ``recording/download?recording=..&random=..&token=..``. The random string is valid for
+        30 seconds and once: neither step is retried. The reply size cap
+        (``max_reply_bytes``) applies to the file."""
+        name = check_recording_name(recording)
+        data = self._call(V1, "recording/get_random", {"recording": name})
+        random = str(data.get("random") or "")
+        if not random:
+            raise ProviderError("Yeastar answered recording/get_random without a random "
+                                "string", code="malformed_reply", category="transient")
+        self.add_secret(random)
+        reply = self.transport.send(WireRequest(
+            "GET", f"/api/{self._version(V1)}/recording/download",
+            params={"recording": name, "random": random, "token": self._token}))
+        self._last_traffic = self.monotonic()
+        ctype = {k.lower(): v for k, v in reply.headers.items()}.get("content-type", "")
+        if reply.status >= 400 or "json" in ctype.lower():
+            try:
+                self._decode(reply)  # a {"status": "Failed", "errno"} refusal raises its error
+            except TokenRejected as exc:
+                raise AuthenticationError(f"the PBX rejected the token (errno {exc})") from None
+            except ValueError:
+                pass
+            raise ProviderError(f"Yeastar did not send the recording (HTTP {reply.status})",
+                                code="recording_not_sent", category="transient",
+                                vendor_code=str(reply.status))
+        return reply.body
 
     def close(self) -> None:
         token, self._token = self._token, None

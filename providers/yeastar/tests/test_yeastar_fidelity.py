@@ -10,7 +10,8 @@ from telephony_yeastar.events import events_from_report
 
 import telephony_core
 from telephony_core.emulation import EmulatorApp, EmulatorServer, Request, emulated, route
-from telephony_core.errors import ConfigurationError
+from telephony_core.errors import ConfigurationError, PayloadError, ProviderError
+from telephony_core.http import WireRequest
 
 
 def _reports(receiver, emu) -> list[dict]:
@@ -178,3 +179,54 @@ def test_every_event_has_a_timestamp_marked_by_its_source():
     [bye] = events_from_report(b'{"action":"BYE","callid":"1.2"}')
     assert cdr.data["at_source"] == "vendor" and cdr.at.year == 2017
     assert bye.data["at_source"] == "received" and bye.at is not None
+
+
+def test_list_extensions_reads_the_extension_list(emu_plain):
+    pbx, client = emu_plain.app.pbx, emu_plain.client
+    client.dial("ext:1000", "ext:1001", auto_answer=True)
+    extensions = {e.number: e for e in client.provider.list_extensions()}
+    assert emu_plain.server.requests[-1].path == "/api/v1.0.0/extensionlist/query"
+    assert set(extensions) == set(pbx.setup.extensions)
+    assert (extensions["1000"].status, extensions["1000"].state) == ("Busy", "busy")
+    assert (extensions["1001"].status, extensions["1001"].state) == ("Ringing", "ringing")
+    assert (extensions["1002"].status, extensions["1002"].state) == ("Registered", "idle")
+    assert extensions["1002"].name == "Agent Bob"
+
+
+def test_a_recording_named_by_a_cdr_downloads_once(reported):
+    emu, receiver = reported
+    emu.client.dial("ext:1000", "ext:1001", auto_answer=True)
+    emu.app.pbx.answer("ext:1001")
+    emu.client.hangup("ext:1000")
+    cdr = next(r for r in _reports(receiver, emu) if r["action"] == "NewCdr")
+    [event] = emu.client.parse_event(json.dumps(cdr))
+    name = event.data["recording"]
+    audio = emu.client.provider.download_recording(name)
+    assert audio.startswith(b"RIFF") and audio == emu.app.recordings[name]
+    get_random, download = emu.server.requests[-2:]
+    assert get_random.path == "/api/v1.0.1/recording/get_random"
+    assert get_random.json() == {"recording": name}
+    assert download.method == "GET" and download.query["recording"] == name
+    random = download.query["random"]
+    assert random and download.query["token"]
+    with pytest.raises(ProviderError) as info:  # a random string serves once
+        emu.client.provider._decode(emu.client.provider.transport.send(WireRequest(
+            "GET", "/api/v1.0.1/recording/download", params=download.query)))
+    assert info.value.vendor_code == "20013"
+    with pytest.raises(ProviderError) as unknown:
+        emu.client.provider.download_recording("20990101000000-1.1-1-2-Internal.wav")
+    assert (unknown.value.vendor_code, unknown.value.category) == ("20012", "not_found")
+
+
+@pytest.mark.parametrize("name", ["", "../etc/passwd", "a/b.wav", None, 5, "x" * 300])
+def test_a_recording_name_that_is_not_one_is_refused_before_any_traffic(emu_plain, name):
+    before = len(emu_plain.server.requests)
+    with pytest.raises(PayloadError, match="recording"):
+        emu_plain.client.provider.download_recording(name)
+    assert len(emu_plain.server.requests) == before
+
+
+@pytest.fixture
+def emu_plain():
+    with emulated("yeastar") as emu:
+        yield emu
