@@ -44,7 +44,8 @@ def extension_info(row: Mapping[str, Any]) -> ExtensionInfo:
     status = str(row.get("status") or "")
     # the guide's own sample writes one "unavailable" in lower case: compare without case
     state = {k.lower(): v for k, v in EXTENSION_STATES.items()}.get(status.lower(), "unknown")
-    return ExtensionInfo(str(row.get("extnumber")), row.get("username") or None, status, state, row.get("type") or None,
+    return ExtensionInfo(str(row.get("extnumber")), row.get("username") or None, status, state,
+                         row.get("type") or None,
                          row.get("port") or None, raw=dict(row))
 
 
