@@ -22,7 +22,7 @@ from telephony_core.errors import (
 )
 
 CANARY = "canary-yeastar-2b7f"
-PAIRS = "not accepted: expected caller -> callee"
+PAIRS = "caller -> callee"
 MD5 = hashlib.md5(CANARY.encode()).hexdigest()
 
 
