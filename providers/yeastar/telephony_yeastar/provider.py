@@ -87,6 +87,7 @@ class YeastarProvider(HttpProvider):
         #: what this client learnt about calls (from its dials and the reports it parsed):
         #: callid -> {"ext": first extension, "outbound_id": ..., "from"/"to": ...}
         self._known: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._known_lock = threading.Lock()  # parse_event runs in webhook threads
         _check_report_url(config.get("report_url"))
 
     # -- the session -------------------------------------------------------------------------
@@ -263,11 +264,16 @@ class YeastarProvider(HttpProvider):
     # -- one call id for everything ------------------------------------------------------------
 
     def _remember(self, call_id: str, **facts: str | None) -> None:
-        entry = self._known.setdefault(call_id, {})
-        entry.update({k: v for k, v in facts.items() if v})
-        self._known.move_to_end(call_id)
-        while len(self._known) > 4096:
-            self._known.popitem(last=False)
+        with self._known_lock:
+            entry = self._known.setdefault(call_id, {})
+            entry.update({k: v for k, v in facts.items() if v})
+            self._known.move_to_end(call_id)
+            while len(self._known) > 4096:
+                self._known.popitem(last=False)
+
+    def _facts(self, call_id: str) -> dict[str, str]:
+        with self._known_lock:
+            return dict(self._known.get(call_id, {}))
 
     def _learn_dial(self, call_id: str, payload: Mapping[str, Any]) -> None:
         parties = [payload.get("caller"), payload.get("callee"), payload.get("to")]
@@ -277,14 +283,18 @@ class YeastarProvider(HttpProvider):
                        internal="yes" if ext and not tel else None)
 
     def _learn_event(self, event: Event) -> None:
-        if not event.call_id:
+        if not event.call_id or not event.kind.startswith("call."):
             return
         ext = next((p for p in event.parties if p.startswith("ext:")), None)
         tel = next((p for p in event.parties if p.startswith("tel:")), None)
+        trunk_leg = event.data.get("outbound_id") or event.data.get("inbound_id")
+        internal = len(event.parties) > 1 and all(p.startswith("ext:") for p in event.parties)
         self._remember(event.call_id, ext=ext, tel=tel,
-                       outbound_id=event.data.get("outbound_id"))
+                       outbound_id=event.data.get("outbound_id"),
+                       internal="yes" if internal and not trunk_leg else None)
 
-    def _outbound_row(self, call_id: str) -> dict[str, Any] | None:
+    def _outbound_row(self, call_id: str,
+                      rows: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
         """The outbound leg of ``call_id`` from outbound/query (every outbound call).
 
         The PBX gives the outbound trunk leg an id of its own (ringing.md, keypress.md:
@@ -293,10 +303,10 @@ class YeastarProvider(HttpProvider):
         gave (parse_event learns it); the id one above the callid (every sample of the guide);
         the one row with the extension and number this client dialled.
         """
-        rows = [r for r in self._call(*query_for("outbound", None)).get("outbound") or []
-                if isinstance(r, dict) and r.get("outboundid") is not None]
+        if rows is None:
+            rows = self._outbound_rows()
         by_id = {str(r["outboundid"]): r for r in rows}
-        known = self._known.get(call_id, {})
+        known = self._facts(call_id)
         for candidate in (call_id, known.get("outbound_id"), _successor(call_id)):
             if candidate and candidate in by_id:
                 return by_id[candidate]
@@ -306,6 +316,11 @@ class YeastarProvider(HttpProvider):
             if len(matching) == 1:
                 return matching[0]
         return None
+
+    def _outbound_rows(self) -> list[dict[str, Any]]:
+        """Every outbound call (outbound/query without an id)."""
+        return [r for r in self._call(*query_for("outbound", None)).get("outbound") or []
+                if isinstance(r, dict) and r.get("outboundid") is not None]
 
     def _inbound_row(self, call_id: str) -> dict[str, Any] | None:
         """inbound/query for ``call_id`` (an inbound call's callid is its inboundid:
@@ -329,7 +344,7 @@ class YeastarProvider(HttpProvider):
         """The extension to act on in call ``call_id``: the caller of an internal call this
         client dialled; an outbound call's extension (its query row's ``from``); an inbound
         call's answering extension (its query row's ``callee``)."""
-        known = self._known.get(call_id, {})
+        known = self._facts(call_id)
         if leg is None and known.get("internal") and known.get("ext"):
             return known["ext"]
         if leg != "inbound":
@@ -372,7 +387,7 @@ class YeastarProvider(HttpProvider):
         if operation in ("hold", "unhold", "mute", "unmute", "monitor"):
             out["call"] = self._extension_of(call_id, leg)
         elif operation == "hangup":
-            known = self._known.get(call_id, {})
+            known = self._facts(call_id)
             if leg is None and known.get("internal") and known.get("ext"):
                 out["call"] = known["ext"]
             else:
@@ -384,13 +399,32 @@ class YeastarProvider(HttpProvider):
         return out
 
     def _list_calls(self, payload: dict[str, Any]) -> list[CallInfo]:
+        """inbound/query and outbound/query. ``ids`` are the PBX's leg ids, as list_calls gives
+        them; an outbound call's callid (from dial or an event) that the query does not know is
+        looked up among every outbound call, as the other operations do."""
         directions = [payload["direction"]] if "direction" in payload else ["inbound", "outbound"]
+        ids = payload.get("ids")
         calls: list[CallInfo] = []
+        found: set[str] = set()
         for direction in directions:
-            data = self._call(*query_for(direction, payload.get("ids")))
+            try:
+                data = self._call(*query_for(direction, ids))
+            except ProviderError as exc:
+                if not ids or exc.category != "not_found":
+                    raise
+                data = {}  # a PBX may refuse an id it does not know instead of listing none
             for row in data.get(direction) or []:
                 if isinstance(row, dict) and row.get(f"{direction}id") is not None:
                     calls.append(CallInfo(**call_info_fields(direction, row), raw=row))
+                    found.add(str(row[f"{direction}id"]))
+        missing = [i.split(":", 1)[1] for i in ids or () if i.split(":", 1)[1] not in found]
+        if missing and "outbound" in directions:
+            rows = self._outbound_rows()
+            for call_id in missing:
+                row = self._outbound_row(call_id, rows)
+                if row is not None and str(row["outboundid"]) not in found:
+                    calls.append(CallInfo(**call_info_fields("outbound", row), raw=row))
+                    found.add(str(row["outboundid"]))
         return calls
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:

@@ -230,3 +230,32 @@ def test_a_recording_name_that_is_not_one_is_refused_before_any_traffic(emu_plai
 def emu_plain():
     with emulated("yeastar") as emu:
         yield emu
+
+
+def test_list_calls_finds_an_outbound_call_by_the_id_dial_gave(emu_plain):
+    """The query knows only the leg id; the provider looks the callid up among every call."""
+    pbx, client = emu_plain.app.pbx, emu_plain.client
+    ref = client.dial("ext:1002", "tel:41000", auto_answer=True)
+    pbx.answer("tel:41000")
+    [info] = client.list_calls(ids=[f"call:{ref.call_id}"])
+    assert info.call_id == pbx.calls[ref.call_id].trunk_id
+    assert (info.caller, info.callee, info.state) == ("ext:1002", "tel:41000", "talking")
+    assert client.list_calls(ids=["call:999.999"]) == []
+
+
+def test_an_internal_call_named_by_an_event_is_held_through_its_extension(emu_plain):
+    """A call this client did not dial: the report it parsed says it is internal, so the
+    provider acts on its first extension without a query that could not find it."""
+    pbx = emu_plain.app.pbx
+    other = emu_plain.connect()
+    try:
+        ref = other.dial("ext:1003", "ext:1001", auto_answer=True)
+        pbx.answer("ext:1001")
+        report = json.dumps({"action": "ANSWER", "callid": ref.call_id,
+                             "call": [{"ext": {"extid": "1003"}}, {"ext": {"extid": "1001"}}]})
+        emu_plain.client.parse_event(report)
+        emu_plain.client.hold(f"call:{ref.call_id}")
+        assert emu_plain.server.requests[-1].json() == {"extid": "1003"}
+        assert pbx.calls[ref.call_id].legs[0].state == "held"
+    finally:
+        other.close()
