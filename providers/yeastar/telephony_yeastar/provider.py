@@ -14,7 +14,6 @@ import hashlib
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from telephony_core.http import HttpProvider, WireReply, WireRequest
 from telephony_core.redaction import get_logger
 from telephony_core.results import Ack, CallInfo, CallRef, Event, SmsReceipt
 
+from .calls import CallMemory, match_outbound
 from .errors import TOKEN_ERRNOS, error_for
 from .events import events_from_report
 from .extras import ExtensionInfo, check_recording_name, extension_info
@@ -64,12 +64,6 @@ def _check_report_url(url: Any) -> None:
             from None
 
 
-def _successor(call_id: str) -> str | None:
-    """``1495771030.365`` -> ``1495771030.366`` (the outbound leg's id in the guide's samples)."""
-    head, _, tail = call_id.rpartition(".")
-    return f"{head}.{int(tail) + 1}" if head and tail.isdigit() else None
-
-
 class YeastarProvider(HttpProvider):
     default_port = 8088
     #: the clock idle time is measured with (tests replace it)
@@ -84,10 +78,8 @@ class YeastarProvider(HttpProvider):
         self._password_md5 = hashlib.md5(
             (config.secret("password") or "").encode()).hexdigest()
         self.add_secret(self._password_md5)
-        #: what this client learnt about calls (from its dials and the reports it parsed):
-        #: callid -> {"ext": first extension, "outbound_id": ..., "from"/"to": ...}
-        self._known: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._known_lock = threading.Lock()  # parse_event runs in webhook threads
+        #: what this client learnt about calls from its dials and the reports it parsed
+        self._calls = CallMemory()
         _check_report_url(config.get("report_url"))
 
     # -- the session -------------------------------------------------------------------------
@@ -257,65 +249,25 @@ class YeastarProvider(HttpProvider):
         if op.result is CallRef:
             call_id = data.get("callid")
             if op.name in ("dial", "play_prompt") and call_id is not None:
-                self._learn_dial(str(call_id), payload)
+                self._calls.learn_dial(str(call_id), payload)
             return CallRef(self.name, str(call_id) if call_id is not None else None, raw=data)
         return Ack(self.name, raw=data)
 
     # -- one call id for everything ------------------------------------------------------------
 
-    def _remember(self, call_id: str, **facts: str | None) -> None:
-        with self._known_lock:
-            entry = self._known.setdefault(call_id, {})
-            entry.update({k: v for k, v in facts.items() if v})
-            self._known.move_to_end(call_id)
-            while len(self._known) > 4096:
-                self._known.popitem(last=False)
-
-    def _facts(self, call_id: str) -> dict[str, str]:
-        with self._known_lock:
-            return dict(self._known.get(call_id, {}))
-
-    def _learn_dial(self, call_id: str, payload: Mapping[str, Any]) -> None:
-        parties = [payload.get("caller"), payload.get("callee"), payload.get("to")]
-        ext = next((p for p in parties if isinstance(p, str) and p.startswith("ext:")), None)
-        tel = next((p for p in parties if isinstance(p, str) and p.startswith("tel:")), None)
-        self._remember(call_id, ext=ext, tel=tel,
-                       internal="yes" if ext and not tel else None)
-
-    def _learn_event(self, event: Event) -> None:
-        if not event.call_id or not event.kind.startswith("call."):
-            return
-        ext = next((p for p in event.parties if p.startswith("ext:")), None)
-        tel = next((p for p in event.parties if p.startswith("tel:")), None)
-        trunk_leg = event.data.get("outbound_id") or event.data.get("inbound_id")
-        internal = len(event.parties) > 1 and all(p.startswith("ext:") for p in event.parties)
-        self._remember(event.call_id, ext=ext, tel=tel,
-                       outbound_id=event.data.get("outbound_id"),
-                       internal="yes" if internal and not trunk_leg else None)
-
     def _outbound_row(self, call_id: str,
                       rows: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
         """The outbound leg of ``call_id`` from outbound/query (every outbound call).
 
-        The PBX gives the outbound trunk leg an id of its own (ringing.md, keypress.md:
-        callid ...365 / outboundid ...366), and only that id works with outbound/hangup,
-        transfer and query. Matched in order: the leg's own id; the id a report of this call
-        gave (parse_event learns it); the id one above the callid (every sample of the guide);
-        the one row with the extension and number this client dialled.
-        """
+        The outbound leg has an id of its own (calls.py); :func:`match_outbound` says how the
+        row is chosen."""
         if rows is None:
             rows = self._outbound_rows()
-        by_id = {str(r["outboundid"]): r for r in rows}
-        known = self._facts(call_id)
-        for candidate in (call_id, known.get("outbound_id"), _successor(call_id)):
-            if candidate and candidate in by_id:
-                return by_id[candidate]
-        if known.get("ext") and known.get("tel"):
-            matching = [r for r in rows if f"ext:{r.get('from')}" == known["ext"]
-                        and f"tel:{r.get('to')}" == known["tel"]]
-            if len(matching) == 1:
-                return matching[0]
-        return None
+        row = match_outbound(call_id, rows, self._calls.facts(call_id))
+        if row is not None and str(row["outboundid"]) != call_id:
+            # found once, known from now on (a transfer may change the row's parties)
+            self._calls.remember(call_id, outbound_id=str(row["outboundid"]))
+        return row
 
     def _outbound_rows(self) -> list[dict[str, Any]]:
         """Every outbound call (outbound/query without an id)."""
@@ -344,7 +296,7 @@ class YeastarProvider(HttpProvider):
         """The extension to act on in call ``call_id``: the caller of an internal call this
         client dialled; an outbound call's extension (its query row's ``from``); an inbound
         call's answering extension (its query row's ``callee``)."""
-        known = self._facts(call_id)
+        known = self._calls.facts(call_id)
         if leg is None and known.get("internal") and known.get("ext"):
             return known["ext"]
         if leg != "inbound":
@@ -387,7 +339,7 @@ class YeastarProvider(HttpProvider):
         if operation in ("hold", "unhold", "mute", "unmute", "monitor"):
             out["call"] = self._extension_of(call_id, leg)
         elif operation == "hangup":
-            known = self._facts(call_id)
+            known = self._calls.facts(call_id)
             if leg is None and known.get("internal") and known.get("ext"):
                 out["call"] = known["ext"]
             else:
@@ -430,7 +382,7 @@ class YeastarProvider(HttpProvider):
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         events = events_from_report(body)
         for event in events:
-            self._learn_event(event)
+            self._calls.learn_event(event)
         return events
 
     # -- provider extras (documented in the provider page; not catalogue operations) ---------

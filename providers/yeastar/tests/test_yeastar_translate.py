@@ -140,3 +140,18 @@ def test_report_filter_drops_resent_reports():
     assert reports.is_new(body) and not reports.is_new(body)
     assert reports.is_new(REPORTS["invite"]) and reports.is_new(REPORTS["new_cdr"])
     assert reports.is_new(body)  # fell out of the window of 2
+
+
+def test_an_outbound_row_is_matched_by_evidence_never_by_a_guess():
+    from telephony_yeastar.calls import match_outbound
+
+    rows = [{"outboundid": "1.316", "from": "1002", "to": "41000"},
+            {"outboundid": "1.401", "from": "1003", "to": "42000"}]
+    assert match_outbound("1.316", rows, {})["outboundid"] == "1.316"  # the leg id itself
+    assert match_outbound("1.9", rows, {"outbound_id": "1.401"})["outboundid"] == "1.401"
+    assert match_outbound("1.9", rows, {"ext": "ext:1003", "tel": "tel:42000"}
+                          )["outboundid"] == "1.401"  # the parties this client dialled
+    assert match_outbound("1.315", rows, {})["outboundid"] == "1.316"  # the samples' +1
+    # +1 names a call to another number than the one dialled: no guess
+    assert match_outbound("1.315", rows, {"tel": "tel:99999"}) is None
+    assert match_outbound("1.500", rows, {}) is None
