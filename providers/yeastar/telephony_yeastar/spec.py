@@ -55,7 +55,8 @@ SPEC = ProviderSpec(
         "send_sms": "through a GSM trunk (sender = trunk name); at most 2000 characters, no emoji",
         "hangup": "ext:N, or call:ID (leg inbound/outbound optional; the outbound leg's own id "
                   "is found by outbound/query)",
-        "list_calls": "inbound/query and outbound/query",
+        "list_calls": "inbound/query and outbound/query; call_id is the leg's own id; ids "
+                      "take leg ids or the callid dial gave",
         "accept_call": "inbound/accept within the 10-second window",
     },
     docs="Yeastar S-Series HTTP API v1.0.x: token session, errno replies, event reports.",

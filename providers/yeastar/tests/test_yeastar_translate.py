@@ -155,3 +155,12 @@ def test_an_outbound_row_is_matched_by_evidence_never_by_a_guess():
     # +1 names a call to another number than the one dialled: no guess
     assert match_outbound("1.315", rows, {"tel": "tel:99999"}) is None
     assert match_outbound("1.500", rows, {}) is None
+
+
+@pytest.mark.parametrize("errno", ["10029", "10032", "10033", *map(str, range(20007, 20010)),
+                                   *map(str, range(20011, 20022))])
+def test_the_help_sites_errnos_are_mapped_not_undocumented(errno):
+    """vendor-fidelity.md Y14: codes beyond the guide's appendix A."""
+    error = error_for(errno)
+    assert isinstance(error, ProviderError) and error.vendor_code == errno
+    assert error.category != "unknown" and "undocumented" not in error.message
