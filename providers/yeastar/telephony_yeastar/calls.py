@@ -45,6 +45,11 @@ class CallMemory:
             while len(self._facts) > self._size:
                 self._facts.popitem(last=False)
 
+    def forget(self, call_id: str) -> None:
+        """The call ended: its id must not lead to an extension's next call."""
+        with self._lock:
+            self._facts.pop(call_id, None)
+
     def facts(self, call_id: str) -> dict[str, str]:
         with self._lock:
             return dict(self._facts.get(call_id, {}))
@@ -59,6 +64,9 @@ class CallMemory:
     def learn_event(self, event: Event) -> None:
         """A call report: its parties, the outbound leg's id, whether it is internal (two or
         more extensions and no trunk leg)."""
+        if event.call_id and event.kind in ("call.hangup", "call.failed", "cdr"):
+            self.forget(event.call_id)
+            return
         if not event.call_id or not event.kind.startswith("call."):
             return
         ext = next((p for p in event.parties if p.startswith("ext:")), None)

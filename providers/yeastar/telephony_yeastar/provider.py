@@ -238,8 +238,10 @@ class YeastarProvider(HttpProvider):
                 raise PayloadError([PayloadProblem(
                     "$.text", f"contains an emoji at position {index}: the PBX sends none; "
                               "expected plain text")])
-        payload = self._resolved(op.name, payload)
-        data = self._call(*request_for(op.name, payload))
+        resolved = self._resolved(op.name, payload)
+        data = self._call(*request_for(op.name, resolved))
+        if op.name == "hangup" and str(payload.get("call", "")).startswith("call:"):
+            self._calls.forget(payload["call"].split(":", 1)[1])
         if op.name == "send_sms":
             # {"status": "Success", "smsid"} only says the PBX accepted the message; the
             # result follows as an sms-send report (sms.status event). A synchronous
@@ -297,7 +299,7 @@ class YeastarProvider(HttpProvider):
         client dialled; an outbound call's extension (its query row's ``from``); an inbound
         call's answering extension (its query row's ``callee``)."""
         known = self._calls.facts(call_id)
-        if leg is None and known.get("internal") and known.get("ext"):
+        if leg != "inbound" and known.get("internal") and known.get("ext"):
             return known["ext"]
         if leg != "inbound":
             row = self._outbound_row(call_id)
@@ -340,7 +342,7 @@ class YeastarProvider(HttpProvider):
             out["call"] = self._extension_of(call_id, leg)
         elif operation == "hangup":
             known = self._calls.facts(call_id)
-            if leg is None and known.get("internal") and known.get("ext"):
+            if leg != "inbound" and known.get("internal") and known.get("ext"):
                 out["call"] = known["ext"]
             else:
                 out["leg"], leg_id = self._leg_of(call_id, leg)

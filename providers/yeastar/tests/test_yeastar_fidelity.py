@@ -259,3 +259,18 @@ def test_an_internal_call_named_by_an_event_is_held_through_its_extension(emu_pl
         assert pbx.calls[ref.call_id].legs[0].state == "held"
     finally:
         other.close()
+
+
+def test_an_ended_internal_call_id_never_reaches_the_extensions_next_call(emu_plain):
+    pbx, client = emu_plain.app.pbx, emu_plain.client
+    first = client.dial("ext:1000", "ext:1001", auto_answer=True)
+    pbx.answer("ext:1001")
+    pbx.far_hangup("ext:1001")
+    client.parse_event(json.dumps({"action": "BYE", "callid": first.call_id,
+                                   "ext": {"extid": "1001"}}))
+    client.dial("ext:1000", "ext:1002", auto_answer=True)
+    pbx.answer("ext:1002")
+    with pytest.raises(ProviderError) as info:
+        client.hold(f"call:{first.call_id}")
+    assert info.value.category == "not_found"
+    assert all(r.path != "/api/v1.0.0/extension/hold" for r in emu_plain.server.requests)
