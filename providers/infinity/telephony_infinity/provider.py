@@ -59,9 +59,10 @@ class RenewToken(Exception):
     Both are refusals read from a complete reply: the platform did not act on the request, so
     sending it once more after a new login cannot repeat anything, even for a dial."""
 
-    def __init__(self, error: TelephonyError):
-        super().__init__(error.message)
+    def __init__(self, error: TelephonyError, reason: str):
+        super().__init__(reason)
         self.error = error
+        self.reason = reason
 
 
 def _rpc(fields_of):
@@ -151,7 +152,7 @@ class InfinityProvider(HttpProvider):
         try:
             return self._send(request, token, op)
         except RenewToken as exc:
-            log.info("infinity: %s; logging in again once", exc.error.message)
+            log.info("infinity: %s; logging in again, then sending once more", exc.reason)
         try:
             return self._send(request, self._current_token(stale=token), op)
         except RenewToken as exc:
@@ -175,7 +176,8 @@ class InfinityProvider(HttpProvider):
         message = redact(str(body.get("msg") or "no message"))
         if ret == TOKEN_EXPIRED:
             raise RenewToken(AuthenticationError(
-                f"Infinity refused a freshly issued token (ret 600): {message}"))
+                f"Infinity refused a freshly issued token (ret 600): {message}"),
+                "the token is invalid (ret 600)")
         if ret in ACCOUNT_REFUSALS:
             cls, code, meaning = ACCOUNT_REFUSALS[ret]
             text = f"Infinity refused the account (ret {ret}, {meaning}): {message}"
@@ -215,7 +217,7 @@ def _refusal(data: dict[str, Any]) -> ProviderError | RenewToken:
                           category=category,  # type: ignore[arg-type]
                           vendor_code=vendor or f"status {data['status']}")
     if vendor == RENEW_TOKEN:
-        return RenewToken(error)
+        return RenewToken(error, "extension exception (errors.code 1010)")
     return error
 
 
