@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from telephony_core.errors import PayloadError, PayloadProblem
+from telephony_core.errors import EventError
 from telephony_core.events import parse_timestamp
 from telephony_core.results import Event
 
@@ -72,11 +72,10 @@ def monitor_steps(payload: Mapping[str, Any]) -> list[dict[str, str]]:
     return steps
 
 
-def refused(field: str, problem: str) -> PayloadError:
+def refused(field: str, problem: str) -> EventError:
     """A callback body this provider cannot read: a typed error naming the field, never a raw
     KeyError/TypeError (a web handler that let one escape would answer 500)."""
-    return PayloadError([PayloadProblem(field, problem)], provider=PROVIDER,
-                        operation="parse_event")
+    return EventError(f"{field} {problem}", provider=PROVIDER)
 
 
 def _text(body: Mapping[str, Any], key: str) -> str | None:

@@ -15,7 +15,7 @@ from telephony_infinity.translate import (
     play_voice_fields,
 )
 
-from telephony_core.errors import PayloadError
+from telephony_core.errors import EventError
 from telephony_core.http import WireRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -87,7 +87,7 @@ def test_the_seed_cdr_callback_keeps_the_reference_and_the_key():
 def test_an_unreadable_callback_is_a_typed_error_or_an_event_never_a_raw_exception(body):
     try:
         event = event_from_callback(body)
-    except PayloadError as exc:  # the core's EventError once it is on main
-        assert exc.operation == "parse_event" and exc.problems
+    except EventError as exc:
+        assert exc.operation == "parse_event" and exc.problem
     else:
         assert event.kind in ("call.ringing", "cdr", "system")

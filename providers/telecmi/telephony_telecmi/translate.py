@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from telephony_core.errors import PayloadError, PayloadProblem
+from telephony_core.errors import EventError
 from telephony_core.results import Event
 
 __all__ = ["bridge_call", "event_from_webhook", "number", "play_call", "refused"]
@@ -67,10 +67,9 @@ def bridge_call(credentials: Mapping[str, Any], payload: Mapping[str, Any],
     return _call(credentials, payload, payload["caller"], pcmo)
 
 
-def refused(field: str, problem: str) -> PayloadError:
+def refused(field: str, problem: str) -> EventError:
     """A webhook body this provider cannot read: a typed error naming the field."""
-    return PayloadError([PayloadProblem(field, problem)], provider=PROVIDER,
-                        operation="parse_event")
+    return EventError(f"{field} {problem}", provider=PROVIDER)
 
 
 def _text(body: Mapping[str, Any], key: str) -> str | None:
