@@ -80,6 +80,7 @@ class InfinityEmulator(EmulatorApp):
         self.tokens: dict[str, frozenset[str]] = {}  # token -> the extensions it knows
         self.logins = 0
         self.keys: dict[str, str] = {}  # call id -> the key pressed
+        self.times: dict[str, dict[str, str]] = {}  # call id -> start/answer "Y-m-d H:M:S"
         self.cdr_sender = WebhookSender(callback_url) if callback_url else None
         self.status_sender = WebhookSender(status_url) if status_url else None
         self.pbx.subscribe(self._on_event)
@@ -177,6 +178,11 @@ class InfinityEmulator(EmulatorApp):
     def _on_event(self, event: Event) -> None:
         if event.kind == "call.dtmf" and event.call_id:
             self.keys[event.call_id] = event.data.get("key", "")
+        if event.call_id and event.kind in ("call.ringing", "call.answered"):
+            stamp = self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")
+            times = self.times.setdefault(event.call_id, {"start": stamp, "answer": ""})
+            if event.kind == "call.answered" and not times["answer"]:
+                times["answer"] = stamp
         status = {"call.ringing": "ring", "call.answered": "answer", "call.hangup": "hangup"}
         exts = [p for p in event.parties if p.startswith("ext:")]
         if self.status_sender and event.kind in status and exts:
@@ -190,14 +196,16 @@ class InfinityEmulator(EmulatorApp):
         if self.cdr_sender and event.kind == "cdr":
             tel = [p[4:] for p in event.parties if p.startswith("tel:")]
             end = self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")
+            times = self.times.pop(event.call_id or "", {"start": end, "answer": ""})
             self.cdr_sender.send({
-                "answertime": "", "hangupcause": 16,
+                "answertime": times["answer"], "hangupcause": 16,
                 "duration": int(event.data.get("duration", 0)), "id": 1,
                 "extnumber": exts[0][4:] if exts else "", "uuid": event.call_id,
                 "downloadip": "127.0.0.1", "customuuid": event.reference or "",
                 "chengshudu": "1", "callmethod": 6, "recordfilename": "", "companycode": 1,
                 "memberid": "0", "hangupdirection": 10040,
-                "billsec": int(event.data.get("talk", 0)), "endtime": end, "starttime": "",
+                "billsec": int(event.data.get("talk", 0)), "endtime": end,
+                "starttime": times["start"],
                 "type": "callout", "disnumber": "", "crmid": "0",
                 "userkey": self.keys.get(event.call_id or "", ""),
                 "destnumber": tel[0] if tel else ""})

@@ -250,3 +250,33 @@ def test_the_emulator_refuses_in_the_documented_shapes():
         assert refused["data"]["errors"]["code"] == "1015"  # 1001 is in no call
     finally:
         server.stop()
+
+
+def test_the_emulators_callbacks_have_the_documented_shapes(webhook_receiver):
+    """Seed 003's extension-status and CDR callback samples: same keys, same JSON types."""
+    receiver, app = webhook_receiver
+    samples = {x["name"]: x["event"]["json"] for _, x in EXCHANGES if "event" in x}
+    status = samples["extension status callback: ring (seed 003)"]
+    cdr = samples["CDR callback (seed 003): reference from customuuid, the key pressed in data"]
+    server = start_emulator("infinity", callback_url=receiver.url + "/cdr",
+                            status_url=receiver.url + "/status")
+    try:
+        pbx = server.app.pbx
+        pbx.dial("ext:1001", "tel:13333333333", reference="r-1")
+        pbx.answer("ext:1001")
+        pbx.answer("tel:13333333333")
+        pbx.clock.advance(7)
+        pbx.far_hangup("tel:13333333333")
+        server.app.status_sender.wait(5)
+        server.app.cdr_sender.wait(5)
+        bodies = [json.loads(b) for b in app.bodies]
+        statuses = [b for b in bodies if "status" in b]
+        [record] = [b for b in bodies if "billsec" in b]
+        assert [b["status"] for b in statuses] == ["ring", "answer", "ring", "answer", "hangup"]
+        for body in statuses:
+            assert _shape(status, body) == [], body
+        assert _shape(cdr, record) == [], record
+        assert record["customuuid"] == "r-1" and record["billsec"] == 7
+        assert record["starttime"] and record["answertime"] and record["endtime"]
+    finally:
+        server.stop()

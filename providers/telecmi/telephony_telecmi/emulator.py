@@ -16,7 +16,8 @@ them):
   ``time`` in milliseconds, ``extra_params`` echoed as sent; India's (piopiy-india/docs/
   live-out-started): ``type: "event"``, ``started`` / ``answered``;
 * CDRs: one per leg (``type: "cdr"``, ``status`` ``answered``/``missed``, ``duration``,
-  ``start_time``/``answer_time``/``end_time`` in seconds, no ``billsec``).
+  ``start_time``/``answer_time``/``end_time`` in seconds, no ``billsec``: piopiy/docs/
+  inbound-webhooks-answered); India's as piopiy-india/docs/outbound-webhooks-answered.
 
 Leg a's ``cmiuuid`` is the model's call id; leg b's is that id with ``-b``. No live event is
 sent for a hangup: the vendor documents none for PIOPIY; the CDRs say that a leg ended.
@@ -196,6 +197,11 @@ class TeleCmiEmulator(EmulatorApp):
     def _cdr(self, facts: dict[str, Any], call_id: str, leg: str, state: dict[str, Any],
              now: float) -> dict[str, Any]:
         answered = state["answer"]
+        if facts["india"]:  # piopiy-india/docs/outbound-webhooks-answered
+            return {"to": int(state["number"]), "time": int(state["start"] * 1000),
+                    "duration": int(now - state["start"]), **self._common(facts, call_id, leg),
+                    "callerid": str(facts["from"]), "vn": facts["from"], "out": True,
+                    "status": "answered" if answered is not None else "missed", "type": "cdr"}
         cdr = {"to": int(state["number"]), "time": int(state["start"] * 1000),
                "start_time": int(state["start"]), "end_time": int(now),
                "duration": int(now - state["start"]), **self._common(facts, call_id, leg),

@@ -249,3 +249,32 @@ def test_the_emulator_sends_live_events_and_cdrs_in_the_documented_shapes(webhoo
             assert _shape({**cdr, "request_id": "x"}, body) == [], body
     finally:
         server.stop()
+
+
+def test_an_india_call_reports_in_the_india_shapes(webhook_receiver):
+    """piopiy-india/docs/live-out-started and outbound-webhooks-answered: type event/cdr."""
+    receiver, app = webhook_receiver
+    samples = {x["name"]: x["event"]["json"] for _, x in EXCHANGES if "event" in x}
+    live = samples["live event, India: type event, status started"]
+    cdr = samples["CDR, India outbound leg a: request_id joins it to the make-call reply"]
+    server = start_emulator("telecmi", appid=2222226, secret="s",
+                            webhook_url=receiver.url + "/hook")
+    try:
+        requests.post(server.url + "/v2/ind_pcmo_make_call", json={
+            "appid": 2222226, "secret": "s", "from": 4471000000, "to": 9200000000,
+            "extra_params": '{"key":"value"}',
+            "pcmo": [{"action": "play", "file_name": "hello111"}]}, timeout=5).raise_for_status()
+        pbx = server.app.pbx
+        pbx.answer("tel:9200000000")
+        pbx.clock.advance(5)
+        server.app.sender.wait(5)
+        bodies = [json.loads(b) for b in app.bodies]
+        assert [b["status"] for b in bodies] == ["started", "answered", "answered"]
+        # the live sample has no extra_params/request_id (not a make-call); its table types
+        # callerid a number (the sample's 04471000000 is transcribed as text: not valid JSON)
+        for body in bodies[:2]:
+            assert _shape({**live, "extra_params": "", "request_id": "", "callerid": 0},
+                          body) == [], body
+        assert _shape(cdr, bodies[2]) == [], bodies[2]
+    finally:
+        server.stop()
