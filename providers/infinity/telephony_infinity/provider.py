@@ -125,7 +125,9 @@ class InfinityProvider(HttpProvider):
         except RenewToken as exc:
             raise AuthenticationError(f"login refused: {exc.error.message}") from None
         except ProviderError as exc:
-            if exc.category == "forbidden":  # 603/604: the licence or the address, not the key
+            # 603/604 (the licence or the address, not the key) and server failures (5xx,
+            # errors.code 1001) are not a refusal of the credentials
+            if exc.category in ("forbidden", "transient"):
                 raise
             raise AuthenticationError(f"login refused: {exc.message}") from None
         # INF-doc "Obtain authorization token interface": data.result.token

@@ -178,3 +178,11 @@ def test_logout_on_close_and_no_secret_in_logs(caplog):
     assert "App.Sip_Auth.Logout" in [r.form().get("service") for r in emu.server.requests]
     assert CANARY not in text and token not in text
     assert token not in emu.app.tokens  # logged out
+
+
+def test_a_server_failure_at_login_is_transient_not_an_authentication_error(emu):
+    emu.server.inject(Fault.http_error(503), times=1)
+    with pytest.raises(ProviderError) as info:
+        emu.client.play_prompt(**PROMPT)
+    assert info.value.category == "transient"
+    assert emu.client.play_prompt(**PROMPT).call_id is None  # the next login works
