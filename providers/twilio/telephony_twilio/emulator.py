@@ -13,17 +13,17 @@ What is emulated, and how it maps onto the model:
 * ``POST Calls.json`` with inline ``Twiml``: ``<Dial><Number|Sip>`` places a model call from
   ``To`` to the dialled party; ``<Play>``\\ s play prompts to ``To``; ``<Dial><Conference>``
   reserves the caller's Call SID and waits for the conference's second participant: the model
-  has no one-party conference, so the model call (caller first, then callee) is placed when
-  ``POST Conferences/{name}/Participants.json`` adds the callee. (Twilio itself rings the added
-  participant at once; the model rings the callee once the caller answered.) ``Url`` (an
-  application) is not emulated.
+  has no one-party conference, so the model call (caller first, then callee) is placed when a
+  second ``POST Calls.json`` joins the same conference (the callee). (Twilio itself rings the
+  second call at once; the model rings the callee once the caller answered.) ``Url`` (an
+  application) is not emulated. SIDs are derived from the model's ids and counters, so a
+  fresh emulator hands out the same SIDs for the same requests (the fault tests rely on it).
 * ``POST Calls/{Sid}.json``: ``Status=completed|canceled`` hangs up; ``Twiml`` with ``<Dial>``
   redirects (a blind transfer in the model).
 * ``GET Calls.json``: the model's live calls, one Call resource per model call (its first leg),
   filtered by ``Status``.
-* ``GET Conferences.json`` (``FriendlyName``, ``Status``), ``POST .../Participants.json`` (the
-  callee of a conference dial, or a supervisor: ``Muted`` -> listen, ``Coaching`` -> whisper,
-  else barge) and ``POST .../Participants/{CallSid}.json`` (``Hold``, ``Muted`` of the caller's
+* ``GET Conferences.json`` (``FriendlyName``, ``Status``), ``POST .../Participants.json`` (a
+  supervisor: ``Muted`` -> listen, ``Coaching`` -> whisper, else barge) and ``POST .../Participants/{CallSid}.json`` (``Hold``, ``Muted`` of the caller's
   participant).
 * ``POST Messages.json``: the model's SMS outbox; ``From`` must be a number the account owns
   (error 21606 otherwise, as Twilio answers).
@@ -47,6 +47,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from telephony_core.addresses import AddressError
 from telephony_core.emulation import Abort, EmulatorApp, Request, WebhookSender, route
 from telephony_core.errors import ProviderError
 from telephony_core.results import Event
@@ -137,7 +138,9 @@ class TwilioEmulator(EmulatorApp):
         form = request.form
         return {k: (form.getlist(k) if len(form.getlist(k)) > 1 else form[k]) for k in form}
 
-    def _refused(self, exc: ProviderError):
+    def _refused(self, exc: ProviderError | AddressError):
+        if isinstance(exc, AddressError):  # e.g. a sip: party the model's PBX cannot reach
+            self._fail(400, 20001, f"the emulated PBX cannot do that: {exc}")
         if exc.category == "not_found":
             self._fail(404, 20404, exc.message)
         if exc.code == "call_not_connected":
@@ -228,17 +231,13 @@ class TwilioEmulator(EmulatorApp):
                 if dial is not None:
                     kind, target = self._dial_target(dial)
                     if kind == "conference":
-                        sid = "CA" + secrets.token_hex(16)
-                        facts["conference"] = target
-                        self.calls[sid] = facts
-                        self.pending[target] = {"sid": sid, **facts}
-                        return self._call_resource(sid, facts, "queued"), 201
+                        return self._join(target, facts)
                     call = self.pbx.dial(canonical_address(to), target, caller_id=from_)
                 elif plays:
                     call = self.pbx.play_prompt(canonical_address(to), plays, caller_id=from_)
                 else:
                     self._fail(400, 12100, "the emulator runs <Dial> or <Play> TwiML only")
-            except ProviderError as exc:
+            except (ProviderError, AddressError) as exc:
                 self._refused(exc)
             sid = self._bind(call.id, facts)
             return self._call_resource(sid, facts, self._status(call)), 201
@@ -291,7 +290,7 @@ class TwilioEmulator(EmulatorApp):
                                                "TwiML only")
                     self.pbx.transfer(f"call:{model.id}", target)
                     return self._call_resource(sid, facts, self._status(model))
-            except ProviderError as exc:
+            except (ProviderError, AddressError) as exc:
                 self._refused(exc)
         self._fail(400, 20001, "nothing to update: give Status or Twiml")
 
@@ -326,10 +325,7 @@ class TwilioEmulator(EmulatorApp):
         form = self._form(request)
         to, from_ = self._addresses(form)
         with self.pbx.lock:
-            waiting = self.pending.get(conference)
             try:
-                if waiting is not None:
-                    return self._join_callee(conference, waiting, to, from_, form)
                 conf = self._conference_by(conference)
                 if conf is None or not self._conference_live(conf):
                     self._fail(404, 20404, f"Conference {conference} was not found")
@@ -340,9 +336,9 @@ class TwilioEmulator(EmulatorApp):
                     self._fail(400, 20001, "CallSidToCoach is not a participant of this "
                                            "conference")
                 self.pbx.monitor(self._supervisor(to), f"call:{conf['model']}", mode)
-            except ProviderError as exc:
+            except (ProviderError, AddressError) as exc:
                 self._refused(exc)
-            sid = self._sid("CA", conf["model"], to, str(next(self._sequence)))
+            sid = self._sid("CA", conf["model"], to, str(len(conf["participants"])))
             conf["participants"][sid] = canonical_address(to)
             return res.participant(self.account, conf["sid"], sid, status="queued",
                                    created=self._now(), muted=muted, coaching=coaching,
@@ -359,23 +355,29 @@ class TwilioEmulator(EmulatorApp):
                                "sip:EXTENSION@host with an extension of the model")
         raise AssertionError("unreachable")
 
-    def _join_callee(self, name: str, waiting: dict[str, Any], to: str, from_: str,
-                     form: Mapping[str, Any]):
+    def _join(self, name: str, facts: dict[str, Any]):
+        """A call whose TwiML joins conference ``name``: the first waits (its SID reserved),
+        the second is the callee, and the model call from the first to the second is placed."""
+        waiting = self.pending.pop(name, None)
+        if waiting is None:
+            if name in self.conferences:
+                self._fail(400, 20001, f"the emulator's conference {name} already has its two "
+                                       "parties (add supervisors with Participants)")
+            sid = self._sid("CA", "conference-call", str(next(self._sequence)))
+            facts["conference"] = name
+            self.calls[sid] = facts
+            self.pending[name] = {"sid": sid, **facts}
+            return self._call_resource(sid, facts, "queued"), 201
         caller = canonical_address(waiting["to"])
-        call = self.pbx.dial(caller, canonical_address(to), caller_id=from_)
-        del self.pending[name]
-        facts = self.calls[waiting["sid"]]
-        self._bind(call.id, facts, waiting["sid"])
+        call = self.pbx.dial(caller, canonical_address(facts["to"]), caller_id=waiting["from"])
+        self._bind(call.id, self.calls[waiting["sid"]], waiting["sid"])
         callee_sid = self._sid("CA", call.id, "callee")
-        self.calls[callee_sid] = {"to": to, "from": from_, "created": self._now(),
-                                  "model": call.id, "leg": "callee"}
-        conf = {"sid": self._sid("CF", name), "name": name, "model": call.id,
-                "created": self._now(), "caller": waiting["sid"],
-                "participants": {waiting["sid"]: caller, callee_sid: canonical_address(to)}}
-        self.conferences[name] = conf
-        return res.participant(self.account, conf["sid"], callee_sid, status="queued",
-                               created=self._now(), end_on_exit=str(
-                                   form.get("EndConferenceOnExit", "")).lower() == "true"), 201
+        self.calls[callee_sid] = {**facts, "model": call.id, "leg": "callee"}
+        self.conferences[name] = {
+            "sid": self._sid("CF", call.id), "name": name, "model": call.id,
+            "created": self._now(), "caller": waiting["sid"],
+            "participants": {waiting["sid"]: caller, callee_sid: canonical_address(facts["to"])}}
+        return self._call_resource(callee_sid, facts, "queued"), 201
 
     @route("POST", PREFIX + "/Conferences/{conference}/Participants/{sid}.json")
     def update_participant(self, request: Request, account: str, conference: str, sid: str):
@@ -398,7 +400,7 @@ class TwilioEmulator(EmulatorApp):
                 if "Muted" in form:
                     (self.pbx.mute if str(form["Muted"]).lower() == "true" else
                      self.pbx.unmute)(ref)
-            except ProviderError as exc:
+            except (ProviderError, AddressError) as exc:
                 self._refused(exc)
             model = self.pbx.calls[conf["model"]]
             leg = model.legs[0]
@@ -434,7 +436,7 @@ class TwilioEmulator(EmulatorApp):
         with self.pbx.lock:
             try:
                 record = self.pbx.send_sms(f"tel:{to}", str(body))
-            except ProviderError as exc:
+            except (ProviderError, AddressError) as exc:
                 self._refused(exc)
         sid = self._sid("SM", record.message_id, str(next(self._sequence)))
         message = res.message(self.account, sid, to=to, from_=from_, service=service,

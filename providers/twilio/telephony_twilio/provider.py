@@ -220,9 +220,9 @@ class TwilioProvider(HttpProvider):
             "Twiml": conference_twiml(name), **self._callbacks("call")}, op)
         sid = _sid(first)
         try:
-            second = self._post(f"/Conferences/{name}/Participants.json", {
-                "From": caller_id, "To": wire_address(payload["callee"]),
-                "EndConferenceOnExit": "true", **self._callbacks("call")}, op)
+            second = self._post("/Calls.json", {
+                "To": wire_address(payload["callee"]), "From": caller_id,
+                "Twiml": conference_twiml(name)}, op)
         except ProviderError:
             # refused for sure: do not leave the caller alone in a conference
             try:
@@ -231,7 +231,7 @@ class TwilioProvider(HttpProvider):
                 log.warning("twilio: could not end call %s after the callee was refused: %s",
                             sid, exc)
             raise
-        return CallRef(self.name, call_id(sid, name), raw={"call": first, "participant": second})
+        return CallRef(self.name, call_id(sid, name), raw={"caller": first, "callee": second})
 
     def _op_play_prompt(self, op: Operation, payload: dict[str, Any]) -> CallRef:
         data = self._post("/Calls.json", {

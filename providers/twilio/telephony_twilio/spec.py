@@ -37,7 +37,7 @@ SPEC = ProviderSpec(
                                        "credentials"},
         "auth_token": {"type": "string", "minLength": 1, "writeOnly": True,
                        "description": "the account's Auth Token"},
-        "api_key": {"type": "string", "pattern": "^SK[0-9a-fA-F]{32}$",
+        "api_key": {"type": "string", "pattern": "^SK[0-9a-fA-F]{32}$", "writeOnly": True,
                     "description": "an API key SID (SK + 32 hex), used with api_secret instead "
                                    "of the Auth Token"},
         "api_secret": {"type": "string", "minLength": 1, "writeOnly": True,
@@ -66,8 +66,8 @@ SPEC = ProviderSpec(
     events=True,
     details={
         "dial": "POST Calls.json To=caller, inline TwiML <Dial><Number|Sip>callee</...></Dial>; "
-                "with conference=true the caller's TwiML joins <Conference> and the callee is "
-                "added by POST Conferences/{name}/Participants.json; never re-sent",
+                "with conference=true two POST Calls.json (caller, then callee) whose TwiML joins "
+                "one <Conference>; never re-sent",
         "play_prompt": "POST Calls.json with inline TwiML <Play> per URL; URLs only; no key "
                        "menu (a <Gather> needs an application URL)",
         "send_sms": "POST Messages.json (From or MessagingServiceSid); Body up to 1,600 "

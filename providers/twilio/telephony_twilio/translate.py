@@ -75,7 +75,8 @@ def dial_twiml(callee: str, caller_id: str | None) -> str:
 
 
 def conference_twiml(name: str) -> str:
-    """The caller joins conference ``name``; the conference ends when the caller leaves."""
+    """A party joins conference ``name``; the conference ends when either party leaves (it
+    stands for a two-party call)."""
     return ('<Response><Dial><Conference startConferenceOnEnter="true" '
             f'endConferenceOnExit="true">{escape(name)}</Conference></Dial></Response>')
 
