@@ -23,8 +23,8 @@ What is emulated, and how it maps onto the model:
 * ``GET Calls.json``: the model's live calls, one Call resource per model call (its first leg),
   filtered by ``Status``.
 * ``GET Conferences.json`` (``FriendlyName``, ``Status``), ``POST .../Participants.json`` (a
-  supervisor: ``Muted`` -> listen, ``Coaching`` -> whisper, else barge) and ``POST .../Participants/{CallSid}.json`` (``Hold``, ``Muted`` of the caller's
-  participant).
+  supervisor: ``Muted`` -> listen, ``Coaching`` -> whisper, else barge) and
+  ``POST .../Participants/{CallSid}.json`` (``Hold``, ``Muted`` of the caller's participant).
 * ``POST Messages.json``: the model's SMS outbox; ``From`` must be a number the account owns
   (error 21606 otherwise, as Twilio answers).
 
@@ -323,7 +323,7 @@ class TwilioEmulator(EmulatorApp):
     def add_participant(self, request: Request, account: str, conference: str):
         self._authorized(request, account)
         form = self._form(request)
-        to, from_ = self._addresses(form)
+        to, _ = self._addresses(form)
         with self.pbx.lock:
             try:
                 conf = self._conference_by(conference)

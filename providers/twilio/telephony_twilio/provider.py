@@ -111,7 +111,7 @@ class TwilioProvider(HttpProvider):
         account = config.get("account_sid")
         key, key_secret = config.secret("api_key"), config.secret("api_secret")
         token = config.secret("auth_token")
-        if user and password is None or password and not user:
+        if (user and password is None) or (password and not user):
             raise ConfigurationError("the URL needs both a user (Account SID or API key SID) "
                                      "and a password (Auth Token or API key secret)",
                                      key="username", provider="twilio")

@@ -9,8 +9,8 @@ types are the spec's. The tests validate every reply against the spec's response
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 
 API = "2010-04-01"
