@@ -15,20 +15,67 @@ from typing import Any
 from . import retry
 from .catalogue import OPERATIONS, Capability, operation
 from .config import ProviderConfig
-from .errors import TelephonyError, UnsupportedOperation
+from .errors import (
+    EventError,
+    PayloadError,
+    PayloadProblem,
+    ProviderBug,
+    TelephonyError,
+    UnsupportedOperation,
+)
 from .events import body_bytes
+from .evidence import tracing
 from .provider import ProviderSpec
-from .redaction import get_logger
+from .redaction import get_logger, redact
 from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
 
 __all__ = ["Client"]
 
 log = get_logger("telephony_core.client")
 
+#: The largest webhook/report body parse_event reads (no vendor sends near this much).
+MAX_EVENT_BYTES = 1024 * 1024
+
+
+def _unreadable(exc: Exception) -> str:
+    """Say what was wrong with a body from the exception a parser raised, without the body."""
+    if isinstance(exc, KeyError):
+        return f"the field {redact(exc.args[0] if exc.args else '?')!r} is missing"
+    if isinstance(exc, TypeError | AttributeError):
+        return "a field has the wrong type (" + type(exc).__name__ + ")"
+    if isinstance(exc, ValueError | UnicodeError):
+        return "a value could not be read (" + type(exc).__name__ + ")"
+    if isinstance(exc, IndexError):
+        return "a list is shorter than expected"
+    return f"the provider's parser failed ({type(exc).__name__})"
+
+
+def _scrubbed(exc: BaseException) -> BaseException:
+    """The provider's exception, kept for its traceback, with any secret redacted from its
+    message and no chain below it (which could hold a requests error with a URL)."""
+    exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
+    exc.__cause__ = None
+    exc.__context__ = None
+    exc.__suppress_context__ = True
+    return exc
+
 
 def _fields(**fields: Any) -> dict[str, Any]:
-    """The payload from keyword arguments, leaving out the ones not given (None)."""
-    return {k: v for k, v in fields.items() if v is not None}
+    """The payload from keyword arguments, leaving out the ones not given (None).
+
+    Values are passed as given (a tuple becomes a list, a read-only mapping a dict): the schema
+    then refuses a wrong type with a PayloadError naming the field. Converting first would turn
+    ``prompts="welcome"`` into seven one-letter prompts, or ``ids=5`` into a TypeError.
+    """
+    return {k: _plain(v) for k, v in fields.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Mapping) and not isinstance(value, dict):
+        return dict(value)
+    return value
 
 
 class Client:
@@ -89,24 +136,45 @@ class Client:
             raise TelephonyError("the client is closed", provider=self.name, operation=op)
         if op not in self.spec.operations:
             raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
+        if payload is not None and not isinstance(payload, Mapping):
+            raise PayloadError([PayloadProblem(
+                "$", f"the payload must be an object (a mapping of field names to values), not "
+                     f"{type(payload).__name__}")], provider=self.name, operation=op)
         body = {**(dict(payload) if payload is not None else {}), **fields}
         from .schemas import validate
 
         validate(self.spec.validator(op), body, provider=self.name, operation=op)
 
         def attempt() -> Any:
-            try:
-                return self._provider.invoke(definition, body)
-            except TelephonyError as exc:
-                raise exc._located(self.name, op) from None
-            except Exception as exc:
-                from .http import wrap_unexpected
-
-                log.debug("%s.%s: unexpected %s from the provider", self.name, op,
-                          type(exc).__name__)
-                raise wrap_unexpected(exc, provider=self.name, operation=op) from None
+            with tracing() as trace:
+                try:
+                    return self._provider.invoke(definition, body)
+                except TelephonyError as exc:
+                    raise exc._located(self.name, op) from None
+                except Exception as exc:
+                    failure = self._unexpected(exc, op, sent=trace.sends > 0)
+            raise failure
 
         return retry.run(attempt, definition.kind, self._policy, provider=self.name, operation=op)
+
+    def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
+        """A provider raised something that is not a TelephonyError.
+
+        Before its first send it is a bug in the provider: nothing left, so ProviderBug (never
+        retried, never OutcomeUnknown), with the original chained for its traceback. After a
+        send, most often a reply of an unexpected shape: "may have happened".
+        """
+        log.debug("%s.%s: unexpected %s from the provider", self.name, op, type(exc).__name__)
+        if not sent:
+            bug = ProviderBug(
+                f"the provider failed before sending anything ({type(exc).__name__}: "
+                f"{redact(exc)}); this is a bug in the {self.name} provider, please report it",
+                provider=self.name, operation=op)
+            bug.__cause__ = _scrubbed(exc)
+            return bug
+        from .http import wrap_unexpected
+
+        return wrap_unexpected(exc, provider=self.name, operation=op)
 
     def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
              caller_id: str | None = None, permission_extension: str | None = None,
@@ -147,12 +215,12 @@ class Client:
                     reference: str | None = None) -> CallRef:
         """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
         return self.invoke("play_prompt", _fields(
-            to=to, prompts=list(prompts), caller_id=caller_id,
+            to=to, prompts=prompts, caller_id=caller_id,
             permission_extension=permission_extension, auto_answer=auto_answer,
-            menu=dict(menu) if menu is not None else None, reference=reference))
+            menu=menu, reference=reference))
 
     def get_music_on_hold(self, scope: Mapping[str, str]) -> MusicOnHold:
-        return self.invoke("get_music_on_hold", scope=dict(scope))
+        return self.invoke("get_music_on_hold", _fields(scope=scope))
 
     def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
                           source: Mapping[str, Any] | None = None,
@@ -161,9 +229,7 @@ class Client:
         """Change only the settings given; ``source={"selection": "custom", "file": None}``
         removes the custom file."""
         return self.invoke("set_music_on_hold", _fields(
-            scope=dict(scope), active=active,
-            source=dict(source) if source is not None else None,
-            internal_source=dict(internal_source) if internal_source is not None else None,
+            scope=scope, active=active, source=source, internal_source=internal_source,
             use_internal_source=use_internal_source))
 
     def send_sms(self, to: str, text: str, *, sender: str | None = None) -> SmsReceipt:
@@ -172,26 +238,51 @@ class Client:
     def list_calls(self, *, direction: str | None = None,
                    ids: list[str] | None = None) -> list[CallInfo]:
         return self.invoke("list_calls", _fields(direction=direction,
-                                                 ids=list(ids) if ids is not None else None))
+                                                 ids=ids))
 
     def accept_call(self, call: str) -> Ack:
-        return self.invoke("accept_call", call=call)
+        return self.invoke("accept_call", _fields(call=call))
 
     def reject_call(self, call: str) -> Ack:
-        return self.invoke("reject_call", call=call)
+        return self.invoke("reject_call", _fields(call=call))
 
     # -- events ------------------------------------------------------------------------------
 
     def parse_event(self, body: bytes | str | Mapping[str, Any],
                     headers: Mapping[str, str] | None = None) -> list[Event]:
-        """Turn a webhook/report body the provider POSTed to you into canonical events."""
+        """Turn a webhook/report body the provider POSTed to you into canonical events.
+
+        Whatever the body, this raises nothing but a :class:`TelephonyError`: an unreadable
+        body (not JSON, fields missing or of the wrong type, too deep, over
+        ``MAX_EVENT_BYTES``) is an :class:`EventError`, a bad signature a
+        :class:`SignatureError`. Answer the vendor 2xx anyway where it re-sends on failure.
+        """
         if not self.spec.events:
             raise UnsupportedOperation("parse_event", self.operations, provider=self.name,
                                        message=f"{self.name} does not declare events")
+        failure: TelephonyError | None = None
         try:
-            return self._provider.parse_event(body_bytes(body), dict(headers or {}))
+            data = body_bytes(body)
+            if len(data) > MAX_EVENT_BYTES:
+                raise EventError(f"the body is {len(data):,} bytes, more than the "
+                                 f"{MAX_EVENT_BYTES:,} an event may have")
+            if headers is not None and not isinstance(headers, Mapping):
+                raise EventError(f"headers must be a mapping, not {type(headers).__name__}")
+            events = self._provider.parse_event(data, {str(k): str(v) for k, v in
+                                                       (headers or {}).items()})
+            return list(events)
         except TelephonyError as exc:
-            raise exc._located(self.name, "parse_event") from None
+            failure = exc._located(self.name, "parse_event")
+            if isinstance(exc, PayloadError) and not isinstance(exc, EventError):
+                failure = EventError("; ".join(p.message for p in exc.problems),
+                                     provider=self.name)
+        except RecursionError:
+            failure = EventError("the body is nested too deeply", provider=self.name)
+        except Exception as exc:  # a provider's parser met a shape it did not expect
+            log.debug("%s.parse_event: %s on a body it could not read", self.name,
+                      type(exc).__name__)
+            failure = EventError(_unreadable(exc), provider=self.name)
+        raise failure
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -263,18 +354,20 @@ def connect(target: str | None = None, /, *, profile: str | None = None,
 
         raise ConfigurationError("connect() with options needs a provider name or URL first",
                                  key="provider")
-    if "://" in target:
+    if isinstance(target, str) and "://" in target:
         name, from_url = parse_url(target)
         raw = {**from_url, **raw}
     else:
         import re
 
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.+-]*", target):
+        if not isinstance(target, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.+-]*", target):
+            from .config import masked_url
             from .errors import ConfigurationError
-            from .redaction import redact
 
+            shown = (repr(target) if isinstance(target, str) and re.fullmatch(
+                r"[A-Za-z0-9_.+-]{1,64}", target) else f"the value given ({masked_url(target)})")
             raise ConfigurationError(
-                f"{redact(target)!r} is neither a provider name nor a provider URL: expected "
+                f"{shown} is neither a provider name nor a provider URL: expected "
                 "NAME or NAME://[USER:PASSWORD@]HOST[:PORT][?option=value...]", key="url")
         name = target
     spec = registry.get(name)

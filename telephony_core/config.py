@@ -21,7 +21,8 @@ from .errors import ConfigurationError
 from .provider import ProviderSpec
 from .redaction import Secret, redact
 
-__all__ = ["ProviderConfig", "default_config_path", "load_profile", "parse_url", "resolve"]
+__all__ = ["ProviderConfig", "default_config_path", "load_profile", "masked_url", "parse_url",
+           "resolve"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -71,25 +72,56 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+_ENCODE_HINT = ("a user or password with reserved characters must be percent-encoded: "
+                "%40 for @, %3A for :, %2F for /, %3F for ?, %23 for #, %25 for %")
+
+
+def masked_url(url: object) -> str:
+    """``url`` fit for a message: everything before the host's ``@`` (user and password) is
+    replaced by ``***``, whatever characters the password holds, and known secrets are
+    redacted from the rest. Never parses first (parsing is what fails on such passwords).
+    """
+    if not isinstance(url, str):
+        return f"a value of type {type(url).__name__}"
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    at = rest.rfind("@")
+    if at >= 0:
+        rest = "***@" + rest[at + 1:]
+    return (scheme + sep if sep else "") + str(redact(rest))
+
+
 def parse_url(url: str) -> tuple[str, dict[str, Any]]:
     """Split ``name://user:password@host:port/path?opt=value`` into a name and raw options.
 
     The user and password go under the generic keys ``_user``/``_password``: which option they
     fill in is the provider's to say (``username``/``password``, ``appid``/``secret``...).
+    No message about the URL ever shows its user or password, even when it cannot be parsed.
     """
     if not isinstance(url, str) or "://" not in url:
         raise ConfigurationError(
-            f"{redact(url)!r} is not a provider URL: expected NAME://[USER:PASSWORD@]HOST[:PORT]"
-            "[?option=value...], e.g. yeastar://api:SECRET@pbx.example:8088", key="url")
+            f"{masked_url(url)!r} is not a provider URL: expected NAME://[USER:PASSWORD@]HOST"
+            "[:PORT][?option=value...], e.g. yeastar://api:SECRET@pbx.example:8088", key="url")
+    shown = masked_url(url)
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
-        raise ConfigurationError(f"{redact(url)!r} is not a valid URL: {redact(exc)}",
-                                 key="url") from None
+    except ValueError:
+        problem = f"its host or port cannot be read ({_ENCODE_HINT})"
+        try:  # the masked form holds no secret: its own complaint may be shown
+            _ = urlsplit(shown).port
+        except ValueError as exc:
+            if "out of range" in str(exc):
+                problem = "the port is out of range (Port out of range 0-65535)"
+        raise ConfigurationError(f"{shown!r} is not a valid URL: {problem}", key="url") from None
+    if "@" in parts.path or "@" in parts.fragment or "@" in (parts.hostname or ""):
+        raise ConfigurationError(
+            f"{shown!r} is not a valid URL: an '@' stands after the host ({_ENCODE_HINT})",
+            key="url")
     name = parts.scheme
     if not name:
-        raise ConfigurationError(f"{redact(url)!r} names no provider before '://'", key="url")
+        raise ConfigurationError(f"{shown!r} names no provider before '://'", key="url")
     options: dict[str, Any] = {}
     if parts.username:
         options["_user"] = unquote(parts.username)

@@ -10,23 +10,29 @@ not chained (their text holds the URL with its token).
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
+import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import attrs
 import requests
 import urllib3.exceptions
-from requests.adapters import HTTPAdapter
 
+from . import watchdog
 from .catalogue import Operation
 from .config import ProviderConfig, is_loopback
-from .errors import RateLimited, TelephonyError, TransportError
+from .errors import RateLimited, TelephonyError, TransportError, TransportReason
+from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, note_send, recording
 from .provider import Provider, ProviderSpec
 from .redaction import get_logger, install_log_filter, redact
-from .retry import deadline_remaining
+from .retry import deadline_at
 
 __all__ = ["HttpProvider", "HttpTransport", "MalformedReply", "Route", "WireReply", "WireRequest"]
 
@@ -39,8 +45,10 @@ class MalformedReply(TransportError):
 
     The request did reach the provider, so this counts as "may have happened"."""
 
-    def __init__(self, message: str, **kw):
-        super().__init__(message, request_sent=True, **kw)
+    def __init__(self, message: str, *, provider: str | None = None,
+                 operation: str | None = None) -> None:
+        super().__init__(message, request_sent=True, reason="malformed", provider=provider,
+                         operation=operation)
 
 
 @attrs.frozen
@@ -81,42 +89,54 @@ class WireReply:
             raise MalformedReply(f"the reply (HTTP {self.status}) is not valid JSON") from None
 
 
-def _never_left(exc: requests.RequestException) -> bool:
-    """True when the failure proves the request was not sent (so re-sending is safe)."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
-        return True
-    if isinstance(exc, requests.exceptions.ProxyError):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        reason = exc.args[0] if exc.args else None
-        inner = getattr(reason, "reason", reason)
-        return isinstance(inner, urllib3.exceptions.NewConnectionError |
-                          urllib3.exceptions.NameResolutionError |
-                          urllib3.exceptions.ConnectTimeoutError)
-    return False
+#: The default cap on a reply's size (the max_reply_bytes option): far above any PBX or CPaaS
+#: reply, far below what would hurt a process that holds many clients.
+DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 class HttpTransport:
-    """Sends :class:`WireRequest`\\ s to one base URL with the client's TLS and timeout settings."""
+    """Sends :class:`WireRequest`\\ s to one base URL with the client's TLS and timeout settings.
+
+    The promises it keeps, whatever the server does:
+
+    * ``TransportError.request_sent`` comes from evidence (:mod:`telephony_core.evidence`): a
+      failure before the first request byte was written says False, any later one True.
+    * Redirects are never followed: a 3xx is a ``TransportError`` (reason ``redirect``), so no
+      body, header or token goes to an address the configuration did not name.
+    * The operation's deadline is a wall-clock bound on everything (connect, TLS, send, every
+      byte of the reply): the deadline watchdog shuts the socket down when time is up.
+    * A reply larger than ``max_reply_bytes`` is refused (reason ``too_large``) without being
+      held in memory; a reply whose head or body is cut short is never a success.
+    * Errors carry a message written for a person, never requests'/urllib3's text, and no
+      exception of theirs is chained (it holds the URL, with any token in it).
+    """
 
     def __init__(self, base_url: str, *, verify: bool | str = True, timeout: float = 10.0,
-                 connect_timeout: float = 5.0, pool_size: int = 32, provider: str = "http"):
+                 connect_timeout: float = 5.0, pool_size: int = 32, provider: str = "http",
+                 max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, proxy: str | None = None,
+                 trust_env: bool = False):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.provider = provider
+        self.max_reply_bytes = int(max_reply_bytes)
         self.session = requests.Session()
         self.session.verify = verify
-        self.session.trust_env = False  # proxies from the environment are an explicit choice
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        # the environment's proxy and CA variables apply only when asked for (trust_env=true)
+        self.session.trust_env = trust_env
+        if proxy:
+            self.session.proxies = {"http": proxy, "https": proxy}
+        adapter = EvidenceAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._closed = threading.Event()
+        self._where = redact(urlsplit(self.base_url).netloc.rpartition("@")[2]) or "the provider"
 
     @classmethod
     def from_config(cls, config: ProviderConfig, *, default_port: int | None = None,
                     base_path: str = "", base_url: str | None = None) -> HttpTransport:
-        """Build the transport from the common options (scheme, ca, insecure, timeouts).
+        """Build the transport from the common options (scheme, ca, insecure, timeouts, proxy).
 
         ``base_url`` replaces scheme, host and port, for a provider whose API spans two hosts.
         """
@@ -136,46 +156,115 @@ class HttpTransport:
         netloc = f"[{host}]" if host and ":" in host else host
         base = f"{scheme}://{netloc}" + (f":{port}" if port else "")
         base = base_url or base + (config.get("path") or base_path)
+        proxy = config.secret("proxy")
         return cls(base, verify=verify,
                    timeout=float(config.get("timeout", 10)),
                    connect_timeout=float(config.get("connect_timeout", 5)),
-                   provider=config.provider)
-
-    def _timeouts(self) -> tuple[float, float]:
-        left = deadline_remaining()
-        if left is not None and left <= 0:
-            raise TransportError("the operation's deadline passed before the request was sent",
-                                 provider=self.provider)
-        if left is None:
-            return self.connect_timeout, self.timeout
-        return min(self.connect_timeout, left), min(self.timeout, left)
+                   provider=config.provider,
+                   max_reply_bytes=int(config.get("max_reply_bytes", DEFAULT_MAX_REPLY_BYTES)),
+                   proxy=proxy, trust_env=bool(config.get("trust_env", False)))
 
     def send(self, request: WireRequest) -> WireReply:
-        """Send once. Raises TransportError (with ``request_sent``) or RateLimited."""
+        """Send once. Raises TransportError (with ``request_sent`` and ``reason``) or
+        RateLimited; never follows a redirect; ends by the operation's deadline."""
         if self._closed.is_set():
-            raise TransportError("the client is closed", provider=self.provider)
-        url = self.base_url + request.path
+            raise TransportError("the client is closed", reason="closed", provider=self.provider)
+        note_send()
+        end = deadline_at()
+        timeouts = (self.connect_timeout, self.timeout)
+        if end is not None:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TransportError("the operation's deadline passed before the request was "
+                                     "sent", reason="deadline", provider=self.provider)
+            timeouts = (min(self.connect_timeout, left), min(self.timeout, left))
+        watch = watchdog.arm(end) if end is not None else None
+        record = SendRecord(watch)
+        failure: TransportError | None = None
+        reply: WireReply | None = None
         try:
-            form, files = request.data, None
-            if request.multipart:
-                form, files = None, {k: (None, str(v)) for k, v in (request.data or {}).items()}
-            response = self.session.request(
-                request.method, url, params=request.params, json=request.json,
-                data=form, files=files, headers=request.headers, timeout=self._timeouts())
-            body = response.content
-        except requests.RequestException as exc:
-            sent = not _never_left(exc)
-            what = "could not connect" if not sent else "no usable answer"
-            raise TransportError(f"{what}: {type(exc).__name__}: {redact(exc)}",
-                                 request_sent=sent, provider=self.provider) from None
-        reply = WireReply(response.status_code, response.headers, body)
-        if log.isEnabledFor(logging.DEBUG):  # redacting costs; only when someone will read it
-            log.debug("%s %s -> HTTP %s (%d bytes)", request.method, redact(response.url),
-                      reply.status, len(body))
+            with recording(record):
+                reply = self._exchange(request, timeouts)
+        except TransportError as exc:
+            failure = exc
+        except Exception as exc:  # requests, urllib3, ssl, socket: never chained (URLs, tokens)
+            failure = self._failure(exc, record)
+        finally:
+            if watch is not None:
+                watchdog.disarm(watch)
+        if failure is not None:
+            if watch is not None and watch.expired and failure.reason != "too_large":
+                failure = TransportError(
+                    f"the operation's deadline passed while talking to {self._where} "
+                    f"({failure.message})", request_sent=record.sent, reason="deadline",
+                    provider=self.provider)
+            raise failure
+        assert reply is not None
         if reply.status == 429:
             raise RateLimited("the provider is rate-limiting requests (HTTP 429)",
                               retry_after=_retry_after(reply.headers), provider=self.provider)
         return reply
+
+    def _exchange(self, request: WireRequest, timeouts: tuple[float, float]) -> WireReply:
+        url = self.base_url + request.path
+        form, files = request.data, None
+        if request.multipart:
+            form, files = None, {k: (None, str(v)) for k, v in (request.data or {}).items()}
+        response = self.session.request(
+            request.method, url, params=request.params, json=request.json, data=form,
+            files=files, headers=request.headers, timeout=timeouts, stream=True,
+            allow_redirects=False)
+        try:
+            if 300 <= response.status_code < 400 and response.status_code != 304:
+                raise self._redirect(response)
+            body = self._read_body(response)
+        finally:
+            response.close()
+        reply = WireReply(response.status_code, response.headers, body)
+        if log.isEnabledFor(logging.DEBUG):  # redacting costs; only when someone will read it
+            log.debug("%s %s -> HTTP %s (%d bytes)", request.method, redact(response.url),
+                      reply.status, len(body))
+        return reply
+
+    def _read_body(self, response: requests.Response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_reply_bytes:
+            raise self._too_large(f"it announced {int(declared):,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > self.max_reply_bytes:
+                raise self._too_large(f"more than {self.max_reply_bytes:,} bytes arrived")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, what: str) -> TransportError:
+        return TransportError(
+            f"the reply from {self._where} is larger than max_reply_bytes="
+            f"{self.max_reply_bytes:,} ({what}); it was not read. Raise the max_reply_bytes "
+            "option if this provider really sends such replies",
+            request_sent=True, reason="too_large", provider=self.provider)
+
+    def _redirect(self, response: requests.Response) -> TransportError:
+        location = response.headers.get("Location", "")
+        try:
+            target = urlsplit(location)
+            host = target.hostname
+            where = (f"{target.scheme}://{redact(host)}" + (f":{target.port}" if target.port
+                                                           else "")) if host else "this host"
+        except ValueError:
+            where = "an unreadable address"
+        return TransportError(
+            f"{self._where} answered HTTP {response.status_code}, a redirect to {where}; "
+            "redirects are never followed (the request, its body and its credentials would go "
+            "to an address the configuration did not name). Check the configured scheme, host, "
+            "port and path", request_sent=True, reason="redirect", provider=self.provider)
+
+    def _failure(self, exc: BaseException, record: SendRecord) -> TransportError:
+        reason, text = _describe(exc, record, self._where)
+        return TransportError(text, request_sent=record.sent, reason=reason,
+                              provider=self.provider)
 
     def close(self) -> None:
         self._closed.set()
@@ -188,6 +277,73 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None  # an HTTP date: rare from PBXs; fall back to our own backoff
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it wraps (requests' args, urllib3's reason, causes)."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop(0)
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__,
+                 *(a for a in item.args if isinstance(a, BaseException))]
+    return seen
+
+
+def _describe(exc: BaseException, record: SendRecord, where: str) -> tuple[TransportReason, str]:
+    """A reason and a sentence a person can act on, from what the socket layer raised."""
+    chain = _chain(exc)
+
+    def has(*types: type) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    if record.head_cut or has(IncompleteHead):
+        return "truncated", f"{where} closed the connection inside the reply's headers"
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        return "dns", f"could not connect: the host of {where} does not resolve (check the host)"
+    if not record.sent and (has(ConnectionRefusedError) or (
+            has(urllib3.exceptions.NewConnectionError) and not has(TimeoutError))):
+        return "refused", (f"could not connect to {where}: the connection was refused (is the "
+                           "host and port right, and the service up?)")
+    if has(requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        return "connect_timeout", (f"could not connect to {where} within the connect timeout")
+    if has(requests.exceptions.ProxyError, urllib3.exceptions.ProxyError):
+        return "proxy", "the configured proxy refused or failed the connection"
+    if has(ssl.SSLError, requests.exceptions.SSLError):
+        if record.sent:
+            return "reset", (f"the TLS connection to {where} broke while the reply was read; "
+                             "the request had been sent")
+        text = " ".join(str(e) for e in chain).lower()
+        if "wrong version number" in text or "record layer failure" in text or \
+                "packet length too long" in text or "http request" in text:
+            return "tls", (f"{where} does not speak TLS on this port; if it serves plain "
+                           "HTTP, set the option scheme=http")
+        if "certificate" in text:
+            return "tls", (f"the certificate of {where} was not accepted; give its CA bundle "
+                           "with the option ca=PATH (or fix the host name)")
+        return "tls", f"the TLS handshake with {where} failed"
+    if has(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError,
+           TimeoutError, socket.timeout):
+        if not record.sent:
+            return "connect_timeout", f"no connection to {where} within the connect timeout"
+        return "read_timeout", f"{where} sent no answer within the read timeout"
+    if has(requests.exceptions.ChunkedEncodingError, http.client.IncompleteRead,
+           urllib3.exceptions.IncompleteRead):
+        return "truncated", f"the reply from {where} ended before its announced length"
+    if has(requests.exceptions.ContentDecodingError):
+        return "malformed", f"the reply from {where} could not be decoded"
+    if has(ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected,
+           urllib3.exceptions.ProtocolError, requests.exceptions.ConnectionError):
+        if record.sent:
+            return "reset", f"the connection to {where} broke before a complete reply"
+        return "refused", f"the connection to {where} closed before the request was sent"
+    if has(requests.exceptions.InvalidURL, urllib3.exceptions.LocationParseError,
+           requests.exceptions.InvalidHeader, requests.exceptions.MissingSchema):
+        return "other", "the request could not be built (an invalid URL or header)"
+    return "other", f"the exchange with {where} failed ({type(exc).__name__})"
 
 
 @attrs.frozen
@@ -251,6 +407,7 @@ class HttpProvider(Provider):
 
 
 def wrap_unexpected(exc: Exception, *, provider: str, operation: str) -> TelephonyError:
-    """A provider raised something that is not ours: most often a reply of the wrong shape."""
+    """A provider raised something that is not ours after a request was sent: most often a
+    reply of the wrong shape. The request reached the provider, so "may have happened"."""
     return MalformedReply(f"the provider's reply could not be read ({type(exc).__name__}: "
                           f"{redact(exc)})", provider=provider, operation=operation)

@@ -47,6 +47,14 @@ HTTP_OPTIONS: dict[str, dict[str, Any]] = {
                  "description": "overall seconds one operation may take, retries included"},
     "retries": {"type": "integer", "minimum": 0, "maximum": 10, "default": 2,
                 "description": "how often a read or idempotent operation is retried"},
+    "max_reply_bytes": {"type": "integer", "minimum": 1024, "maximum": 1024 ** 3,
+                        "default": 4 * 1024 * 1024,
+                        "description": "the largest reply read; a larger one is refused"},
+    "proxy": {"type": "string", "pattern": "^https?://[^\\s]+$", "writeOnly": True,
+              "description": "an http(s) proxy URL, http://[USER:PASSWORD@]HOST:PORT"},
+    "trust_env": {"type": "boolean", "default": False,
+                  "description": "use the environment's proxy and CA variables "
+                                 "(HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...)"},
 }
 
 

@@ -105,8 +105,65 @@ class MusicOnHold:
     raw: Any = _raw_field()
 
 
-def _freeze_mapping(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    return dict(value or {})
+def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(f"{type(self).__name__} is immutable: events are values, build a new one "
+                    "with attrs.evolve")
+
+
+class FrozenDict(dict[str, Any]):
+    """A read-only, hashable dict: ``Event.data``. Still a dict, so ``json.dumps`` and
+    comparisons with plain dicts work."""
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenDict, (dict(self),)
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenDict:
+        return self
+
+
+class FrozenList(list[Any]):
+    """A read-only, hashable list, for lists inside ``Event.data``."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenList, (list(self),)
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenList:
+        return self
+
+
+def freeze(value: Any) -> Any:
+    """Deep-freeze JSON-like data: dicts and lists become their read-only, hashable forms."""
+    if isinstance(value, FrozenDict | FrozenList):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return FrozenList(freeze(v) for v in value)
+    if isinstance(value, set | frozenset):
+        return frozenset(freeze(v) for v in value)
+    return value
+
+
+def _freeze_mapping(value: Mapping[str, Any] | None) -> FrozenDict:
+    return freeze(value or {})
 
 
 @attrs.frozen
@@ -123,5 +180,5 @@ class Event:
     parties: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     at: datetime | None = None
     reference: str | None = None
-    data: Mapping[str, Any] = attrs.field(factory=dict, converter=_freeze_mapping, eq=True)
+    data: Mapping[str, Any] = attrs.field(factory=FrozenDict, converter=_freeze_mapping)
     raw: Any = _raw_field()

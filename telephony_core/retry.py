@@ -24,12 +24,17 @@ from .catalogue import Kind
 from .errors import OutcomeUnknown, ProviderError, RateLimited, TelephonyError, TransportError
 from .redaction import get_logger
 
-__all__ = ["RetryPolicy", "deadline_remaining", "run"]
+__all__ = ["RetryPolicy", "deadline_at", "deadline_remaining", "run"]
 
 log = get_logger("telephony_core.retry")
 T = TypeVar("T")
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def deadline_at() -> float | None:
+    """The current operation's deadline as a ``time.monotonic()`` value (None outside one)."""
+    return _deadline.get()
 
 
 def deadline_remaining() -> float | None:
@@ -51,9 +56,15 @@ class RetryPolicy:
         return random.uniform(0, min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1)))
 
 
+#: Transport failures that would fail the same way again: retrying only burns the deadline.
+_NEVER_AGAIN = frozenset({"redirect", "too_large", "deadline", "closed"})
+
+
 def _verdict(exc: TelephonyError, kind: Kind) -> tuple[bool, float | None]:
     """(may retry, wait the provider asked for)."""
     if isinstance(exc, TransportError):
+        if exc.reason in _NEVER_AGAIN:
+            return False, None
         return (not exc.request_sent) or kind.retryable, None
     if isinstance(exc, RateLimited):
         return kind.retryable, exc.retry_after
@@ -80,7 +91,7 @@ def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: 
                         f"the request may have reached the provider but no usable answer came "
                         f"back ({exc.message}); it was not re-sent, since that could repeat it. "
                         "Check list_calls or the provider's events before trying again",
-                        provider=provider, operation=operation) from None
+                        reason=exc.reason, provider=provider, operation=operation) from None
                 retry, wait = _verdict(exc, kind)
                 left = start + policy.deadline - time.monotonic()
                 if not retry or tries > policy.retries:
