@@ -99,10 +99,23 @@ class TwilioEmulator(EmulatorApp):
         self.pending: dict[str, dict[str, Any]] = {}  # conference name -> the caller waiting
         self.conferences: dict[str, dict[str, Any]] = {}  # friendly name -> conference facts
         self.messages: list[dict[str, Any]] = []
+        self.exchanges: list[dict[str, Any]] = []  # every request and reply, in order
         self.senders: dict[str, WebhookSender] = {}
         self._sequence = itertools.count()
         self._early: dict[str, list[Event]] = {}  # events of a call whose SID is not bound yet
         self.pbx.subscribe(self._on_event)
+
+    def dispatch(self, request: Request):
+        """Serve ``request`` and keep the exchange in :attr:`exchanges` (the tests validate
+        every request and reply against Twilio's OpenAPI description)."""
+        response = super().dispatch(request)
+        form = list(request.form.items(multi=True)) if request.method == "POST" else []
+        with self.lock:
+            self.exchanges.append({
+                "method": request.method, "path": request.path,
+                "query": list(request.args.items(multi=True)), "form": form,
+                "status": response.status_code, "body": response.get_data()})
+        return response
 
     def connect_url(self, base_url: str) -> str:
         host = base_url.removeprefix("http://")
