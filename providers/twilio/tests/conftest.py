@@ -12,9 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from spec_check import SPEC_PATH, checker  # noqa: E402
-
-import telephony_twilio.emulator as emulator_module  # noqa: E402
+import telephony_twilio.emulator as emulator_module
+from spec_check import SPEC_PATH, checker
 
 #: operationId -> how many exchanges validated against it (this session)
 VALIDATED: collections.Counter[str] = collections.Counter()
