@@ -11,7 +11,7 @@
 """
 
 from .app import Abort, EmulatorApp, Request, Response, route
-from .faults import Fault, FaultKind
+from .faults import WIRE_FAULTS, Fault, FaultKind
 from .harness import Emulation, emulated, start_emulator
 from .receiver import WebhookReceiver
 from .recorded import RecordedRequest
@@ -19,6 +19,7 @@ from .server import EmulatorServer
 from .webhooks import Delivery, WebhookSender
 
 __all__ = [
+    "WIRE_FAULTS",
     "Abort",
     "Delivery",
     "Emulation",

@@ -17,8 +17,10 @@ import fnmatch
 import http.server
 import io
 import json
+import os
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -166,11 +168,21 @@ class _TcpServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     allow_reuse_address = True
     request_queue_size = 128  # 16 clients opening connections at once must not be refused
 
-    def __init__(self, owner: EmulatorServer, address: tuple[str, int]):
+    def __init__(self, owner: EmulatorServer, address: tuple[str, int],
+                 tls: ssl.SSLContext | None = None):
         self.owner = owner
+        self.tls = tls
         family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.address_family = family
         super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        if self.tls is not None:
+            # the handshake happens on the connection's own thread, at its first read, so a
+            # client that never finishes it holds up no one else
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("emulator server: unexpected error on a connection from %s",
@@ -198,12 +210,13 @@ class EmulatorServer:
     """
 
     def __init__(self, app: WsgiApp, host: str = "127.0.0.1", port: int = 0, *,
-                 allow_public: bool = False):
+                 allow_public: bool = False, tls: ssl.SSLContext | None = None):
         if not is_loopback(host) and not allow_public:
             raise ConfigurationError(
                 f"host {host!r} is not a loopback address: an emulator serves demo credentials, "
                 "so it listens on 127.0.0.1 unless allow_public=True", key="host")
         self._app = app
+        self._tls = tls
         self._host = "127.0.0.1" if host == "localhost" else host
         self._wanted_port = int(port)
         self._lock = threading.Lock()
@@ -223,7 +236,7 @@ class EmulatorServer:
         if self._server is not None:
             raise RuntimeError("the emulator server is already running")
         self._stopping.clear()
-        self._server = _TcpServer(self, (self._host, self._wanted_port))
+        self._server = _TcpServer(self, (self._host, self._wanted_port), self._tls)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"emulator-{self.port}", daemon=True)
@@ -277,9 +290,13 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """``http://HOST:PORT`` (brackets around an IPv6 host)."""
+        """``http://HOST:PORT`` (``https`` when serving TLS; brackets around an IPv6 host)."""
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._tls is not None else "http"
 
     # -- what it saw -----------------------------------------------------------------------
 
@@ -414,6 +431,11 @@ class EmulatorServer:
             self._write(handler, _Reply(fault.status, _reason(fault.status),
                                         list(headers.items()), fault.body))
             return
+        if fault is not None and kind is FaultKind.REDIRECT:
+            headers = {"Content-Type": "text/plain; charset=utf-8", **fault.headers}
+            self._write(handler, _Reply(fault.status, _reason(fault.status),
+                                        list(headers.items()), b"moved\n"))
+            return
         if kind is FaultKind.EXPIRED_TOKEN:
             self._app.expire_tokens()  # type: ignore[attr-defined]
         reply = self._call_app(handler, method, target, body)
@@ -422,6 +444,11 @@ class EmulatorServer:
         if kind is FaultKind.RESET_AFTER_READ:
             log.debug("fault %s: %s %s processed, reply dropped", fault, method, path)
             handler.reset()
+            return
+        if fault is not None and kind in _WIRE_FAULT_WRITERS:
+            log.debug("fault %s: %s %s processed", fault, method, path)
+            handler.close_connection = True
+            _WIRE_FAULT_WRITERS[kind](self, handler, reply, fault)
             return
         if kind is FaultKind.MALFORMED_BODY:
             reply = attrs.evolve(reply, body=b"<malformed>" + reply.body[: len(reply.body) // 2])
@@ -450,7 +477,7 @@ class EmulatorServer:
             "REMOTE_ADDR": handler.client_address[0],
             "REMOTE_PORT": str(handler.client_address[1]),
             "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
+            "wsgi.url_scheme": self.scheme,
             "wsgi.input": io.BytesIO(body),
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,
@@ -498,6 +525,63 @@ class EmulatorServer:
         code, _, reason = str(started[0]).partition(" ")
         return _Reply(int(code), reason or _reason(int(code)), list(started[1]), b"".join(chunks))
 
+    def _head(self, handler: _Handler, reply: _Reply, extra: list[str] | None = None) -> bytes:
+        """The status line and headers of ``reply`` (hop-by-hop headers replaced by ``extra``)."""
+        lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
+        lines += [f"{n}: {v}" for n, v in reply.headers if n.lower() not in _HOP_HEADERS]
+        lines += extra or []
+        lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def _garbage(self, handler: _Handler, reply: _Reply, fault: Fault) -> None:
+        junk = b"\x15\x03\x01\x00\x02\x02\x50 this is not a reply\r\n\r\n"
+        sock = handler.connection
+        if isinstance(sock, ssl.SSLSocket):  # below TLS: the client's TLS layer must choke
+            with contextlib.suppress(OSError):
+                raw = socket.socket(fileno=os.dup(sock.fileno()))
+                try:
+                    raw.sendall(b"HTTP/1.1 200 OK not TLS at all\r\n\r\n")
+                    raw.shutdown(socket.SHUT_RDWR)
+                finally:
+                    raw.close()
+            return
+        handler.wfile.write(junk)
+        handler.wfile.flush()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+
+    def _truncated_head(self, handler: _Handler, reply: _Reply, fault: Fault) -> None:
+        handler.wfile.write(f"HTTP/1.1 {reply.status} {reply.reason}\r\nContent-Le".encode())
+        handler.wfile.flush()
+        with contextlib.suppress(OSError):
+            handler.connection.shutdown(socket.SHUT_WR)
+
+    def _trickle(self, handler: _Handler, reply: _Reply, fault: Fault) -> None:
+        data = self._head(handler, reply, [f"Content-Length: {len(reply.body)}"]) + reply.body
+        for i in range(len(data)):
+            handler.wfile.write(data[i:i + 1])
+            handler.wfile.flush()
+            if self._stopping.wait(fault.seconds):
+                return
+
+    def _stall(self, handler: _Handler, reply: _Reply, fault: Fault) -> None:
+        handler.wfile.write(self._head(handler, reply, [f"Content-Length: {len(reply.body)}"]))
+        handler.wfile.flush()
+        if not self._stopping.wait(fault.seconds):
+            handler.wfile.write(reply.body)
+
+    def _oversize(self, handler: _Handler, reply: _Reply, fault: Fault) -> None:
+        """Chunked, with no Content-Length: the client has to count to notice."""
+        ok = _Reply(200, "OK", [("Content-Type", "application/json")], b"")
+        handler.wfile.write(self._head(handler, ok, ["Transfer-Encoding: chunked"]))
+        block = b" " * 65536
+        left = fault.size
+        while left > 0 and not self._stopping.is_set():
+            piece = block[:left]
+            handler.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            left -= len(piece)
+        handler.wfile.write(b"0\r\n\r\n")
+
     def _write(self, handler: _Handler, reply: _Reply, send: int | None = None) -> None:
         """Write the reply in one piece; ``send`` bytes of the body only (truncation)."""
         lines = [f"HTTP/1.1 {reply.status} {reply.reason}"]
@@ -531,6 +615,15 @@ class EmulatorServer:
     def __repr__(self) -> str:
         where = self.url if self.running else "stopped"
         return f"<EmulatorServer {type(self._app).__name__} {where}>"
+
+
+_WIRE_FAULT_WRITERS: dict[FaultKind, Callable[..., None]] = {
+    FaultKind.GARBAGE_REPLY: EmulatorServer._garbage,
+    FaultKind.TRUNCATED_HEAD: EmulatorServer._truncated_head,
+    FaultKind.TRICKLE: EmulatorServer._trickle,
+    FaultKind.STALL: EmulatorServer._stall,
+    FaultKind.OVERSIZE: EmulatorServer._oversize,
+}
 
 
 def _reason(status: int) -> str:
