@@ -113,7 +113,8 @@ def event_from_callback(params: Mapping[str, str]) -> Event:
 
     Call callbacks carry ``CallSid`` and ``CallStatus`` (https://www.twilio.com/docs/usage/
     webhooks/voice-webhooks#call-status-callbacks); message callbacks ``MessageSid`` and
-    ``MessageStatus``. ``at`` is the callback's ``Timestamp`` (RFC 2822)."""
+    ``MessageStatus``; a ``<Gather>`` action request (``Digits``, no ``CallStatus``) is
+    ``call.dtmf``. ``at`` is the callback's ``Timestamp`` (RFC 2822)."""
     if params.get("MessageSid") and params.get("MessageStatus"):
         data = {"message_id": params["MessageSid"], "status": params["MessageStatus"],
                 "to": canonical_address(params.get("To"))}
@@ -123,6 +124,14 @@ def event_from_callback(params: Mapping[str, str]) -> Event:
         return Event("sms.status", PROVIDER, at=parse_rfc2822(params.get("Timestamp")),
                      data=data, raw=dict(params))
     sid, status = params.get("CallSid"), params.get("CallStatus")
+    if sid and not status and params.get("Digits"):
+        # a <Gather> action request (keys the caller pressed): the example of Twilio's
+        # webhook-security page is one
+        party = canonical_address(params.get("From"))
+        return Event("call.dtmf", PROVIDER, call_id=f"call:{sid}",
+                     parties=(party,) if party else (), at=parse_rfc2822(params.get("Timestamp")),
+                     data={"key": params["Digits"], **({"party": party} if party else {})},
+                     raw=dict(params))
     if not sid or not status:
         raise PayloadError([PayloadProblem(
             "CallSid" if not sid else "CallStatus",
