@@ -25,7 +25,7 @@ from telephony_core.errors import (
     ProviderError,
     TelephonyError,
 )
-from telephony_core.http import HttpProvider, WireReply, WireRequest
+from telephony_core.http import HttpProvider, MalformedReply, WireReply, WireRequest
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
 
@@ -150,7 +150,6 @@ class TwilioProvider(HttpProvider):
         if reply.status < 400:
             data = reply.json() if reply.body else None
             if reply.body and not isinstance(data, dict):
-                from telephony_core.http import MalformedReply
                 raise MalformedReply(f"Twilio's reply (HTTP {reply.status}) is not a JSON "
                                      "object")
             return data
@@ -274,7 +273,7 @@ class TwilioProvider(HttpProvider):
         found = [call_info(row) for row in rows]
         wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
         direction = payload.get("direction")
-        return [c for c in found if (not wanted or split_call_id(c.call_id)[0] in wanted)
+        return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
                 and (direction is None or c.direction == direction)]
 
     def _conference(self, op: Operation, ref: str) -> tuple[str, str]:

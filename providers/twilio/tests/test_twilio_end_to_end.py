@@ -251,3 +251,10 @@ def test_missing_caller_id_is_a_payload_error_before_traffic():
             assert client.dial(caller=CALLER, callee=CALLEE,
                                caller_id="+15005550006").call_id
         assert emu.server.attempts == 1
+
+
+def test_list_calls_filters_by_ids_conference_ids_included(conf):
+    ref = conf.client.dial(caller=CALLER, callee=CALLEE)
+    (info,) = conf.client.list_calls(ids=[ref.call_id])
+    assert info.call_id == ref.call_id.rsplit(":", 1)[0]  # Twilio lists the Call SID
+    assert conf.client.list_calls(ids=["call:CA" + "0" * 32]) == []
