@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import retry
-from .catalogue import OPERATIONS, Capability, operation
+from .catalogue import OPERATIONS, Capability, Kind, operation
 from .config import ProviderConfig
+from .context import OperationContext, check_key, new_key, serving
 from .errors import (
     EventError,
     PayloadError,
@@ -25,7 +26,7 @@ from .errors import (
 )
 from .events import body_bytes
 from .evidence import tracing
-from .provider import ProviderSpec
+from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger, redact
 from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
 
@@ -129,8 +130,15 @@ class Client:
 
     # -- doing things ------------------------------------------------------------------------
 
-    def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, **fields: Any) -> Any:
-        """Run operation ``op`` with a canonical payload (a mapping and/or keywords)."""
+    def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
+               idempotency_key: str | None = None, **fields: Any) -> Any:
+        """Run operation ``op`` with a canonical payload (a mapping and/or keywords).
+
+        ``idempotency_key`` names this logical operation (1-64 letters, digits, ``-_.:``); every
+        retry carries the same key. Give your own (derived from your order or campaign item) to
+        make a repeat after a crash recognisable; a provider whose vendor takes a key sends it,
+        which is what makes its re-sends harmless. Without one, a random key is made.
+        """
         definition = operation(op)
         if self._closed:
             raise TelephonyError("the client is closed", provider=self.name, operation=op)
@@ -144,9 +152,14 @@ class Client:
         from .schemas import validate
 
         validate(self.spec.validator(op), body, provider=self.name, operation=op)
+        key = (new_key() if idempotency_key is None
+               else check_key(idempotency_key, provider=self.name, operation=op))
+        tries = 0
 
         def attempt() -> Any:
-            with tracing() as trace:
+            nonlocal tries
+            tries += 1
+            with serving(OperationContext(op, key, tries)), tracing() as trace:
                 try:
                     return self._provider.invoke(definition, body)
                 except TelephonyError as exc:
@@ -155,7 +168,9 @@ class Client:
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return retry.run(attempt, definition.kind, self._policy, provider=self.name, operation=op)
+        kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
+                                   and op in self._provider.retry_safe) else definition.kind
+        return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
 
     def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
         """A provider raised something that is not a TelephonyError.
@@ -176,86 +191,100 @@ class Client:
 
         return wrap_unexpected(exc, provider=self.name, operation=op)
 
+    def _run(self, op: str, idempotency_key: str | None, **fields: Any) -> Any:
+        return self.invoke(op, _fields(**fields), idempotency_key=idempotency_key)
+
     def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
              caller_id: str | None = None, permission_extension: str | None = None,
-             reference: str | None = None) -> CallRef:
+             reference: str | None = None, idempotency_key: str | None = None) -> CallRef:
         """Ring ``caller`` first, then connect it to ``callee``."""
-        return self.invoke("dial", _fields(
-            caller=caller, callee=callee, auto_answer=auto_answer, caller_id=caller_id,
-            permission_extension=permission_extension, reference=reference))
+        return self._run("dial", idempotency_key, caller=caller, callee=callee,
+                         auto_answer=auto_answer, caller_id=caller_id,
+                         permission_extension=permission_extension, reference=reference)
 
     def transfer(self, call: str, to: str, *, leg: str | None = None,
-                 permission_extension: str | None = None) -> CallRef:
+                 permission_extension: str | None = None,
+                 idempotency_key: str | None = None) -> CallRef:
         """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
-        return self.invoke("transfer", _fields(call=call, to=to, leg=leg,
-                                               permission_extension=permission_extension))
+        return self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
+                         permission_extension=permission_extension)
 
-    def hold(self, call: str, *, leg: str | None = None) -> Ack:
-        return self.invoke("hold", _fields(call=call, leg=leg))
+    def hold(self, call: str, *, leg: str | None = None,
+             idempotency_key: str | None = None) -> Ack:
+        return self._run("hold", idempotency_key, call=call, leg=leg)
 
-    def unhold(self, call: str, *, leg: str | None = None) -> Ack:
-        return self.invoke("unhold", _fields(call=call, leg=leg))
+    def unhold(self, call: str, *, leg: str | None = None,
+               idempotency_key: str | None = None) -> Ack:
+        return self._run("unhold", idempotency_key, call=call, leg=leg)
 
-    def mute(self, call: str, *, leg: str | None = None) -> Ack:
-        return self.invoke("mute", _fields(call=call, leg=leg))
+    def mute(self, call: str, *, leg: str | None = None,
+             idempotency_key: str | None = None) -> Ack:
+        return self._run("mute", idempotency_key, call=call, leg=leg)
 
-    def unmute(self, call: str, *, leg: str | None = None) -> Ack:
-        return self.invoke("unmute", _fields(call=call, leg=leg))
+    def unmute(self, call: str, *, leg: str | None = None,
+               idempotency_key: str | None = None) -> Ack:
+        return self._run("unmute", idempotency_key, call=call, leg=leg)
 
-    def hangup(self, call: str, *, leg: str | None = None) -> Ack:
-        return self.invoke("hangup", _fields(call=call, leg=leg))
+    def hangup(self, call: str, *, leg: str | None = None,
+               idempotency_key: str | None = None) -> Ack:
+        return self._run("hangup", idempotency_key, call=call, leg=leg)
 
-    def monitor(self, supervisor: str, call: str, mode: str) -> Ack:
+    def monitor(self, supervisor: str, call: str, mode: str, *,
+                idempotency_key: str | None = None) -> Ack:
         """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
-        return self.invoke("monitor", _fields(supervisor=supervisor, call=call, mode=mode))
+        return self._run("monitor", idempotency_key, supervisor=supervisor, call=call, mode=mode)
 
     def play_prompt(self, to: str, prompts: list[str], *, caller_id: str | None = None,
                     permission_extension: str | None = None, auto_answer: bool | None = None,
-                    menu: Mapping[str, str] | None = None,
-                    reference: str | None = None) -> CallRef:
+                    menu: Mapping[str, str] | None = None, reference: str | None = None,
+                    idempotency_key: str | None = None) -> CallRef:
         """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
-        return self.invoke("play_prompt", _fields(
-            to=to, prompts=prompts, caller_id=caller_id,
-            permission_extension=permission_extension, auto_answer=auto_answer,
-            menu=menu, reference=reference))
+        return self._run("play_prompt", idempotency_key, to=to, prompts=prompts,
+                         caller_id=caller_id, permission_extension=permission_extension,
+                         auto_answer=auto_answer, menu=menu, reference=reference)
 
-    def get_music_on_hold(self, scope: Mapping[str, str]) -> MusicOnHold:
-        return self.invoke("get_music_on_hold", _fields(scope=scope))
+    def get_music_on_hold(self, scope: Mapping[str, str], *,
+                          idempotency_key: str | None = None) -> MusicOnHold:
+        return self._run("get_music_on_hold", idempotency_key, scope=scope)
 
     def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
                           source: Mapping[str, Any] | None = None,
                           internal_source: Mapping[str, Any] | None = None,
-                          use_internal_source: bool | None = None) -> MusicOnHold:
+                          use_internal_source: bool | None = None,
+                          idempotency_key: str | None = None) -> MusicOnHold:
         """Change only the settings given; ``source={"selection": "custom", "file": None}``
         removes the custom file."""
-        return self.invoke("set_music_on_hold", _fields(
-            scope=scope, active=active, source=source, internal_source=internal_source,
-            use_internal_source=use_internal_source))
+        return self._run("set_music_on_hold", idempotency_key, scope=scope, active=active,
+                         source=source, internal_source=internal_source,
+                         use_internal_source=use_internal_source)
 
-    def send_sms(self, to: str, text: str, *, sender: str | None = None) -> SmsReceipt:
-        return self.invoke("send_sms", _fields(to=to, text=text, sender=sender))
+    def send_sms(self, to: str, text: str, *, sender: str | None = None,
+                 idempotency_key: str | None = None) -> SmsReceipt:
+        return self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
 
-    def list_calls(self, *, direction: str | None = None,
-                   ids: list[str] | None = None) -> list[CallInfo]:
-        return self.invoke("list_calls", _fields(direction=direction,
-                                                 ids=ids))
+    def list_calls(self, *, direction: str | None = None, ids: list[str] | None = None,
+                   idempotency_key: str | None = None) -> list[CallInfo]:
+        return self._run("list_calls", idempotency_key, direction=direction, ids=ids)
 
-    def accept_call(self, call: str) -> Ack:
-        return self.invoke("accept_call", _fields(call=call))
+    def accept_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
+        return self._run("accept_call", idempotency_key, call=call)
 
-    def reject_call(self, call: str) -> Ack:
-        return self.invoke("reject_call", _fields(call=call))
+    def reject_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
+        return self._run("reject_call", idempotency_key, call=call)
 
     # -- events ------------------------------------------------------------------------------
 
     def parse_event(self, body: bytes | str | Mapping[str, Any],
-                    headers: Mapping[str, str] | None = None) -> list[Event]:
+                    headers: Mapping[str, str] | None = None, *,
+                    url: str | None = None) -> list[Event]:
         """Turn a webhook/report body the provider POSTed to you into canonical events.
 
         Whatever the body, this raises nothing but a :class:`TelephonyError`: an unreadable
         body (not JSON, fields missing or of the wrong type, too deep, over
         ``MAX_EVENT_BYTES``) is an :class:`EventError`, a bad signature a
         :class:`SignatureError`. Answer the vendor 2xx anyway where it re-sends on failure.
+        ``url`` is the public URL the vendor posted to, for providers whose signatures cover it
+        (Twilio): behind a proxy, pass the URL as the vendor saw it.
         """
         if not self.spec.events:
             raise UnsupportedOperation("parse_event", self.operations, provider=self.name,
@@ -268,8 +297,9 @@ class Client:
                                  f"{MAX_EVENT_BYTES:,} an event may have")
             if headers is not None and not isinstance(headers, Mapping):
                 raise EventError(f"headers must be a mapping, not {type(headers).__name__}")
+            extra = {"url": url} if url is not None else {}
             events = self._provider.parse_event(data, {str(k): str(v) for k, v in
-                                                       (headers or {}).items()})
+                                                       (headers or {}).items()}, **extra)
             return list(events)
         except TelephonyError as exc:
             failure = exc._located(self.name, "parse_event")
@@ -283,6 +313,48 @@ class Client:
                       type(exc).__name__)
             failure = EventError(_unreadable(exc), provider=self.name)
         raise failure
+
+    def handle_event(self, body: bytes | str | Mapping[str, Any],
+                     headers: Mapping[str, str] | None = None, *,
+                     url: str | None = None) -> list[Event]:
+        """:meth:`parse_event`, then continue the call flows the events belong to.
+
+        A provider whose flows continue on events (answer, then play; on a key, transfer)
+        returns the next steps from ``follow_up``; they are sent here, under the operation's
+        deadline and retry policy (a step is re-sent only when it carries a key the vendor
+        de-duplicates on). The flow's state travels in the call (where the vendor allows), so
+        any process receiving the webhook can call this. The first failing step raises.
+        """
+        events = self.parse_event(body, headers, url=url)
+        for event in events:
+            try:
+                steps = list(self._provider.follow_up(event))
+            except TelephonyError as exc:
+                raise exc._located(self.name, "handle_event") from None
+            except Exception as exc:
+                raise self._unexpected(exc, "handle_event", sent=False) from None
+            for step in steps:
+                self._follow(step)
+        return events
+
+    def _follow(self, step: FollowUp) -> None:
+        kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
+        call = getattr(self._provider, "call", None)
+        if call is None:
+            raise ProviderBug(f"{self.name} returned a follow-up step but sends no requests",
+                              provider=self.name, operation="handle_event")
+
+        def attempt() -> Any:
+            with tracing() as trace:
+                try:
+                    return call(step.request)
+                except TelephonyError as exc:
+                    raise exc._located(self.name, "handle_event") from None
+                except Exception as exc:
+                    failure = self._unexpected(exc, "handle_event", sent=trace.sends > 0)
+            raise failure
+
+        retry.run(attempt, kind, self._policy, provider=self.name, operation="handle_event")
 
     # -- lifetime ----------------------------------------------------------------------------
 

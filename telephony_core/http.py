@@ -10,6 +10,7 @@ not chained (their text holds the URL with its token).
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -387,6 +388,15 @@ class HttpProvider(Provider):
 
     def authorize(self, request: WireRequest) -> WireRequest:
         return request
+
+    def basic_auth(self, user: str, secret: str) -> dict[str, str]:
+        """An HTTP Basic ``Authorization`` header, with the secret *and* its encoded form
+        registered as secrets, so neither shows in a log, repr or error (base64 of
+        ``user:secret`` does not contain base64 of the secret alone)."""
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+        self.add_secret(secret)
+        self.add_secret(token)
+        return {"Authorization": f"Basic {token}"}
 
     def decode(self, reply: WireReply, op: Operation | None) -> Any:
         """Default: 2xx JSON is data; 401/403 authentication; 5xx transient; 4xx invalid."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -27,9 +27,23 @@ from .redaction import SECRETS, Secret
 
 if TYPE_CHECKING:
     from .config import ProviderConfig
+    from .http import WireRequest
     from .results import Event
 
-__all__ = ["HTTP_OPTIONS", "Provider", "ProviderSpec", "load_object"]
+
+@attrs.frozen
+class FollowUp:
+    """One step of a call flow, sent by :meth:`Client.handle_event`.
+
+    ``retry_safe`` only when the request carries a key the vendor de-duplicates on (a repeat is
+    then harmless); otherwise it is sent at most once, like any non-idempotent operation.
+    """
+
+    request: WireRequest
+    retry_safe: bool = False
+    reason: str = ""
+
+__all__ = ["HTTP_OPTIONS", "FollowUp", "Provider", "ProviderSpec", "load_object"]
 
 #: Options every HTTP provider understands (catalogue.md), merged into its config schema.
 HTTP_OPTIONS: dict[str, dict[str, Any]] = {
@@ -197,8 +211,11 @@ class Provider:
     else it raises is turned into a typed error by the facade.
     """
 
-    #: Operation kinds may be refined per provider; by default the catalogue's.
-    kinds: ClassVar[Mapping[str, str]] = {}
+    #: Non-idempotent operations this provider makes safe to re-send, because it passes the
+    #: operation's idempotency key (:func:`telephony_core.context.current`) to a vendor that
+    #: ignores a repeat with the same key (Telnyx ``command_id``). The retry policy treats them
+    #: as idempotent. Declare an operation here only when the vendor documents that guarantee.
+    retry_safe: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         self.spec = spec
@@ -220,7 +237,18 @@ class Provider:
         raise NotImplementedError
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+        """Turn a webhook body into events. A provider that verifies signatures over the URL
+        the vendor posted to (Twilio) takes a keyword ``url`` as well."""
         raise UnsupportedOperation("parse_event", self.spec.operations, provider=self.name)
+
+    def follow_up(self, event: Event) -> Sequence[FollowUp]:
+        """What a call flow does next on ``event`` (answer, play, bridge...), as wire requests.
+
+        Flows that continue on events keep their state in the call itself where the vendor
+        allows (Telnyx ``client_state``), so any process that receives the event continues the
+        flow: :meth:`Client.handle_event` parses the body and sends these. Default: nothing.
+        """
+        return ()
 
     def close(self) -> None:
         """Release what the provider holds (log out); called once by ``Client.close``."""

@@ -146,9 +146,39 @@ def _message(error: jsonschema.ValidationError) -> str:
     return f"{error.message} (expected {description})" if description else error.message
 
 
+def _inside(inner: jsonschema.ValidationError, outer: jsonschema.ValidationError) -> bool:
+    path = list(outer.absolute_path)
+    return list(inner.absolute_path)[:len(path)] == path
+
+
+def _alternatives(error: jsonschema.ValidationError) -> PayloadProblem:
+    """An anyOf/oneOf failure told as the problem within the closest alternative (jsonschema's
+    best match), not as "this combination is not accepted" alone."""
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    forms = schema.get("description") or schema.get("title")
+    if not error.context:
+        return PayloadProblem(_path(error), _message(error))
+    best = jsonschema.exceptions.best_match(error.context)
+    if best.validator in ("anyOf", "oneOf"):
+        return _alternatives(best)
+    text = _message(best)
+    if forms:
+        text += f" (the accepted forms are: {forms})"
+    return PayloadProblem(_path(best), text)
+
+
 def problems(validator: jsonschema.protocols.Validator, payload: Any) -> list[PayloadProblem]:
     found = sorted(validator.iter_errors(payload), key=lambda e: list(map(str, e.absolute_path)))
-    return [PayloadProblem(_path(e), _message(e)) for e in found]
+    direct = [e for e in found if e.validator not in ("anyOf", "oneOf")]
+    out: list[PayloadProblem] = []
+    for error in found:
+        if error.validator in ("anyOf", "oneOf"):
+            if any(_inside(d, error) for d in direct):
+                continue  # a field is malformed: that is the problem, not the combination
+            out.append(_alternatives(error))
+        else:
+            out.append(PayloadProblem(_path(error), _message(error)))
+    return out
 
 
 def validate(validator: jsonschema.protocols.Validator, payload: Any, **where) -> None:

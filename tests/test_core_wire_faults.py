@@ -17,6 +17,7 @@ The client-level tests take the ``wire`` fixture, a (server, connect) pair, so a
 from __future__ import annotations
 
 import gc
+import logging
 import pickle
 import ssl
 import time
@@ -94,13 +95,15 @@ FAULT_IDS = [str(f) for f in WIRE_FAULTS]
 
 
 @pytest.mark.parametrize("fault", WIRE_FAULTS, ids=FAULT_IDS)
-def test_a_dial_is_sent_at_most_once_under_every_wire_fault(wire, fault):
+def test_a_dial_is_sent_at_most_once_under_every_wire_fault(wire, fault, caplog, recwarn):
     server, connect = wire
     client = connect(deadline=1.5)
     client.list_calls()  # logged in: the only traffic below is the dial
     server.inject(fault, path="/dial", times=None)
-    with pytest.raises(TelephonyError) as info:
+    with caplog.at_level(logging.DEBUG), pytest.raises(TelephonyError) as info:
         client.dial("ext:1000", "tel:41000")
+    logged = caplog.text + "".join(str(w.message) for w in recwarn)
+    assert CANARY_PASSWORD not in logged and CANARY_TOKEN not in logged
     assert sent(server, "/dial") == 1
     assert isinstance(info.value, OutcomeUnknown | TransportError)
     if isinstance(info.value, TransportError):
