@@ -89,6 +89,14 @@ class TwilioProvider(HttpProvider):
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
+        try:
+            self._setup(config)
+        except ConfigurationError:
+            self.transport.close()  # nothing is kept of a client that is refused
+            self.forget_secrets()
+            raise
+
+    def _setup(self, config) -> None:
         self.account_sid, user, secret = self._credentials(config)
         basic = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         self.add_secret(basic)
@@ -101,7 +109,7 @@ class TwilioProvider(HttpProvider):
                 "option 'webhook_auth_token' is required with API-key credentials when "
                 "status_callback is set: Twilio signs callbacks with the account's Auth Token, "
                 "which an API key secret cannot check", key="webhook_auth_token",
-                provider=spec.name)
+                provider=self.spec.name)
         self.base = f"/2010-04-01/Accounts/{self.account_sid}"
 
     @staticmethod

@@ -57,6 +57,7 @@ def test_api_key_without_the_account_sid_is_refused_naming_it():
         connect("twilio", api_key=KEY, api_secret=KEY_SECRET)
     assert info.value.key == "account_sid"
     assert KEY_SECRET not in str(info.value)
+    assert redact(KEY_SECRET) == KEY_SECRET  # the refused client registered nothing for good
 
 
 def test_api_key_callbacks_need_the_webhook_auth_token():
