@@ -80,8 +80,13 @@ def _is_e164(value: str) -> bool:
 
 
 class TwilioEmulator(EmulatorApp):
-    """Twilio's REST API over the shared model (see the module docstring for the demo
-    credentials)."""
+    """Twilio's REST API over the shared model (the module docstring says what is emulated).
+
+    Demo credentials: Account SID ``ACd3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3``, Auth Token
+    ``twilio-demo`` (``password=`` replaces it); API key ``SKd3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3``
+    with secret ``twilio-key-demo``. The account owns ``+15005550006`` and the Messaging Service
+    ``MGd3d3d3d3d3d3d3d3d3d3d3d3d3d3d3d3``.
+    """
 
     def __init__(self, pbx: Pbx | None = None, *, password: str | None = None,
                  account_sid: str = DEMO["account_sid"], api_key: str = DEMO["api_key"],

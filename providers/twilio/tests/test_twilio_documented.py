@@ -191,3 +191,19 @@ def test_emulator_answers_documented_requests_in_the_documented_shape(doc, excha
             assert reply.status_code == wire["reply"]["status"], reply.text
             problems = _same_shape(reply.json(), wire["reply"]["json"])
             assert not problems, problems
+
+
+@pytest.mark.parametrize(("doc", "exchange"), _exchanges("operation"))
+def test_documented_requests_and_replies_are_the_specs(doc, exchange):
+    """The exchanges transcribe the spec faithfully: each documented request is the spec's
+    operation, each documented success reply fits its response schema."""
+    from spec_check import checker
+
+    for wire in exchange["wire"]:
+        request, reply = wire["request"], wire["reply"]
+        _, problems = checker().check_request(
+            request["method"], request["path"], list(request.get("query", {}).items()),
+            list(request.get("form", {}).items()))
+        problems += checker().check_reply(request["method"], request["path"], reply["status"],
+                                          json.dumps(reply["json"]).encode())
+        assert not problems, problems
