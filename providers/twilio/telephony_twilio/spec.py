@@ -78,7 +78,9 @@ SPEC = ProviderSpec(
         "hold": "conference participants only (dial with conference=true): Participants/{Sid} "
                 "Hold=true; music on hold = Twilio's default or the hold_url option (HoldUrl); "
                 "no stored music-on-hold settings to read or change",
+        "unhold": "conference participants only: Participants/{Sid} Hold=false",
         "mute": "conference participants only: Participants/{Sid} Muted=true",
+        "unmute": "conference participants only: Participants/{Sid} Muted=false",
         "monitor": "conference participants only: a sip: supervisor added as a participant: "
                    "listen Muted=true, whisper Coaching=true+CallSidToCoach, barge full",
     },
