@@ -272,8 +272,9 @@ class TwilioEmulator(EmulatorApp):
     def list_calls(self, request: Request, account: str):
         self._authorized(request, account)
         wanted = request.args.get("Status")
-        raw_size = request.args.get("PageSize", "50")
+        raw_size, raw_page = request.args.get("PageSize", "50"), request.args.get("Page", "0")
         size = min(max(int(raw_size), 1), 1000) if raw_size.isdigit() else 50
+        number = int(raw_page) if raw_page.isdigit() else 0
         rows = []
         for model in self.pbx.list_calls():
             sid = self._sid_of_model(model.id)
@@ -287,8 +288,18 @@ class TwilioEmulator(EmulatorApp):
             if model.direction == "inbound":
                 row["direction"] = "inbound"
             rows.append(row)
-        return res.page(self.account, "calls", "Calls.json", rows[:size],
-                        urlencode(sorted(request.args.items())), size)
+        query = {k: v for k, v in request.args.items() if k not in ("Page", "PageToken")}
+        result = res.page(self.account, "calls", "Calls.json",
+                          rows[number * size:(number + 1) * size],
+                          urlencode(sorted(request.args.items())), size)
+        result.update(page=number, start=number * size,
+                      end=number * size + max(0, len(result["calls"]) - 1))
+        if (number + 1) * size < len(rows):
+            following = urlencode(sorted({**query, "Page": str(number + 1),
+                                          "PageToken": f"PA{number + 1}"}.items()))
+            result["next_page_uri"] = f"/2010-04-01/Accounts/{self.account}/Calls.json?" \
+                                      f"{following}"
+        return result
 
     @route("POST", PREFIX + "/Calls/{sid}.json")
     def update_call(self, request: Request, account: str, sid: str):

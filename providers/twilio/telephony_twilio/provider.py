@@ -270,19 +270,40 @@ class TwilioProvider(HttpProvider):
         data = self._post(f"/Calls/{sid}.json", {"Twiml": twiml}, op)
         return CallRef(self.name, call_id(sid), raw=data)
 
+    #: rows per page of GET Calls.json (Twilio's maximum) and how many pages are followed
+    PAGE_SIZE = 1000
+    MAX_PAGES = 20
+
     def _op_list_calls(self, op: Operation, payload: dict[str, Any]) -> list:
         rows: list[dict[str, Any]] = []
         for status in _LIVE:
-            page = self._get("/Calls.json", {"Status": status, "PageSize": 1000}, op)
-            calls = page.get("calls")
-            if not isinstance(calls, list):
-                raise ValueError("the Calls page has no list 'calls'")
-            rows += [row for row in calls if isinstance(row, dict)]
+            rows += self._pages(op, {"Status": status, "PageSize": self.PAGE_SIZE})
         found = [call_info(row) for row in rows]
         wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
         direction = payload.get("direction")
         return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
                 and (direction is None or c.direction == direction)]
+
+    def _pages(self, op: Operation, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of GET Calls.json, following ``next_page_uri`` (only within this
+        account's Calls list: a reply cannot send the client elsewhere)."""
+        rows: list[dict[str, Any]] = []
+        path = self.base + "/Calls.json"
+        for _ in range(self.MAX_PAGES):
+            page = self.call(WireRequest("GET", path, params=params), op)
+            calls = page.get("calls")
+            if not isinstance(calls, list):
+                raise MalformedReply("the Calls page has no list 'calls'")
+            rows += [row for row in calls if isinstance(row, dict)]
+            following = page.get("next_page_uri")
+            if not following:
+                return rows
+            next_path, _, query = str(following).partition("?")
+            if next_path != path:
+                raise MalformedReply("Twilio's next_page_uri leaves the Calls list")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+        raise ProviderError(f"more than {self.MAX_PAGES * self.PAGE_SIZE} calls of one status: "
+                            "list_calls stops there", code="too_many_calls", category="invalid")
 
     def _conference(self, op: Operation, ref: str) -> tuple[str, str]:
         """(Call SID, Conference SID) of a conference-backed call, or a clear refusal."""

@@ -258,3 +258,16 @@ def test_list_calls_filters_by_ids_conference_ids_included(conf):
     (info,) = conf.client.list_calls(ids=[ref.call_id])
     assert info.call_id == ref.call_id.rsplit(":", 1)[0]  # Twilio lists the Call SID
     assert conf.client.list_calls(ids=["call:CA" + "0" * 32]) == []
+
+
+def test_list_calls_follows_next_page_uri(emu, monkeypatch):
+    from telephony_twilio.provider import TwilioProvider
+
+    monkeypatch.setattr(TwilioProvider, "PAGE_SIZE", 1)  # Twilio's is 1000: three calls, pages
+    refs = [emu.client.play_prompt(to=f"tel:+1415555010{i}", prompts=["https://m.example/a"])
+            for i in range(3)]
+    emu.server.clear()
+    assert sorted(c.call_id for c in emu.client.list_calls()) == sorted(r.call_id for r in refs)
+    ringing = [r for r in emu.server.requests if r.query.get("Status") == "ringing"]
+    assert [r.query.get("Page") for r in ringing] == [None, "1", "2"]
+    assert all(r.query.get("PageToken") for r in ringing[1:])
