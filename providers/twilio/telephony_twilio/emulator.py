@@ -305,6 +305,11 @@ class TwilioEmulator(EmulatorApp):
     def update_call(self, request: Request, account: str, sid: str):
         self._authorized(request, account)
         form = self._form(request)
+        waiting = self.calls.get(sid, {}).get("conference")
+        if waiting in self.pending and self.pending[waiting]["sid"] == sid \
+                and form.get("Status") in ("completed", "canceled"):
+            del self.pending[waiting]  # a conference call still alone: the model never saw it
+            return self._call_resource(sid, self.calls[sid], str(form["Status"]))
         facts, model = self._live(sid)
         with self.pbx.lock:
             try:

@@ -23,7 +23,9 @@ from telephony_core.errors import (
     PayloadError,
     PayloadProblem,
     ProviderError,
+    RateLimited,
     TelephonyError,
+    TransportError,
 )
 from telephony_core.http import HttpProvider, MalformedReply, WireReply, WireRequest
 from telephony_core.redaction import get_logger, redact
@@ -230,15 +232,28 @@ class TwilioProvider(HttpProvider):
             second = self._post("/Calls.json", {
                 "To": wire_address(payload["callee"]), "From": caller_id,
                 "Twiml": conference_twiml(name)}, op)
-        except ProviderError:
-            # refused for sure: do not leave the caller alone in a conference
-            try:
-                self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op)
-            except TelephonyError as exc:
-                log.warning("twilio: could not end call %s after the callee was refused: %s",
-                            sid, exc)
+        except TransportError as exc:
+            if exc.request_sent:
+                raise  # the callee's call may exist: the facade makes this OutcomeUnknown
+            # the callee's request never left: the caller's call is placed and alone. The
+            # facade would retry a never-sent failure, ringing the caller again: end the
+            # caller's call and refuse instead (a ProviderError is not retried for dial)
+            self._end_alone(sid, op)
+            raise ProviderError(f"the callee's call could not be sent ({exc.message}); the "
+                                f"caller's call {sid} was ended", code="callee_not_placed",
+                                category="transient") from None
+        except (ProviderError, RateLimited):
+            self._end_alone(sid, op)  # refused for sure: do not leave the caller alone
             raise
         return CallRef(self.name, call_id(sid, name), raw={"caller": first, "callee": second})
+
+    def _end_alone(self, sid: str, op: Operation) -> None:
+        """Hang up the caller's call of a conference dial whose callee was not placed."""
+        try:
+            self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op)
+        except TelephonyError as exc:
+            log.warning("twilio: could not end call %s after the callee was not placed: %s",
+                        sid, exc)
 
     def _op_play_prompt(self, op: Operation, payload: dict[str, Any]) -> CallRef:
         data = self._post("/Calls.json", {

@@ -3,6 +3,8 @@ inline TwiML), what comes back, errors, refusals before traffic, and sending at 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from telephony_twilio.conformance import CALLEE, CALLER, OTHER, SUPERVISOR
 
@@ -271,3 +273,41 @@ def test_list_calls_follows_next_page_uri(emu, monkeypatch):
     ringing = [r for r in emu.server.requests if r.query.get("Status") == "ringing"]
     assert [r.query.get("Page") for r in ringing] == [None, "1", "2"]
     assert all(r.query.get("PageToken") for r in ringing[1:])
+
+
+def test_conference_dial_ends_the_caller_when_the_callee_is_refused(conf):
+    with pytest.raises(ProviderError):
+        conf.client.dial(caller=CALLER, callee="sip:nobody@unreachable.example")
+    first, second, cleanup = conf.server.requests
+    assert (first.form()["To"], second.form()["To"]) == ("+14155550100",
+                                                         "sip:nobody@unreachable.example")
+    caller_sid = json.loads(conf.app.exchanges[0]["body"])["sid"]
+    assert cleanup.path.endswith(f"/Calls/{caller_sid}.json")
+    assert cleanup.form() == {"Status": "completed"}
+    assert conf.app.pending == {}
+
+
+def test_conference_dial_never_rings_the_caller_twice_when_the_callee_never_left(
+        conf, monkeypatch):
+    """A never-sent failure is one the facade retries; after the caller's call exists that
+    would ring the caller again, so the provider ends it and refuses instead."""
+    from telephony_twilio.provider import TwilioProvider
+
+    from telephony_core.errors import TransportError
+
+    real_post = TwilioProvider._post
+    posted = []
+
+    def post(self, path, form, op):
+        posted.append(form.get("To"))
+        if path == "/Calls.json" and len(posted) == 2:  # the callee's: "connection refused"
+            raise TransportError("could not connect: refused", request_sent=False)
+        return real_post(self, path, form, op)
+
+    monkeypatch.setattr(TwilioProvider, "_post", post)
+    with pytest.raises(ProviderError) as info:
+        conf.client.dial(caller=CALLER, callee=CALLEE)
+    assert info.value.code == "callee_not_placed"
+    assert posted == ["+14155550100", "+14155550101", None]  # caller, callee, hang-up
+    ringing_caller = [r for r in conf.server.requests if r.form().get("To") == "+14155550100"]
+    assert len(ringing_caller) == 1
