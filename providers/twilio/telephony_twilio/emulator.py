@@ -526,7 +526,7 @@ class TwilioEmulator(EmulatorApp):
 
     def render_event(self, event: Event) -> tuple[bytes, dict[str, str]] | None:
         """A model event as the signed callback Twilio would POST, with the URL the
-        application passes to parse_event (``X-Telephony-Url``), or None when Twilio's callback
+        application passes to parse_event (``Telephony URL``), or None when Twilio's callback
         cannot name the event's parties: a callback describes one leg (its ``To``), so a
         change of a connected two-party call is not rendered."""
         if event.kind == "sms.status":
@@ -539,7 +539,7 @@ class TwilioEmulator(EmulatorApp):
                 return None
         url = "https://app.example.com/twilio/status"
         return urlencode(params).encode(), {
-            "Content-Type": "application/x-www-form-urlencoded", "X-Telephony-Url": url,
+            "Content-Type": "application/x-www-form-urlencoded", "Telephony URL": url,
             "X-Twilio-Signature": compute_signature(self.auth_token, url, params.items())}
 
     def _flush_early(self, model_id: str) -> None:

@@ -47,9 +47,12 @@ __all__ = ["URL_HEADER", "TwilioProvider"]
 
 log = get_logger("telephony_twilio")
 
-#: The header an application sets on the headers it passes to parse_event: the full public URL
+#: The key an application adds to the headers it passes to parse_event: the full public URL
 #: Twilio requested (query string included). Without it the status_callback option is used.
-URL_HEADER = "X-Telephony-Url"
+#: The space is deliberate: no HTTP request can carry a header of that name, so a forged
+#: request forwarded with its headers cannot choose the URL its signature is checked against
+#: (which would let a callback signed for another of your URLs be replayed here).
+URL_HEADER = "Telephony URL"
 
 #: Twilio error code -> (canonical code, category); https://www.twilio.com/docs/api/errors
 VENDOR_CODES: dict[int, tuple[str, str]] = {
@@ -379,7 +382,7 @@ class TwilioProvider(HttpProvider):
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         """Verify X-Twilio-Signature, then turn a status callback into an event.
 
-        The URL Twilio requested comes from the ``X-Telephony-Url`` header the application
+        The URL Twilio requested comes from the ``Telephony URL`` header the application
         sets (its public URL, query string included), else from the status_callback option."""
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
         if not self._signing_token:

@@ -68,7 +68,7 @@ def test_api_key_callbacks_need_the_webhook_auth_token():
     with (connect("twilio", api_key=KEY, api_secret=KEY_SECRET, account_sid=ACCOUNT) as client,
           pytest.raises(ConfigurationError, match="webhook_auth_token")):
         client.parse_event(b"CallSid=CA1&CallStatus=ringing",
-                           {"X-Twilio-Signature": "x", "X-Telephony-Url": "https://a/b"})
+                           {"X-Twilio-Signature": "x", "Telephony URL": "https://a/b"})
 
 
 def test_no_credentials_is_a_clear_error():

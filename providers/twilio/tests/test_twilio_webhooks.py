@@ -114,9 +114,9 @@ def test_behind_a_proxy_the_public_url_is_passed_in_a_header():
     with _client(status_callback="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
         with pytest.raises(SignatureError, match="public URL"):
             client.parse_event(body, headers)  # the URL the app sees is not the one signed
-        (event,) = client.parse_event(body, {**headers, "X-Telephony-Url": PUBLIC})
+        (event,) = client.parse_event(body, {**headers, "Telephony URL": PUBLIC})
     assert event.kind == "call.ringing"
-    with _client() as client, pytest.raises(TelephonyError, match="X-Telephony-Url"):
+    with _client() as client, pytest.raises(TelephonyError, match="Telephony URL"):
         client.parse_event(body, headers)  # no URL at all: said, not guessed
 
 
@@ -124,19 +124,19 @@ def test_the_json_body_variant_is_checked_through_body_sha256():
     body = json.dumps({"CallSid": SID, "CallStatus": "in-progress", "To": "+14155550100"}
                       ).encode()
     url = "https://app.example.com/hook?bodySHA256=" + hashlib.sha256(body).hexdigest()
-    headers = {"Content-Type": "application/json", "X-Telephony-Url": url,
+    headers = {"Content-Type": "application/json", "Telephony URL": url,
                "X-Twilio-Signature": compute_signature(DEMO["auth_token"], url)}
     with _client() as client:
         assert client.parse_event(body, headers)[0].kind == "call.answered"
         with pytest.raises(SignatureError):
             client.parse_event(body.replace(b"in-progress", b"completed"), headers)
         with pytest.raises(SignatureError, match="bodySHA256"):
-            client.parse_event(body, {**headers, "X-Telephony-Url": "https://app.example.com/h"})
+            client.parse_event(body, {**headers, "Telephony URL": "https://app.example.com/h"})
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe", b"a=1&&b", b"CallSid=CA1", b""])
 def test_malformed_bodies_are_typed_errors(body):
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Telephony-Url": PUBLIC,
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Telephony URL": PUBLIC,
                "X-Twilio-Signature": compute_signature(DEMO["auth_token"], PUBLIC)}
     with _client() as client, pytest.raises(TelephonyError):
         client.parse_event(body, headers)
@@ -149,7 +149,7 @@ def test_parse_event_raises_only_typed_errors(body, signature, ctype):
     with _client() as client:
         try:
             result = client.parse_event(body, {"X-Twilio-Signature": signature,
-                                               "Content-Type": ctype, "X-Telephony-Url": PUBLIC})
+                                               "Content-Type": ctype, "Telephony URL": PUBLIC})
         except TelephonyError:
             return  # anything else escaping fails the test
     assert all(isinstance(event, Event) for event in result)
@@ -157,3 +157,14 @@ def test_parse_event_raises_only_typed_errors(body, signature, ctype):
 
 def test_signature_error_is_a_telephony_error():
     assert issubclass(SignatureError, TelephonyError)
+
+
+def test_a_request_cannot_choose_the_url_it_is_checked_against():
+    """A callback Twilio signed for another of your URLs, replayed here with a sendable header
+    naming that URL, is refused: only the application's own 'Telephony URL' key counts."""
+    signed_elsewhere = "https://app.example.com/other-tenant/status"
+    body, headers = _signed({"CallSid": SID, "CallStatus": "completed"}, url=signed_elsewhere)
+    with _client(status_callback=PUBLIC) as client:
+        for name in ("X-Telephony-Url", "Telephony-Url", "X-Forwarded-Url"):
+            with pytest.raises(SignatureError):
+                client.parse_event(body, {**headers, name: signed_elsewhere})
