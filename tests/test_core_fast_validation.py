@@ -35,7 +35,7 @@ JSONISH = st.recursive(
 
 
 def near(schema: dict) -> st.SearchStrategy[dict]:
-    keys = list(schema.get("properties", {})) + ["unexpected"]
+    keys = [*schema.get("properties", {}), "unexpected"]
     return st.dictionaries(st.sampled_from(keys), JSONISH | ODD_TEXT, max_size=len(keys))
 
 
