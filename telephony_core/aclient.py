@@ -14,6 +14,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,7 +78,15 @@ class AsyncClient(Facade):
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return await retry.arun(attempt, kind, self._policy, provider=self.name, operation=op)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+                                    operation=op)
+        except TelephonyError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         if self._transport is None:  # in-process (the simulator): nothing to await

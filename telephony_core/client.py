@@ -10,6 +10,7 @@ between threads (the session, when the provider has one, is single flight across
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -72,7 +73,14 @@ class Client(Facade):
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+        except TelephonyError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._log_outcome(op, started, outcome)
 
     def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         """One attempt: the sans-IO exchange through the requests driver, or (plugin API 1 and
