@@ -71,8 +71,13 @@ class ApioEmulator(EmulatorApp):
         self.access_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.logins = 0
+        self.serve_under(self.prefix)
+
+    def serve_under(self, prefix: str) -> None:
+        """Serve the resources under ``prefix`` as well (a gateway reached both directly and
+        through an APIO core)."""
         for method, handler in (("GET", self.get), ("PUT", self.put)):
-            self.add_route(method, self.prefix + RESOURCE, handler)
+            self.add_route(method, prefix.rstrip("/") + RESOURCE, handler)
 
     def connect_url(self, base_url: str) -> str:
         host = base_url.removeprefix("http://")
@@ -143,10 +148,12 @@ class ApioEmulator(EmulatorApp):
                                       400)
         changes: dict[str, Any] = {}
         try:
-            if "isActive" in body:
-                changes["active"] = bool(body["isActive"])
-            if "useAlternateSourceForInternalCalls" in body:
-                changes["use_internal_source"] = bool(body["useAlternateSourceForInternalCalls"])
+            for wire, name in (("isActive", "active"),
+                               ("useAlternateSourceForInternalCalls", "use_internal_source")):
+                if wire in body:
+                    if not isinstance(body[wire], bool):
+                        raise ValueError(f"{wire} must be a boolean")
+                    changes[name] = body[wire]
             for wire, name in (("source", "source"), ("internalSource", "internal_source")):
                 if wire in body:
                     changes[name] = _parse_source(body[wire])

@@ -7,9 +7,10 @@ import logging
 from pathlib import Path
 
 import pytest
+import requests
 
 import telephony_core
-from telephony_core.emulation import Fault, emulated
+from telephony_core.emulation import Fault, emulated, start_emulator
 from telephony_core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -136,3 +137,24 @@ def test_the_password_never_shows_in_debug_logs_errors_or_reprs(emu, caplog):
     text = caplog.text + str(info.value) + repr(info.value) + repr(emu.client) + \
         repr(emu.client.config)
     assert CANARY not in text
+
+
+def test_the_emulator_serves_apio_cores_login_and_refresh():
+    """auth.md's login and refresh samples (the provider does not use them yet)."""
+    server = start_emulator("apio")
+    try:
+        login = requests.post(server.url + "/api/v01/auth/login",
+                              json={"username": "admin", "password": "apio-demo"}, timeout=5)
+        assert set(login.json()) == {"access_token", "refresh_token", "token"}
+        fresh = requests.get(server.url + "/api/v01/auth/access_token", timeout=5, headers={
+            "Authorization": f"Bearer {login.json()['refresh_token']}"})
+        assert set(fresh.json()) == {"access_token"}
+        moh = requests.get(server.url + "/api/v01/p2/tenants/foo/groups/foogroup/users/foouser/"
+                           "services/music_on_hold/", timeout=5,
+                           headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
+        assert moh.status_code == 200
+        wrong = requests.post(server.url + "/api/v01/auth/login",
+                              json={"username": "admin", "password": "nope"}, timeout=5)
+        assert wrong.status_code == 401 and set(wrong.json()) == {"error"}
+    finally:
+        server.stop()
