@@ -13,12 +13,14 @@ SUBSTITUTIONS: tuple[tuple[str, Mapping[str, Any]], ...] = (
     ("a refused token", {"headers.Authorization": "Bearer not-the-users-token"}),
     ("400 on the PUT", {"json.isActive": "yes"}),
     ("404 on the GET", {"foouser": "nosuchuser"}),  # a user without the service
+    ("APIO core refuses the password", {"json.password": "not-the-password"}),
 )
 
 
 class Fixtures(ProviderFixtures):
     provider = "apio"
-    documented_emulator_options = {"token": "m2m-token-of-the-user"}
+    # the samples' M2M token, and auth.md's user (its password comes from the file's config)
+    documented_emulator_options = {"token": "m2m-token-of-the-user", "username": "user"}
 
     def prepare_documented(self, session: Any, exchange: Any) -> Mapping[str, Any] | None:
         """Seed 004's user: a custom WAV for everyone, the group's music inside; served under
