@@ -110,7 +110,7 @@ def test_the_example_keeps_its_documented_exchanges(registered):
     assert entry == {"outcome": "passed"}
     assert results.result("documented.emulator[hangup: a live call]", "hangup") == {
         "outcome": "passed"}
-    assert results["counts"] == {"passed": 12, "failed": 0, "skipped": 0}
+    assert results["counts"] == {"passed": 13, "failed": 0, "skipped": 0}
 
 
 def test_a_provider_misreading_a_documented_reply_fails(registered):
@@ -170,6 +170,30 @@ def test_an_emulator_replaying_the_sample_fails(registered):
                            "list_calls")
     assert entry["outcome"] == "failed", entry
     assert "the reply carries the documented '1495700000.101' where the prepared model has" in (
+        entry["message"])
+
+
+class RenamedReportEmulator(ExampleEmulator):
+    """POSTs call reports with "call_id" where the document says "call"."""
+
+    def render_event(self, event):
+        rendered = super().render_event(event)
+        if rendered is None:
+            return None
+        body, headers = rendered
+        data = json.loads(body)
+        data["call_id"] = data.pop("call")
+        return json.dumps(data).encode(), headers
+
+
+def test_an_emulator_reporting_another_shape_fails(registered):
+    register(registered, copy_of_example("example-reports", ExampleProvider,
+                                         RenamedReportEmulator))
+    results = run_suite("example-reports", fixtures=AgainstExampleSamples,
+                        select="test_documented_emulator and report")
+    entry = results.result("documented.emulator[report: call answered]")
+    assert entry["outcome"] == "failed", entry
+    assert "event[0] json.call: documented, missing from the emulator's reply" in (
         entry["message"])
 
 

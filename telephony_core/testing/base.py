@@ -174,7 +174,7 @@ class ProviderFixtures:
         if "documented_exchange" in metafunc.fixturenames:
             found = self.documented_exchanges(spec)
             if "emulator" in metafunc.function.__name__:
-                found = [e for e in found if e.wire or e.problem]
+                found = [e for e in found if e.wire or e.problem or e.events]
             metafunc.parametrize("documented_exchange", found or [None],
                                  ids=[e.test_id for e in found] or ["(none)"])
         if "fault_name" in metafunc.fixturenames:

@@ -737,6 +737,8 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
     emulator's earlier replies in this exchange (a login's token)."""
     if exchange.problem:
         return [f"the exchange is malformed: {exchange.problem}"]
+    if exchange.operation is None:
+        return _check_emulator_events(fixtures, spec, exchange)
     out: list[str] = []
     with _emulator(fixtures, spec, exchange) as session:
         subs = fixtures.prepare_documented(session, exchange) or {}
@@ -759,6 +761,45 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
         if errors:
             out.append(f"the emulator raised {errors[-1]!r}")
     return out
+
+
+def _check_emulator_events(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
+    """The emulator's report for each documented canonical event has the documented body's
+    shape (``app.render_event(event) -> (body, headers)``)."""
+    from ..results import Event
+
+    if exchange.error is not None or not exchange.events:
+        return []  # a body the provider must refuse: nothing for the emulator to render
+    fields = {f.name for f in attrs.fields(Event)} - {"raw", "provider"}
+    documented = (exchange.event or {}).get("json")
+    out: list[str] = []
+    with _emulator(fixtures, spec, exchange) as session:
+        render = getattr(session.app, "render_event", None)
+        if render is None:
+            return [f"the emulator renders no reports (no render_event), so the documented "
+                    f"report cannot be compared: {NO_RENDER}"]
+        for index, wanted in enumerate(exchange.events):
+            event = Event(provider=spec.name, **{k: v for k, v in wanted.items()
+                                                   if k in fields})
+            rendered = render(event)
+            if rendered is None:
+                out.append(f"event[{index}] {event.kind}: the emulator does not report it; the "
+                           "vendor documents this report")
+                continue
+            body, _headers = rendered
+            if documented is None:
+                continue
+            try:
+                data = json.loads(body)
+            except ValueError:
+                out.append(f"event[{index}]: the emulator's report is not JSON: {_show(body)}")
+                continue
+            shape_differences(documented, data, f"event[{index}] json", out)
+    return out
+
+
+#: why an emulator without render_event is skipped on event samples
+NO_RENDER = "an emulator that POSTs reports implements render_event"
 
 
 def describe(exchange: Exchange, differences: Sequence[str], side: str) -> str:
