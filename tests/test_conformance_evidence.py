@@ -355,3 +355,20 @@ def test_ari_swagger_operations_are_checked():
     assert "json: 'accountcode' is a required property" in problems
     _, found = se.request_problems(ari, *_recorded("PATCH", "/ari/channels/1.2"))
     assert found[0].startswith("PATCH /ari/channels/1.2: the spec allows only")
+
+
+def test_telnyx_webhooks_are_checked_by_their_event_type():
+    from telephony_core.testing import spec_evidence as se
+
+    telnyx = se.load(SPECS / "telnyx" / "spec3.json")
+    body = {"data": {"record_type": "event", "event_type": "call.answered",
+                     "id": "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0",
+                     "occurred_at": "2018-02-02T22:25:27.521992Z",
+                     "payload": {"call_control_id": "v3:abc", "connection_id": "7267",
+                                 "from": "+15551230000", "to": "+15551230001"}}}
+    assert se.webhook_problems(telnyx, json.dumps(body).encode()) == []
+    body["data"]["payload"]["start_time"] = 1517610327
+    assert se.webhook_problems(telnyx, json.dumps(body).encode()) == [
+        "webhook callAnswered: json.data.payload.start_time: 1517610327 is not of type 'string'"]
+    assert se.webhook_problems(telnyx, b'{"data": {"event_type": "call.teleported"}}') == [
+        "event_type 'call.teleported': no webhook of the spec describes it"]

@@ -770,8 +770,12 @@ def _check_emulator_events(fixtures: Any, spec: Any, exchange: Exchange) -> list
 
     if exchange.error is not None or not exchange.events:
         return []  # a body the provider must refuse: nothing for the emulator to render
+    from .spec_evidence import declared, webhook_problems
+
     fields = {f.name for f in attrs.fields(Event)} - {"raw", "provider"}
     documented = (exchange.event or {}).get("json")
+    vendor = declared(fixtures, spec)
+    described = vendor[0] if vendor is not None and vendor[0].webhooks else None
     out: list[str] = []
     with _emulator(fixtures, spec, exchange) as session:
         render = getattr(session.app, "render_event", None)
@@ -787,6 +791,9 @@ def _check_emulator_events(fixtures: Any, spec: Any, exchange: Exchange) -> list
                            "vendor documents this report")
                 continue
             body, _headers = rendered
+            if described is not None:  # the vendor's spec describes its webhooks (Telnyx)
+                out += [f"event[{index}] {described.title}: {p}"
+                        for p in webhook_problems(described, body)]
             if documented is None:
                 continue
             try:
