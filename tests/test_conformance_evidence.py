@@ -376,3 +376,24 @@ def test_telnyx_webhooks_are_checked_by_their_event_type():
         "webhook callAnswered: json.data.payload.start_time: 1517610327 is not of type 'string'"]
     assert se.webhook_problems(telnyx, b'{"data": {"event_type": "call.teleported"}}') == [
         "event_type 'call.teleported': no webhook of the spec describes it"]
+
+
+def test_the_provider_side_does_not_retry_unless_the_file_says(tmp_path):
+    """A documented 503 is one request: the facade's retries would add undocumented ones."""
+    data = json.loads(Path(DOCUMENTED).read_text())
+    listing = next(e for e in data["exchanges"] if e["operation"] == "list_calls")
+    listing = {**listing, "name": "list_calls: PBX busy",
+               "wire": [listing["wire"][0], {**listing["wire"][1], "reply": {
+                   "status": 503, "json": {"error": "overloaded"}}}],
+               "error": {"type": "ProviderError", "category": "transient"}}
+    listing.pop("result")
+    data["exchanges"] = [listing]
+    path = tmp_path / "busy.json"
+    path.write_text(json.dumps(data))
+    [exchange] = load(path).exchanges
+    assert check_provider(EXAMPLE, exchange, Fixtures.client_options) == []
+    data["config"] = {**data["config"], "retries": 1}
+    path.write_text(json.dumps(data))
+    [exchange] = load(path).exchanges
+    found = check_provider(EXAMPLE, exchange, Fixtures.client_options)
+    assert found[0].startswith("wire[2]: sent GET /api/calls, which the exchange does not document")

@@ -370,7 +370,8 @@ class _Scripted:
 def _client_for(spec: Any, exchange: Exchange, server: Any, options: Mapping[str, Any]) -> Any:
     from ..client import connect
 
-    config = {"retries": 0, **dict(options), **dict(exchange.config)}
+    # no retries unless the file's config asks: the wire must be exactly the documented one
+    config = {**dict(options), "retries": 0, **dict(exchange.config)}
     if server is not None:
         config.update(host="127.0.0.1", port=server.port, scheme="http")
     config.setdefault("host", "127.0.0.1")
