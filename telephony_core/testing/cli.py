@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -39,6 +40,9 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
         fail(f"telephony conformance needs the testing extra (missing: {exc.name}): "
              "pip install 'telephony-core[testing]'")
         return
+    # the emulators' own warnings (a report given up when a test stopped its emulator) reach
+    # the test results where they matter; on the terminal after the run they are noise
+    logging.getLogger("telephony_core.emulation").addHandler(logging.NullHandler())
     try:
         results = run_suite(name, profile=profile, select=select, fixtures=fixtures,
                             report=report, verbose=verbose,
