@@ -397,3 +397,34 @@ def test_the_provider_side_does_not_retry_unless_the_file_says(tmp_path):
     [exchange] = load(path).exchanges
     found = check_provider(EXAMPLE, exchange, Fixtures.client_options)
     assert found[0].startswith("wire[2]: sent GET /api/calls, which the exchange does not document")
+
+
+def test_a_sample_refused_before_any_traffic_has_an_empty_wire(tmp_path):
+    path = tmp_path / "refused.json"
+    path.write_text(json.dumps({"provider": "example", "config": {"username": "api",
+                                                                  "password": "example-demo"},
+                                "exchanges": [{
+                                    "name": "dial to a queue is refused", "source": "API.md",
+                                    "operation": "dial", "wire": [],
+                                    "payload": {"caller": "ext:1000", "callee": "queue:6400"},
+                                    "error": {"type": "PayloadError"}}]}))
+    [exchange] = load(path).exchanges
+    assert exchange.problem is None
+    assert check_provider(EXAMPLE, exchange, Fixtures.client_options) == []
+
+
+def test_an_extra_exchange_calls_the_providers_own_method(tmp_path):
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps({"provider": "example", "config": {"username": "api",
+                                                                  "password": "example-demo"},
+                                "exchanges": [{
+                                    "name": "login alone", "source": "API.md (Login)",
+                                    "operation": "_login", "extra": True, "payload": {},
+                                    "wire": [{"request": {"method": "POST", "path": "/api/login",
+                                                          "json": {"username": "api",
+                                                                   "password": "example-demo"}},
+                                              "reply": {"status": 200,
+                                                        "json": {"token": "abcdef123456"}}}]}]}))
+    [exchange] = load(path).exchanges
+    assert exchange.extra
+    assert check_provider(EXAMPLE, exchange, Fixtures.client_options) == []

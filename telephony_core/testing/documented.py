@@ -54,6 +54,8 @@ class Exchange:
     provider: str
     config: Mapping[str, Any] = attrs.field(repr=False)
     operation: str | None = None
+    #: a provider method outside the catalogue (``client.provider.OPERATION(**payload)``)
+    extra: bool = False
     payload: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     wire: tuple[Mapping[str, Any], ...] = attrs.field(default=(), repr=False)
     result: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
@@ -120,8 +122,9 @@ def _exchange(path: Path, provider: str, config: Mapping[str, Any], index: int,
     if not raw.get("source"):
         problems.append("it cites no 'source' (a file in ../shared/vendor-docs/ or a URL)")
     wire = raw.get("wire") or []
-    if raw.get("operation") and not wire:
-        problems.append("an operation needs 'wire': the requests it sends, with their replies")
+    if raw.get("operation") and not wire and not ("wire" in raw and raw.get("error")):
+        problems.append("an operation needs 'wire': the requests it sends, with their replies "
+                        "(an empty list only with an 'error' refused before any traffic)")
     if not raw.get("operation") and raw.get("event") is None:
         problems.append("give an 'operation' (with 'wire') or an 'event' (with 'events')")
     for step, exchange in enumerate(wire):
@@ -136,7 +139,8 @@ def _exchange(path: Path, provider: str, config: Mapping[str, Any], index: int,
         problems.append("an 'event' needs 'events' (the canonical events) or 'error'")
     return Exchange(
         name=name, source=str(raw.get("source") or ""), file=str(path), provider=provider,
-        config=config, operation=raw.get("operation"), payload=raw.get("payload") or {},
+        config={**config, **(raw.get("config") or {})}, operation=raw.get("operation"),
+        extra=bool(raw.get("extra")), payload=raw.get("payload") or {},
         wire=tuple(wire), result=raw.get("result"), error=raw.get("error"),
         event=raw.get("event"), events=tuple(raw["events"]) if raw.get("events") is not None
         else None, problem="; ".join(problems) or None)
@@ -436,8 +440,18 @@ def _check_result(exchange: Exchange, result: Any, error: BaseException | None,
         out.append(f"result: the operation raised {type(error).__name__}: {error}")
         return
     if exchange.result is None:
+        if isinstance(result, bytes | bytearray) and exchange.wire:
+            last = exchange.wire[-1]["reply"]
+            if "text" in last and bytes(result) != str(last["text"]).encode():
+                out.append(f"result: got {len(result)} bytes, not the documented reply body")
         return
     wanted = exchange.result.get("type")
+    if isinstance(result, list) and "fields" in exchange.result and "items" not in (
+            exchange.result):  # a list result told by its first item
+        if not result:
+            out.append(f"result: got an empty list, documented a {wanted}")
+            return
+        result = result[0]
     if isinstance(result, list):
         items = exchange.result.get("items")
         if wanted and wanted not in ("list", *(_mro_names(result[0]) if result else ())):
@@ -500,6 +514,20 @@ def _check_events(spec: Any, exchange: Exchange, options: Mapping[str, Any]) -> 
     return out
 
 
+def _invoke(client: Any, exchange: Exchange) -> Any:
+    """A catalogue operation through the facade; a provider extra (``"extra": true``, or an
+    operation outside the catalogue) as the provider's own method."""
+    from ..catalogue import OPERATIONS
+
+    if exchange.extra or exchange.operation not in OPERATIONS:
+        method = getattr(client.provider, str(exchange.operation), None)
+        if not callable(method):
+            raise AttributeError(f"the provider has no method {exchange.operation!r} (an extra "
+                                 "exchange names one of the provider's own methods)")
+        return method(**dict(exchange.payload))
+    return client.invoke(exchange.operation, dict(exchange.payload))
+
+
 def check_provider(spec: Any, exchange: Exchange,
                    client_options: Mapping[str, Any] | None = None) -> list[str]:
     """Run ``exchange`` through a real client of provider ``spec`` against a loopback server
@@ -518,7 +546,7 @@ def check_provider(spec: Any, exchange: Exchange,
         try:
             result, error = None, None
             try:
-                result = client.invoke(exchange.operation, dict(exchange.payload))
+                result = _invoke(client, exchange)
             except Exception as exc:  # judged by _check_result
                 error = exc
             recorded = server.requests
