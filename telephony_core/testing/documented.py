@@ -39,6 +39,8 @@ __all__ = ["ANY", "DocumentedFile", "Exchange", "check_emulator", "check_provide
 
 #: The documented value that matches any value sent (tokens, timestamps, random ids).
 ANY = "<any>"
+#: A config value replaced by the loopback server's URL (an API with a second base URL).
+LOOPBACK = "<loopback>"
 
 _REQUEST_KEYS = {"method", "path", "query", "json", "form", "text", "headers", "optional"}
 _REPLY_KEYS = {"status", "headers", "json", "text", "form"}
@@ -376,6 +378,9 @@ def _client_for(spec: Any, exchange: Exchange, server: Any, options: Mapping[str
 
     # no retries unless the file's config asks: the wire must be exactly the documented one
     config = {**dict(options), "retries": 0, **dict(exchange.config)}
+    # a second base URL of the API (TeleCMI's live-call actions) points at the same server
+    here = server.url if server is not None else "http://127.0.0.1:9"
+    config = {k: (here if v == LOOPBACK else v) for k, v in config.items()}
     if server is not None:
         config.update(host="127.0.0.1", port=server.port, scheme="http")
     config.setdefault("host", "127.0.0.1")
