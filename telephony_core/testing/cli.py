@@ -10,6 +10,15 @@ import click
 __all__ = ["conformance_command"]
 
 
+def _gaps(results: dict) -> list[str]:
+    found = []
+    for props in [results["provider_wide"], *results["operations"].values()]:
+        for prop, entry in props.items():
+            if entry.get("outcome") == "xfailed":
+                found.append(f"{prop}: {entry.get('reason')}")
+    return sorted(found)
+
+
 @click.command("conformance")
 @click.argument("name")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
@@ -52,6 +61,8 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
         return
     counts = results["counts"]
     verdict = "PASSED" if results.passed else "FAILED"
+    for entry in _gaps(results):
+        click.echo(f"  known gap: {entry}")
     for group in results["skip_reasons"]:
         ops = group["operations"]
         which = f" ({', '.join(ops)})" if ops else ""
@@ -59,6 +70,8 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
     if results["problem"]:
         click.echo(f"error: {results['problem']}", err=True)
     click.echo(f"conformance {name} ({profile}): {verdict}: {counts['passed']} passed, "
-               f"{counts['failed']} failed, {counts['skipped']} skipped in "
+               f"{counts['failed']} failed, {counts['skipped']} skipped"
+               + (f", {counts['xfailed']} known gaps" if counts.get("xfailed") else "")
+               + " in "
                f"{results['seconds']}s" + (f"; report: {report}" if report else ""))
     sys.exit(0 if results.passed else 1)

@@ -66,6 +66,8 @@ class Exchange:
     events: tuple[Mapping[str, Any], ...] | None = attrs.field(default=None, repr=False)
     #: why the file or the exchange cannot be read (the test fails with it)
     problem: str | None = None
+    #: the file's own config (the emulator side builds the emulator with its credentials)
+    file_config: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -141,7 +143,8 @@ def _exchange(path: Path, provider: str, config: Mapping[str, Any], index: int,
         problems.append("an 'event' needs 'events' (the canonical events) or 'error'")
     return Exchange(
         name=name, source=str(raw.get("source") or ""), file=str(path), provider=provider,
-        config={**config, **(raw.get("config") or {})}, operation=raw.get("operation"),
+        config={**config, **(raw.get("config") or {})}, file_config=config,
+        operation=raw.get("operation"),
         extra=bool(raw.get("extra")), payload=raw.get("payload") or {},
         wire=tuple(wire), result=raw.get("result"), error=raw.get("error"),
         event=raw.get("event"), events=tuple(raw["events"]) if raw.get("events") is not None
@@ -753,12 +756,33 @@ def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
 
 @contextlib.contextmanager
 def _emulator(fixtures: Any, spec: Any, exchange: Exchange) -> Iterator[Any]:
-    options = dict(fixtures._factory_options(spec))
-    if "password" in options and exchange.config.get("password"):
-        options["password"] = exchange.config["password"]  # the sample's login must succeed
-    options.update(getattr(fixtures, "documented_emulator_options", {}) or {})
+    options = {**_credentials(spec, exchange), **dict(
+        getattr(fixtures, "documented_emulator_options", {}) or {})}
     with fixtures.session(spec, factory_overrides=options) as session:
         yield session
+
+
+def _credentials(spec: Any, exchange: Exchange) -> dict[str, Any]:
+    """The file's config values the emulator factory takes (``password``, ``appid``,
+    ``secret``, ``token``...), so that the sample's credentials are the emulator's: found by
+    asking the factory, since factories commonly take ``**options``."""
+    from ..provider import HTTP_OPTIONS as OPTIONS
+
+    factory = spec.emulator_factory()
+    candidates = {k: v for k, v in exchange.file_config.items()
+                  if k not in OPTIONS and k not in ("host", "port", "scheme")
+                  and v != LOOPBACK}
+    while candidates:
+        try:
+            factory(pbx=None, **candidates)
+        except TypeError as exc:
+            match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+            if match is None or match.group(1) not in candidates:
+                return {}
+            candidates.pop(match.group(1))
+            continue
+        return candidates
+    return {}
 
 
 def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
