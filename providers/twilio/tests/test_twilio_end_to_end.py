@@ -281,7 +281,7 @@ def test_conference_dial_ends_the_caller_when_the_callee_is_refused(conf):
     first, second, cleanup = conf.server.requests
     assert (first.form()["To"], second.form()["To"]) == ("+14155550100",
                                                          "sip:nobody@unreachable.example")
-    caller_sid = json.loads(conf.app.exchanges[0]["body"])["sid"]
+    caller_sid = json.loads(conf.app.exchanges[0]["reply"])["sid"]
     assert cleanup.path.endswith(f"/Calls/{caller_sid}.json")
     assert cleanup.form() == {"Status": "completed"}
     assert conf.app.pending == {}
