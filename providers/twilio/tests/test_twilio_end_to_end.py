@@ -212,7 +212,7 @@ def test_a_429_is_rate_limited_with_retry_after_and_a_read_recovers(emu):
 @pytest.mark.parametrize("conference", [False, True])
 def test_dial_is_sent_at_most_once_under_every_fault(fault_name, conference):
     case = FAULTS[fault_name]
-    options = {**FAST, "conference": conference}
+    options = {**FAST, "conference": conference, "deadline": 1.5}  # a stalled reply ends soon
     with emulated("twilio", client_options=options) as emu:
         emu.server.inject(case.make(FAST["timeout"]), path="*/Calls.json", method="POST",
                           times=1)
