@@ -5,6 +5,11 @@ API key SID + secret); the encoded header is registered as a secret so it is mas
 Creating a Call, a Participant or a Message has no idempotency key at Twilio, so those
 operations are sent once and a lost answer ends in OutcomeUnknown (the core's retry policy, by
 operation kind); this module never re-sends anything.
+
+Plugin API 1 (sync client only), on purpose: a conference dial is two creations, and when the
+second one fails the provider must hang up the first. A sans-IO exchange (plugin API 2) cannot
+do that, since the drivers do not throw a transport failure into the exchange; once they do,
+the operations here translate to exchanges one for one.
 """
 
 from __future__ import annotations
