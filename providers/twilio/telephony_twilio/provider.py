@@ -394,6 +394,26 @@ class TwilioProvider(HttpProvider):
         else the ``Telephony URL`` key of ``headers`` (set by the application), else the
         status_callback option."""
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
+        is_json = "json" in lower.get("content-type", "")
+        # read the body first (nothing is made of it before the signature holds): an
+        # unreadable body is an EventError whatever the configuration
+        pairs: list[tuple[str, str]] = []
+        data: dict[str, Any] | None = None
+        if is_json:
+            try:
+                loaded = json.loads(body)
+            except ValueError:
+                loaded = None
+            if not isinstance(loaded, dict):
+                raise EventError("the JSON webhook body is not a JSON object")
+            data = loaded
+        else:
+            try:
+                text = body.decode("utf-8")
+                pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+            except (UnicodeDecodeError, ValueError):
+                raise EventError("a Twilio callback body is form-encoded UTF-8 "
+                                 "(name=value&...); this one is not") from None
         if not self._signing_token:
             raise ConfigurationError("checking X-Twilio-Signature needs the account's Auth "
                                      "Token: with API-key credentials set webhook_auth_token",
@@ -408,37 +428,21 @@ class TwilioProvider(HttpProvider):
         if not given:
             raise SignatureError("the webhook has no X-Twilio-Signature header: it is not "
                                  "from Twilio")
-        ctype = lower.get("content-type", "")
-        if "json" in ctype:
-            return self._json_event(body, url, given)
-        try:
-            text = body.decode("utf-8")
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-        except (UnicodeDecodeError, ValueError):
-            raise EventError("a Twilio callback body is form-encoded UTF-8 (name=value&...); "
-                             "this one is not") from None
+        if data is not None:
+            matches = body_hash_ok(url, body)
+            if matches is None:
+                raise SignatureError("a JSON webhook is signed through bodySHA256 in its URL, "
+                                     "and this URL has none")
+            if not matches or not signature_ok(self._signing_token, url, (), given):
+                raise SignatureError("X-Twilio-Signature or bodySHA256 does not match this "
+                                     "JSON body and URL")
+            return [event_from_callback({str(k): "" if v is None else str(v)
+                                         for k, v in data.items()})]
         if not signature_ok(self._signing_token, url, pairs, given):
             raise SignatureError("X-Twilio-Signature does not match this body and URL: the "
                                  "webhook is not from Twilio, or the URL is not the one Twilio "
                                  "requested (behind a proxy, pass the public URL)")
         return [event_from_callback(dict(pairs))]
-
-    def _json_event(self, body: bytes, url: str, given: str) -> list[Event]:
-        matches = body_hash_ok(url, body)
-        if matches is None:
-            raise SignatureError("a JSON webhook is signed through bodySHA256 in its URL, and "
-                                 "this URL has none")
-        if not matches or not signature_ok(self._signing_token or "", url, (), given):
-            raise SignatureError("X-Twilio-Signature or bodySHA256 does not match this JSON "
-                                 "body and URL")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise EventError("the JSON webhook body is not an object")
-        return [event_from_callback({str(k): "" if v is None else str(v)
-                                     for k, v in data.items()})]
 
 
 def _sid(data: Mapping[str, Any]) -> str:
