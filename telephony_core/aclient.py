@@ -14,6 +14,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,9 +22,8 @@ from . import retry
 from .catalogue import Kind, Operation
 from .client import _single, resolve_target
 from .config import ProviderConfig
-from .context import serving
+from .context import serving, tracing
 from .errors import ConfigurationError, ProviderBug, TelephonyError
-from .evidence import tracing
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
@@ -78,7 +78,15 @@ class AsyncClient(Facade):
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return await retry.arun(attempt, kind, self._policy, provider=self.name, operation=op)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+                                    operation=op)
+        except TelephonyError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         if self._transport is None:  # in-process (the simulator): nothing to await
