@@ -19,7 +19,7 @@ from telephony_core.client import Client
 from telephony_core.emulation import EmulatorServer
 
 sys.path.insert(0, str(Path(__file__).parent))  # pytest runs with --import-mode=importlib
-from telnyx_spec_check import SPEC_PATH, TelnyxSpec  # noqa: E402
+from telnyx_spec_check import SPEC_PATH, TelnyxSpec
 
 
 @pytest.fixture(scope="session")
