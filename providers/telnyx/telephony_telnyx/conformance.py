@@ -46,3 +46,18 @@ class Fixtures(ProviderFixtures):
         "list_calls": {},
         "send_sms": {"to": "tel:+41000", "text": "hello", "sender": "+15550100"},
     }
+    #: the documented samples' account: the docs' placeholder key and connection id
+    documented_emulator_options = {"password": "YOUR_API_KEY",
+                                   "connection_id": "7267xxxxxxxxxxxxxx"}
+
+    def prepare_documented(self, session: Any, exchange: Any) -> None:
+        """The call a documented command names exists (answered), or has ended when the sample
+        is Telnyx's "Call has already ended" reply."""
+        for step in exchange.wire:
+            path = str(step["request"].get("path", ""))
+            if path.startswith("/v2/calls/"):
+                ccid = path.split("/")[3]
+                errors = (step["reply"].get("json") or {}).get("errors") or [{}]
+                ended = errors[0].get("code") == "90018"
+                if ccid not in session.app.legs:
+                    session.app.adopt(ccid, ended=ended)

@@ -43,6 +43,7 @@ import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from telephony_core.addresses import AddressError
 from telephony_core.emulation import EmulatorApp, Request, WebhookSender, route
 from telephony_core.errors import ProviderError
 from telephony_core.results import Event
@@ -54,6 +55,7 @@ __all__ = ["TEST_PUBLIC_KEY", "TelnyxEmulator", "create"]
 
 DEMO_KEY = "telnyx-demo-key"
 DEMO_CONNECTION = "1494404757140276705"
+ORGANIZATION = "b448f9cc-a842-4784-98e9-03c1a5872950"  # the emulated account's organization
 #: the emulator's test key pair (derived from a fixed seed: a test key, never a real one)
 _PRIVATE = Ed25519PrivateKey.from_private_bytes(
     hashlib.sha256(b"telephony-telnyx emulator test key").digest())
@@ -210,6 +212,10 @@ class TelnyxEmulator(EmulatorApp):
                 return self._refusal(exc)
             except _Refused as refused:
                 return self._error(*refused.args)
+            except AddressError:
+                return self._error(422, "90033", "Unable to execute command",
+                                   f"the emulator cannot reach {body['to']!r}: only +E.164 "
+                                   "numbers and SIP URIs of the set-up's extensions exist here")
             finally:
                 self._placing = None
         self.legs[leg.call_control_id] = leg
@@ -292,6 +298,9 @@ class TelnyxEmulator(EmulatorApp):
             return self._refusal(exc)
         except _Refused as refused:
             return self._error(*refused.args)
+        except AddressError:
+            return self._error(422, "90033", "Unable to execute command",
+                               "the emulator cannot reach that address")
         return self._remember(ccid, body, 200, {"data": {"result": "ok"}})
 
     @route("GET", "/v2/connections/{connection_id}/active_calls")
@@ -333,13 +342,17 @@ class TelnyxEmulator(EmulatorApp):
             self.pbx.send_sms(f"tel:{to}", text)
         except ProviderError as exc:
             return self._refusal(exc)
-        message = {"record_type": "message", "direction": "outbound", "id": str(uuid.uuid4()),
-                   "type": "SMS", "from": {"phone_number": str(body.get("from") or "")},
-                   "to": [{"phone_number": to, "status": "queued"}], "text": text,
-                   "parts": 1, "encoding": "GSM-7", "media": [], "cc": [], "tags": [],
-                   "received_at": _iso(time.time()), "errors": []}
-        if body.get("messaging_profile_id"):
-            message["messaging_profile_id"] = body["messaging_profile_id"]
+        message = {  # the keys of spec3.json's OutboundMessagePayload example, for an SMS
+            "record_type": "message", "direction": "outbound", "id": str(uuid.uuid4()),
+            "type": "SMS", "messaging_profile_id": body.get("messaging_profile_id") or "",
+            "organization_id": ORGANIZATION,
+            "from": {"phone_number": str(body.get("from") or ""), "carrier": "", "line_type": ""},
+            "to": [{"phone_number": to, "status": "queued", "carrier": "", "line_type": ""}],
+            "cc": [], "text": text, "subject": None, "media": [], "encoding": "GSM-7",
+            "parts": 1, "tags": [], "cost": None, "cost_breakdown": None,
+            "tcr_campaign_id": None, "tcr_campaign_billable": False,
+            "tcr_campaign_registered": None, "received_at": _iso(time.time()), "sent_at": None,
+            "completed_at": None, "valid_until": None, "errors": []}
         self.messages.append(message)
         return self.json_response({"data": message})
 
@@ -422,6 +435,23 @@ class TelnyxEmulator(EmulatorApp):
         return {"data": {"record_type": "event", "event_type": event_type,
                          "id": str(uuid.uuid4()), "occurred_at": _iso(self.pbx.clock.now()),
                          "payload": payload}}
+
+    def adopt(self, call_control_id: str, to: str = "+41000", *, ended: bool = False) -> None:
+        """Make a live (answered) leg with a given control id, or one that has ended: what a
+        documented sample naming a call assumes exists (the conformance kit's prepare hook)."""
+        body = {"to": to, "from": "+15550100"}
+        with self.pbx.lock:
+            leg = self._new_leg(body, f"tel:{to}")
+            leg.call_control_id = call_control_id
+            self._placing = leg
+            try:
+                leg.model_call = self.pbx.play_prompt(leg.party, [], caller_id="15550100").id
+            finally:
+                self._placing = None
+            self.legs[call_control_id] = leg
+            self.pbx.answer(leg.party)
+            if ended:
+                self.pbx.hangup(f"call:{leg.model_call}")
 
     def close(self) -> None:
         if self.sender is not None:

@@ -60,8 +60,8 @@ class TelnyxProvider(HttpProvider):
         self._auth = {"Authorization": f"Bearer {config.secret('api_key')}"}
         self.connection_id = str(config["connection_id"])
         self.ring_timeout = int(config.get("ring_timeout", 30))
-        key = config.get("public_key")
-        self._public_key = signature.load_public_key(str(key)) if key else None
+        key = config.secret("public_key") if config.get("public_key") else None
+        self._public_key = signature.load_public_key(key) if key else None
         self.tolerance = float(config.get("signature_tolerance", 300))
 
     # -- sending -------------------------------------------------------------------------

@@ -27,9 +27,10 @@ SPEC = ProviderSpec(
         "connection_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$",
                           "description": "the Call Control App id (formerly connection id) "
                                          "calls are placed through"},
-        "public_key": {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$",
+        "public_key": {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$", "writeOnly": True,
                        "description": "the account's Ed25519 public key (base64, from the "
-                                      "portal) that webhook signatures are checked with"},
+                                      "portal) that webhook signatures are checked with; not "
+                                      "a secret, but masked in output like one"},
         "verify_signatures": {"type": "boolean", "default": True,
                               "description": "check each webhook's Ed25519 signature (turn off "
                                              "only behind a gateway that already checks it)"},

@@ -218,6 +218,8 @@ def event_from_webhook(body: Any) -> Event:
     if not isinstance(payload, Mapping):
         raise EventError(f"data.payload of {event_type!r} is missing: expected an object")
     kind = KINDS.get(event_type, "system")
+    if event_type == "call.initiated" and payload.get("direction") == "incoming":
+        kind = "call.offered"  # an inbound call waiting to be answered (state "parked")
     if event_type.startswith("message."):
         return _message_event(data, payload, event_type)
     ccid = payload.get("call_control_id")
