@@ -109,6 +109,7 @@ class TelnyxEmulator(EmulatorApp):
         self.sender = WebhookSender(webhook_url) if webhook_url else None
         self.webhooks: list[tuple[bytes, dict[str, str]]] = []  # every webhook rendered
         self._placing: TelnyxLeg | None = None
+        self._count = 0
         self.pbx.subscribe(self._on_event)
 
     def connect_url(self, base_url: str) -> str:
@@ -169,9 +170,14 @@ class TelnyxEmulator(EmulatorApp):
         return self.json_response(reply, status)
 
     def _new_leg(self, body: Mapping[str, Any], party: str, role: str = "party") -> TelnyxLeg:
-        token = base64.urlsafe_b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes[:8]).decode()
+        """A leg with ids that are the same in every fresh emulator (the n-th leg of the same
+        connection gets the same ids), so a test can replay a run against a new emulator."""
+        self._count += 1
+        seed = hashlib.sha256(f"{self.connection_id}:{self._count}".encode()).digest()
+        token = base64.urlsafe_b64encode(seed[:24]).decode()
         state = body.get("client_state")
-        return TelnyxLeg(f"v3:{token.rstrip('=')}", str(uuid.uuid4()), str(uuid.uuid4()), party,
+        return TelnyxLeg(f"v3:{token}", str(uuid.UUID(bytes=seed[8:24])),
+                         str(uuid.UUID(bytes=seed[16:32])), party,
                          str(body["to"]), str(body["from"]),
                          state if isinstance(state, str) else None, self.pbx.clock.now(),
                          role=role)
