@@ -46,6 +46,8 @@ class Fixtures(ProviderFixtures):
         "list_calls": {},
         "send_sms": {"to": "tel:+41000", "text": "hello", "sender": "+15550100"},
     }
+    #: Telnyx's published OpenAPI 3.1 spec (team-telnyx/openapi, openapi/spec3.json)
+    vendor_spec = "../shared/specs/telnyx/spec3.json"
     #: the documented samples' account: the docs' placeholder key and connection id
     documented_emulator_options = {"password": "YOUR_API_KEY",
                                    "connection_id": "7267xxxxxxxxxxxxxx"}

@@ -132,8 +132,8 @@ class TelnyxProvider(HttpProvider):
     def _list_calls(self, payload, key, op) -> list:
         found = []
         after: str | None = None
-        for _ in range(20):  # 20 pages of 250: far more calls than one connection carries
-            params = {"page[limit]": 250, **({"page[after]": after} if after else {})}
+        for _ in range(50):  # 50 pages of 20 (the spec's default page size)
+            params = {"page[after]": after} if after else None
             reply = self.call(WireRequest(
                 "GET", f"/connections/{_segment(self.connection_id)}/active_calls",
                 params=params), op)
