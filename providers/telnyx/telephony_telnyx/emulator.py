@@ -48,6 +48,7 @@ from telephony_core.emulation import EmulatorApp, Request, WebhookSender, route
 from telephony_core.errors import ProviderError
 from telephony_core.results import Event
 from telephony_core.sim import Pbx
+from telephony_core.sim.model import PROMPT_SECONDS
 
 from .signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -94,6 +95,7 @@ class TelnyxLeg:
     alive: bool = True
     prompt: tuple[str, str] | None = None  # ("media_url"|"media_name", value)
     cause: str | None = None
+    gather: dict[str, Any] | None = None   # a pending gather: valid digits, its timer
 
 
 class TelnyxEmulator(EmulatorApp):
@@ -291,6 +293,8 @@ class TelnyxEmulator(EmulatorApp):
                     self.pbx.far_hangup(leg.party)
                 else:
                     self.pbx.hangup(f"call:{leg.model_call}")
+            elif action in ("playback_start", "gather_using_audio"):
+                return self._play(leg, action, body)
             elif action == "transfer":
                 to = self._party(body.get("to"))
                 if to is None:
@@ -308,6 +312,58 @@ class TelnyxEmulator(EmulatorApp):
             return self._error(422, "90033", "Unable to execute command",
                                "the emulator cannot reach that address")
         return self._remember(ccid, body, 200, {"data": {"result": "ok"}})
+
+    def _play(self, leg: TelnyxLeg, action: str, body: Mapping[str, Any]):
+        """StartCallPlayback / GatherUsingAudio: the file "plays" for the model's prompt length
+        (5 s of its clock), then call.playback.ended, or, for a gather, the first valid key
+        pressed in the model (``pbx.press``) or the timeout ends it (call.gather.ended)."""
+        media = [(k, str(body[k])) for k in ("audio_url", "media_name") if body.get(k)]
+        if len(media) != 1:
+            return self._error(422, "10004", "Missing required parameter",
+                               "Exactly one of audio_url and media_name is required.")
+        model = self.pbx.calls.get(leg.model_call or "")
+        talking = model is not None and any(lg.party == leg.party and lg.state == "talking"
+                                            for lg in model.legs)
+        if not talking:
+            return self._error(422, "90034", "Call not answered yet",
+                               "This call can't receive this command because it has not been "
+                               "answered yet.")
+        name, value = media[0]
+        if name == "media_name" and value not in self.pbx.setup.prompts:
+            return self._error(400, "90040", "Downloading audio file failed",
+                               "Provided audio file couldn't be downloaded.")
+        if isinstance(body.get("client_state"), str):
+            leg.client_state = body["client_state"]
+        key = "media_url" if name == "audio_url" else "media_name"
+        if action == "playback_start":
+            self._send(self._webhook("call.playback.started", leg, **{key: value},
+                                     overlay=False))
+            self.pbx.clock.call_later(PROMPT_SECONDS, lambda: self._played(leg, key, value))
+        else:
+            valid = str(body.get("valid_digits", "0123456789#*"))
+            wait = PROMPT_SECONDS + int(body.get("timeout_millis", 60000)) / 1000
+            leg.gather = {"valid": valid, "timer": self.pbx.clock.call_later(
+                wait, lambda: self._gathered(leg, "", "timeout"))}
+        return self._remember(leg.call_control_id, body, 200, {"data": {"result": "ok"}})
+
+    def _played(self, leg: TelnyxLeg, key: str, value: str) -> None:
+        if leg.alive:
+            self._send(self._webhook("call.playback.ended", leg, **{key: value},
+                                     overlay=False, status="completed"))
+
+    def _gathered(self, leg: TelnyxLeg, digits: str, status: str) -> None:
+        if leg.gather is None or not leg.alive:
+            return
+        self.pbx.clock.cancel(leg.gather["timer"])
+        leg.gather = None
+        self._send(self._webhook("call.gather.ended", leg, digits=digits, status=status))
+
+    def _send(self, body: dict[str, Any]) -> None:
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        headers = self.signed_headers(raw)
+        self.webhooks.append((raw, headers))
+        if self.sender is not None:
+            self.sender.send(raw, headers)
 
     @route("GET", "/v2/connections/{connection_id}/active_calls")
     def active_calls(self, request: Request, connection_id: str):
@@ -371,11 +427,7 @@ class TelnyxEmulator(EmulatorApp):
         if placing is not None and placing.call_control_id not in self.legs:
             self.legs[placing.call_control_id] = placing
         for body in self.webhooks_for(event):
-            raw = json.dumps(body, separators=(",", ":")).encode()
-            headers = self.signed_headers(raw)
-            self.webhooks.append((raw, headers))
-            if self.sender is not None:
-                self.sender.send(raw, headers)
+            self._send(body)
 
     def signed_headers(self, raw: bytes, timestamp: int | None = None) -> dict[str, str]:
         stamp = int(time.time()) if timestamp is None else timestamp
@@ -413,8 +465,14 @@ class TelnyxEmulator(EmulatorApp):
                     out.append(self._webhook("call.playback.ended", leg, status="completed",
                                              overlay=False, **{leg.prompt[0]: leg.prompt[1]}))
         elif event.kind == "call.dtmf" and party:
-            out = [self._webhook("call.dtmf.received", leg, digit=str(event.data.get("key")))
-                   for leg in self._legs_of(event.call_id, party)]
+            key = str(event.data.get("key"))
+            for leg in self._legs_of(event.call_id, party):
+                out.append(self._webhook("call.dtmf.received", leg, digit=key))
+                if leg.gather is not None and key in leg.gather["valid"]:
+                    self.pbx.clock.cancel(leg.gather["timer"])
+                    leg.gather = None
+                    out.append(self._webhook("call.gather.ended", leg, digits=key,
+                                             status="valid"))
         elif event.kind == "call.hangup":
             for leg in self._legs_of(event.call_id):
                 leg.alive = False

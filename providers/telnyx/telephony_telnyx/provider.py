@@ -196,10 +196,11 @@ class TelnyxProvider(HttpProvider):
         return [translate.event_from_webhook(parse_body(body, headers))]
 
     def follow_up(self, event: Event) -> Sequence[FollowUp]:
-        """The dial flow's next step, from the state the call carries (any process can do it):
+        """A flow's next step, from the state the call carries (any process can do it). dial:
         the caller answered -> dial the callee linked to it, bridged on answer; the callee's leg
         ended without being bridged (no answer, busy, rejected) -> hang up the caller's leg.
-        Both carry a command_id derived from the leg, the same in every process."""
+        play_prompt: see :meth:`_play_follow_up`. Every step carries a command_id derived from
+        the leg and the step, the same in every process."""
         if event.provider != self.name or not isinstance(event.raw, Mapping):
             return ()
         data = event.raw.get("data")
@@ -218,12 +219,51 @@ class TelnyxProvider(HttpProvider):
         if event_type == "call.hangup" and state.get("f") == "dial-callee" and \
                 isinstance(state.get("root"), str) and \
                 payload.get("hangup_cause") not in _NORMAL_END:
-            root = state["root"]
-            body = {"command_id": translate.follow_up_command_id(root, "hangup")}
-            return (FollowUp(WireRequest("POST", f"/calls/{_segment(root)}/actions/hangup",
-                                         json=body), retry_safe=True,
-                             reason="the callee did not answer: end the caller's leg"),)
+            return (self._hangup_step(state["root"], "the callee did not answer: end the "
+                                                     "caller's leg"),)
+        if state.get("f") == "play" and isinstance(ccid, str):
+            return self._play_follow_up(str(event_type), state, ccid, payload)
         return ()
+
+    def _hangup_step(self, leg: str, reason: str) -> FollowUp:
+        body = {"command_id": translate.follow_up_command_id(leg, "hangup")}
+        return FollowUp(WireRequest("POST", f"/calls/{_segment(leg)}/actions/hangup", json=body),
+                        retry_safe=True, reason=reason)
+
+    def _play_follow_up(self, event_type: str, state: Mapping[str, Any], ccid: str,
+                        payload: Mapping[str, Any]) -> Sequence[FollowUp]:
+        """play_prompt's flow: answered -> the first prompt; a prompt ended -> the next one
+        (the last with a menu as a one-key gather); a key of the menu -> transfer there; every
+        prompt played, or no key -> hang up (the canonical play_prompt ends the call)."""
+        status = payload.get("status")
+        if event_type == "call.answered":
+            return self._play_next(state, ccid) if "p" in state else ()  # else: the dial plays
+        if event_type == "call.playback.ended":
+            if status == "call_hangup":
+                return ()
+            if status != "completed":
+                return (self._hangup_step(ccid, f"the prompt could not be played ({status})"),)
+            return self._play_next(state, ccid)
+        if event_type == "call.gather.ended" and status != "call_hangup":
+            menu = state.get("m") if isinstance(state.get("m"), Mapping) else {}
+            digits = payload.get("digits")
+            if status == "valid" and isinstance(digits, str) and digits in menu:
+                body = {"to": translate.number(str(menu[digits])),
+                        "command_id": translate.follow_up_command_id(ccid, "menu")}
+                return (FollowUp(WireRequest(
+                    "POST", f"/calls/{_segment(ccid)}/actions/transfer", json=body),
+                    retry_safe=True, reason=f"key {digits} of the menu: transfer"),)
+            return (self._hangup_step(ccid, "no key of the menu was pressed"),)
+        return ()
+
+    def _play_next(self, state: Mapping[str, Any], ccid: str) -> Sequence[FollowUp]:
+        step = translate.play_step(state, ccid) if "p" in state else None
+        if step is None:
+            return (self._hangup_step(ccid, "every prompt has played"),)
+        action, body = step
+        return (FollowUp(WireRequest("POST", f"/calls/{_segment(ccid)}/actions/{action}",
+                                     json=body), retry_safe=True,
+                         reason=f"the next prompt ({action})"),)
 
 
 def _segment(value: str) -> str:

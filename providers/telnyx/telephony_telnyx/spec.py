@@ -54,8 +54,10 @@ SPEC = ProviderSpec(
         "dial": "two Call Control legs: POST /calls rings the caller; on its call.answered "
                 "webhook, Client.handle_event dials the callee with link_to + "
                 "bridge_on_answer (flow state in client_state); command_id on both",
-        "play_prompt": "one prompt per call: dial with audio_url (http/https) or media_name "
-                       "(Telnyx media storage), played when answered; no key menu",
+        "play_prompt": "one prompt: dial with audio_url (http/https) or media_name (Telnyx "
+                       "media storage), played when answered; 2-5 prompts and a key menu: "
+                       "playback_start / gather_using_audio steps sent by handle_event, then "
+                       "transfer on a key or hangup",
         "transfer": "TransferCall on a leg (call:CALL_CONTROL_ID), with command_id",
         "hangup": "HangupCall on a leg, with command_id",
         "monitor": "a new supervisor leg (sip:) dialled with supervise_call_control_id and "

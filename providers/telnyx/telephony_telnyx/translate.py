@@ -25,7 +25,7 @@ from telephony_core.results import CallInfo, Event
 __all__ = [
     "STATE_VERSION", "active_call_info", "bridge_leg", "call_control_id", "decode_state",
     "dial_caller", "encode_state", "event_from_webhook", "follow_up_command_id", "hangup_body",
-    "monitor_body", "number", "play_call", "sms_body", "transfer_body",
+    "monitor_body", "number", "play_call", "play_step", "sms_body", "transfer_body",
 ]
 
 PROVIDER = "telnyx"
@@ -140,18 +140,49 @@ def bridge_leg(connection_id: str, state: Mapping[str, Any], answered_leg: str,
             "command_id": follow_up_command_id(answered_leg, "bridge")}
 
 
+def _media(prompt: str) -> dict[str, str]:
+    """An http(s) URL plays as ``audio_url``; anything else names a file uploaded to Telnyx's
+    media storage (``media_name``)."""
+    return {"audio_url" if prompt.startswith(("http://", "https://")) else "media_name": prompt}
+
+
 def play_call(connection_id: str, payload: Mapping[str, Any], key: str | None,
               *, timeout_secs: int = 30) -> dict[str, Any]:
-    """``play_prompt`` (DialCall): one request; Telnyx plays ``audio_url`` (an http(s) URL) or
-    ``media_name`` (a file uploaded to Telnyx's media storage) when the call is answered."""
-    prompt = payload["prompts"][0]
-    media = "audio_url" if prompt.startswith(("http://", "https://")) else "media_name"
-    state: dict[str, Any] = {"f": "play", "to": payload["to"]}
+    """``play_prompt`` (DialCall). One prompt without a menu is one request: Telnyx plays the
+    dial's ``audio_url``/``media_name`` when the call is answered. Several prompts, or a key
+    menu, are a flow (:func:`play_step`): the state carries the prompts and the menu."""
+    prompts, menu = list(payload["prompts"]), dict(payload.get("menu") or {})
+    state: dict[str, Any] = {"f": "play", "to": payload["to"], "n": len(prompts)}
     if payload.get("reference"):
         state["ref"] = payload["reference"]
-    return {"connection_id": connection_id, "to": number(payload["to"]),
-            "from": payload["caller_id"], media: prompt, "timeout_secs": timeout_secs,
-            "client_state": encode_state(state), **_common(payload, key)}
+    body = {"connection_id": connection_id, "to": number(payload["to"]),
+            "from": payload["caller_id"], "timeout_secs": timeout_secs}
+    if len(prompts) == 1 and not menu:
+        body.update(_media(prompts[0]))
+    else:
+        state.update(p=prompts, i=-1, **({"m": menu} if menu else {}))
+    return {**body, "client_state": encode_state(state), **_common(payload, key)}
+
+
+def play_step(state: Mapping[str, Any], leg: str) -> tuple[str, dict[str, Any]] | None:
+    """The next step of a play flow after prompt ``state["i"]`` (-1: the call was answered):
+    StartCallPlayback of the next prompt, or GatherUsingAudio for the last one when there is a
+    menu (one key among the menu's). None when every prompt has played."""
+    prompts = state.get("p")
+    index = state.get("i")
+    if not isinstance(prompts, list) or not isinstance(index, int) or index + 1 >= len(prompts):
+        return None
+    nxt = index + 1
+    new_state = encode_state({k: v for k, v in {**state, "i": nxt}.items() if k != "v"})
+    command = follow_up_command_id(leg, f"play{nxt}")
+    menu = state.get("m")
+    if nxt == len(prompts) - 1 and isinstance(menu, Mapping) and menu:
+        return "gather_using_audio", {
+            **_media(str(prompts[nxt])), "valid_digits": "".join(sorted(menu)),
+            "minimum_digits": 1, "maximum_digits": 1, "maximum_tries": 1,
+            "timeout_millis": 10000, "client_state": new_state, "command_id": command}
+    return "playback_start", {**_media(str(prompts[nxt])), "client_state": new_state,
+                              "command_id": command}
 
 
 def transfer_body(payload: Mapping[str, Any], key: str | None) -> dict[str, Any]:
@@ -231,7 +262,8 @@ def event_from_webhook(body: Any) -> Event:
     parties = tuple(a for a in (address_of(payload.get("from")), address_of(payload.get("to")))
                     if a)
     extra = {k: payload[k] for k in ("call_leg_id", "call_session_id", "hangup_cause",
-                                     "status", "digit", "media_url", "media_name", "state")
+                                     "status", "digit", "digits", "media_url", "media_name",
+                                     "state")
              if k in payload and isinstance(payload[k], str | int | bool)}
     extra["event_type"] = event_type
     extra["call_control_id"] = ccid

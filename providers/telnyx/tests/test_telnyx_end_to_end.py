@@ -133,3 +133,53 @@ def test_telnyx_errors_are_typed_with_the_vendor_code(world):
     with pytest.raises(ProviderError) as ended:
         world.client.transfer(ref.call_id, "tel:+41002")
     assert ended.value.vendor_code == "90018" and ended.value.code == "call_not_found"
+
+
+def test_several_prompts_play_one_after_another_then_the_call_ends(world):
+    ref = world.client.play_prompt("tel:+41000", ["hello111", "https://example.com/b.wav"],
+                                   caller_id="+15550100")
+    dial = world.sent("/v2/calls")[0]
+    assert "audio_url" not in dial and "media_name" not in dial  # played by follow-up steps
+    world.pbx.answer("tel:+41000")
+    other = world.connect()
+    world.deliver(other)
+    ccid = ref.call_id[5:]
+    playback = f"/v2/calls/{ccid}/actions/playback_start"
+    assert [b.get("media_name") or b.get("audio_url") for b in world.sent(playback)] == \
+        ["hello111"]
+    start = len(world.app.webhooks)
+    world.pbx.clock.advance(5)
+    world.deliver(other, start)
+    assert [b.get("media_name") or b.get("audio_url") for b in world.sent(playback)] == \
+        ["hello111", "https://example.com/b.wav"]
+    start = len(world.app.webhooks)
+    world.pbx.clock.advance(5)
+    events = world.deliver(other, start)
+    assert [e.kind for e in events][-1] == "call.hangup"
+    assert world.sent(f"/v2/calls/{ccid}/actions/hangup")
+    assert world.pbx.snapshot()["calls"] == []
+
+
+@pytest.mark.parametrize(("key", "transferred"), [("2", True), (None, False)])
+def test_a_menu_key_transfers_the_call_and_no_key_ends_it(world, key, transferred):
+    ref = world.client.play_prompt("tel:+41000", ["hello111"], caller_id="+15550100",
+                                   menu={"2": "tel:+41002", "#": "sip:1001@sip.telnyx.com"})
+    world.pbx.answer("tel:+41000")
+    world.deliver()
+    ccid = ref.call_id[5:]
+    [gather] = world.sent(f"/v2/calls/{ccid}/actions/gather_using_audio")
+    assert gather["valid_digits"] == "#2" and gather["maximum_digits"] == 1
+    start = len(world.app.webhooks)
+    if key:
+        world.pbx.press("tel:+41000", key)
+    else:
+        world.pbx.clock.advance(16)
+    events = world.deliver(start=start)
+    if transferred:
+        assert world.sent(f"/v2/calls/{ccid}/actions/transfer")[0]["to"] == "+41002"
+        assert [leg["party"] for leg in world.pbx.snapshot()["calls"][0]["legs"]] == \
+            ["tel:+41000", "tel:+41002"]
+    else:
+        assert world.sent(f"/v2/calls/{ccid}/actions/hangup")
+        assert world.pbx.snapshot()["calls"] == []
+    assert any(e.data.get("event_type") == "call.gather.ended" for e in events)
