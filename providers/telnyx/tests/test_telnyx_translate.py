@@ -29,6 +29,17 @@ def test_bodies_match_the_spec_operations(telnyx_spec):
         "SendMessage": ("POST", "/messages", translate.sms_body(
             {"to": "tel:+41000", "text": "hi"}, "+15550100", "prof-1")),
     }
+    flow = translate.decode_state(translate.play_call(
+        "c1", {"to": "tel:+41000", "prompts": ["a.wav", "https://x.example/b.mp3"],
+               "caller_id": "+15550100", "menu": {"1": "tel:+41001"}}, "k")["client_state"])
+    first = translate.play_step(flow, "v3:x")
+    second = translate.play_step({**flow, "i": 0}, "v3:x")
+    assert first is not None and second is not None
+    assert first[0] == "playback_start" and first[1]["media_name"] == "a.wav"
+    assert second[0] == "gather_using_audio" and second[1]["valid_digits"] == "1"
+    assert translate.play_step({**flow, "i": 1}, "v3:x") is None
+    checks["StartCallPlayback"] = ("POST", "/calls/v3:x/actions/playback_start", first[1])
+    checks["GatherUsingAudio"] = ("POST", "/calls/v3:x/actions/gather_using_audio", second[1])
     for operation_id, (method, path, body) in checks.items():
         assert telnyx_spec.check_request(method, path, body) == operation_id.strip()
 
