@@ -126,31 +126,3 @@ def world_with(telnyx_spec: TelnyxSpec):
     """``with world_with(**client_options) as w:`` a world with other client options."""
     return lambda **options: make_world(telnyx_spec, **options)
 
-
-#: Conformance results that contradict issue 17 by design, until the suite knows
-#: Provider.retry_safe (owned by the conformance kit; reported to the lead):
-_RETRY_SAFE = ("dial", "play_prompt", "transfer", "monitor")
-_LOST_OR_REFUSED = ("delay", "reset_after_read", "http_error", "malformed_body", "truncated_body",
-                    "garbage_reply", "truncated_head", "trickle", "stall")
-_FAULT_REASON = (
-    "the suite holds every non-idempotent operation to one send and OutcomeUnknown; Telnyx's "
-    "keyed commands are declared retry_safe and re-sent with the same command_id by design "
-    "(issue 17). That property is proven in test_telnyx_idempotency.py")
-_EQUIVALENCE_REASON = (
-    "Telnyx is not the simulator's PBX: dial is two legs joined by the application's webhook "
-    "handler (no step of the equivalence machine delivers webhooks), the reference travels in "
-    "client_state (the model never sees it), and supervisors and SMS senders are SIP URIs and "
-    "numbers where the simulator wants extensions and GSM trunks. See docs/providers/telnyx.md")
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if "test_telnyx_conformance" not in item.nodeid:
-            continue
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        name = getattr(item, "originalname", item.name)
-        if name == "test_fault" and params.get("operation") in _RETRY_SAFE and \
-                params.get("fault_name") in _LOST_OR_REFUSED:
-            item.add_marker(pytest.mark.xfail(reason=_FAULT_REASON, strict=True))
-        elif name == "test_model_equivalence":
-            item.add_marker(pytest.mark.xfail(reason=_EQUIVALENCE_REASON, strict=False))

@@ -87,3 +87,9 @@ def test_wire_faults_never_place_a_second_call(world_with, fault):
         assert {b["command_id"] for b in bodies} <= {"wire-1"}
         assert len(w.pbx.snapshot()["calls"]) <= 1
         assert len(w.app.legs) <= 1
+
+
+def test_the_conformance_fixtures_know_the_keyed_commands(world):
+    from telephony_telnyx.conformance import KEYED
+
+    assert world.client.provider.retry_safe - {"hangup"} == KEYED  # hangup is idempotent anyway
