@@ -78,8 +78,9 @@ class World:
 
 
 @contextlib.contextmanager
-def make_world(spec: TelnyxSpec, **client_options: Any) -> Iterator[World]:
-    app = RecordingEmulator()
+def make_world(spec: TelnyxSpec, emulator_options: dict[str, Any] | None = None,
+               **client_options: Any) -> Iterator[World]:
+    app = RecordingEmulator(**(emulator_options or {}))
     declaration = spec_evidence.VendorSpec(str(SPEC_PATH))
     checked = spec_evidence.SpecCheckedApp(app, spec_evidence.load(SPEC_PATH), declaration)
     server = EmulatorServer(checked).start()
@@ -93,6 +94,7 @@ def make_world(spec: TelnyxSpec, **client_options: Any) -> Iterator[World]:
     finally:
         for other in [client, *world.others]:
             other.close()
+        app.close()
         server.stop()
     assert not checked.violations, "\n".join(checked.violations)
     check_world(spec, world)

@@ -183,3 +183,53 @@ def test_a_menu_key_transfers_the_call_and_no_key_ends_it(world, key, transferre
         assert world.sent(f"/v2/calls/{ccid}/actions/hangup")
         assert world.pbx.snapshot()["calls"] == []
     assert any(e.data.get("event_type") == "call.gather.ended" for e in events)
+
+
+def test_a_webhook_endpoint_with_its_own_client_continues_the_dial_over_http(world_with):
+    """The whole loop over real HTTP: the emulator POSTs signed webhooks to an application
+    endpoint (another thread, its own client), whose handle_event rings the callee."""
+    import threading
+    import time
+
+    from telephony_core import connect
+    from telephony_core.emulation import EmulatorApp, EmulatorServer, route
+
+    class Endpoint(EmulatorApp):
+        def __init__(self):
+            super().__init__()
+            self.client = None
+            self.events: list = []
+            self.failures: list = []
+            self.done = threading.Event()
+
+        @route("POST", "/telnyx/webhooks")
+        def hook(self, request):
+            try:
+                self.events += self.client.handle_event(request.get_data(),
+                                                        dict(request.headers))
+            except Exception as exc:  # the test reports it below
+                self.failures.append(exc)
+            return {"ok": True}
+
+    endpoint = Endpoint()
+    with EmulatorServer(endpoint) as hooks, world_with(
+            emulator_options={"webhook_url": hooks.url + "/telnyx/webhooks"}) as w:
+        endpoint.client = connect(w.app.connect_url(w.server.url))
+        try:
+            ref = w.client.dial(**DIAL)
+            w.pbx.answer("tel:+41000")
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and len(
+                    w.pbx.snapshot()["calls"][0]["legs"]) < 2:
+                time.sleep(0.02)
+            assert [leg["party"] for leg in w.pbx.snapshot()["calls"][0]["legs"]] == \
+                ["tel:+41000", "tel:+41001"]
+            w.pbx.answer("tel:+41001")
+            w.app.sender.wait(5)
+        finally:
+            endpoint.client.close()
+        assert not endpoint.failures, endpoint.failures
+        kinds = [e.kind for e in endpoint.events]
+        assert kinds.count("call.answered") == 2 and all(
+            e.call_id == ref.call_id for e in endpoint.events)
+        assert w.pbx.snapshot()["calls"][0]["state"] == "talking"
