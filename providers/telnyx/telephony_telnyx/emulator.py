@@ -268,7 +268,20 @@ class TelnyxEmulator(EmulatorApp):
         leg.model_call = call.id
         return leg
 
+    def _inbound(self, call_id: str) -> TelnyxLeg:
+        """A model call no dial made (someone called in, or a test set it up on the model) is an
+        inbound call on the connection: its call control id is the model's call id."""
+        call = self.pbx.calls[call_id]
+        party = call.parties[0] if call.parties else "tel:+0"
+        number = party[4:] if party.startswith("tel:") else party
+        leg = TelnyxLeg(call_id, str(uuid.uuid4()), str(uuid.uuid4()), party, number, number,
+                        None, call.started, model_call=call_id)
+        self.legs[call_id] = leg
+        return leg
+
     def _live(self, ccid: Any, pointer: str) -> TelnyxLeg:
+        if isinstance(ccid, str) and ccid not in self.legs and ccid in self.pbx.calls:
+            self._inbound(ccid)
         leg = self.legs.get(ccid) if isinstance(ccid, str) else None
         if leg is None:
             raise _Refused(422, "90015", "Invalid Call Control ID",
@@ -375,6 +388,9 @@ class TelnyxEmulator(EmulatorApp):
                                "ID)", "The requested connection_id (Call Control App ID) is "
                                "either invalid or does not exist.", "/connection_id")
         now = self.pbx.clock.now()
+        known = {leg.model_call for leg in self.legs.values()}
+        for call_id in [c for c in self.pbx.calls if c not in known]:
+            self._inbound(call_id)
         data = [{"call_control_id": leg.call_control_id, "call_leg_id": leg.call_leg_id,
                  "call_session_id": leg.call_session_id, "client_state": leg.client_state or "",
                  "call_duration": int(now - leg.started), "record_type": "call"}
