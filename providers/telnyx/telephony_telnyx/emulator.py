@@ -22,6 +22,10 @@ How Telnyx's legs map onto the model (this emulator's decisions, the spec being 
 * a dial with ``supervise_call_control_id`` is the model's ``monitor`` (``monitor`` role ->
   listen); a ``sip:N@host`` whose user is an extension number of the set-up is that extension
   (a SIP phone registered on the connection), everywhere a ``to`` is read;
+* a model call no dial made (an inbound call, or one a test set up on the model) is an inbound
+  leg whose call control id is the model's call id;
+* StartCallPlayback plays for the model's prompt length (5 s of its clock); GatherUsingAudio
+  ends with the first valid key the model's ``press`` gives, or its timeout;
 * a repeated ``command_id`` (per call control id; per account for dial) is ignored and answered
   with the first reply. Telnyx does not document for how long; this emulator remembers forever.
 """
