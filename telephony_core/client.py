@@ -16,9 +16,8 @@ from typing import Any
 from . import retry
 from .catalogue import Kind, Operation
 from .config import ProviderConfig
-from .context import serving
+from .context import serving, tracing
 from .errors import ProviderBug, TelephonyError
-from .evidence import tracing
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
