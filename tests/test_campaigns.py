@@ -347,6 +347,41 @@ def test_failover_moves_on_only_when_nothing_was_sent(temporal):
         assert slow_counts[o["recipient"].removeprefix("tel:")] == 1
 
 
+def test_a_not_now_refusal_is_sent_again_later_and_a_500_is_never_failed_over(temporal):
+    items = (sms_items("notnow", 10, ["pbx"], sender="GSM-trunk")
+             + sms_items("notnow", 3, ["broken", "sim"], start=50, sender="GSM-trunk"))
+    settings = Settings(batch_size=20, window=20, send_timeout=10, busy_retries=3,
+                        busy_wait=0.2)
+    with emulated("yeastar") as pbx, emulated("yeastar") as broken:
+        pbx.server.inject(Fault.http_error(503), path=SMS_PATH, times=8)  # "not now"
+        broken.server.inject(Fault.http_error(500), path=SMS_PATH)  # may have acted
+        targets = {"pbx": pbx.url + "&retries=0", "broken": broken.url + "&retries=0",
+                   "sim": "sim://"}
+        clients = ProfileClients(targets)
+
+        async def scenario():
+            client = await connect_temporal(temporal)
+            campaigns = Campaigns(client)
+            async with WorkerSet(client, dict.fromkeys(targets), clients, concurrency=10):
+                await campaigns.submit(Campaign("notnow", items, settings),
+                                       ProfileClients(targets))
+                await campaigns.wait("notnow", interval=0.2, timeout=60)
+                outbox = {m.to for m in clients.get("sim").provider.pbx.sms_outbox}
+                return await campaigns.report("notnow"), outbox
+
+        report, sim_outbox = asyncio.run(scenario())
+        delivered = collections.Counter(m.to for m in pbx.app.pbx.sms_outbox)
+        refusals = [r for r in sms_requests(pbx.server) if r.fault]
+    assert len(refusals) == 8
+    for o in report[:10]:  # refused for now, then sent by the same profile, once
+        assert (o["status"], o["profile"]) == ("sent", "pbx")
+        assert delivered[o["recipient"]] == 1
+    assert sum(len(o["attempts"]) for o in report[:10]) == 10 + 8
+    for o in report[10:]:  # an HTTP 500 does not prove nothing was done: no failover
+        assert (o["status"], o["profile"], o["reason"]) == ("unknown", "broken", "server_error")
+        assert o["recipient"] not in sim_outbox
+
+
 # -- pause, resume, cancel, reports ------------------------------------------------------------
 
 

@@ -164,7 +164,7 @@ def campaign_command() -> None:
 @click.option("--rate", type=float, help="Default rate (operations/s) of local workers.")
 @click.option("--concurrency", type=int, default=10, show_default=True,
               help="Sends at once per profile in a local worker.")
-@click.option("--batch-size", type=int, default=100, show_default=True)
+@click.option("--batch-size", type=int, default=200, show_default=True)
 @click.option("--window", type=int, default=25, show_default=True,
               help="Items in flight per batch.")
 @click.option("--send-timeout", type=float, default=60.0, show_default=True,

@@ -35,13 +35,24 @@ __all__ = ["Campaign", "CampaignNotFound", "Campaigns", "Progress", "Settings", 
 
 @attrs.frozen
 class Settings:
-    """How a campaign runs. ``send_timeout`` must exceed the profiles' ``deadline`` (the
-    client's own limit per operation): past it, Temporal considers the worker lost."""
+    """How a campaign runs.
 
-    batch_size: int = 100
+    * ``batch_size`` items per batch workflow, ``window`` of them in flight per batch;
+    * ``send_timeout``: must exceed the profiles' ``deadline`` (the client's own limit per
+      operation): past it, Temporal considers the worker lost;
+    * ``lost_worker_attempts``: how often a send lost with its worker is run again, only where
+      that is harmless (see :mod:`.workflows`);
+    * ``busy_retries``, ``busy_wait``: how often, and after how long (doubling, or the
+      provider's Retry-After), an item a profile refused "for now" (busy, 503, rate limit) is
+      sent to it again before the next profile is tried.
+    """
+
+    batch_size: int = 200
     window: int = 25
     send_timeout: float = 60.0
     lost_worker_attempts: int = 3
+    busy_retries: int = 3
+    busy_wait: float = 5.0
 
     def to_data(self) -> dict[str, Any]:
         return attrs.asdict(self)

@@ -6,10 +6,13 @@ the provider declares it ``retry_safe``, i.e. the vendor de-duplicates on the id
 The verdict says what the failure proves:
 
 * ``sent``: the provider accepted it;
-* ``refused``: the provider (or the client, before sending) refused it, so nothing was done:
-  another profile may be tried;
-* ``unknown``: it may have happened (``OutcomeUnknown``, or a transport failure after the
-  request left): never re-sent, never failed over.
+* ``refused``: the client refused it before sending, the request never left (connection
+  refused...), or the provider gave a typed refusal (``busy``, ``not_found``, ``forbidden``,
+  ``invalid``, a rate limit, HTTP 503): nothing was done, so another profile may be tried
+  (``again``: the same profile may take it later);
+* ``unknown``: it may have happened (``OutcomeUnknown``, a transport failure after the request
+  left, an error the provider could not classify such as an HTTP 500): never re-sent, never
+  failed over.
 
 Errors are returned as data, not raised, so Temporal never retries an activity because of a
 provider's answer; the only Temporal-level retry is for a lost worker, and only where
@@ -45,10 +48,22 @@ log = get_logger("telephony_core.campaigns")
 
 #: Refusals that prove the operation was not carried out: the client refused it before
 #: sending (payload, undeclared operation, configuration, a provider bug before sending), or
-#: the provider answered that it did not do it (a typed ProviderError, a rate limit, refused
-#: credentials).
+#: the provider refused the request or its credentials.
 _REFUSALS = (PayloadError, UnsupportedOperation, ConfigurationError, ProviderBug,
-             ProviderError, RateLimited, AuthenticationError)
+             RateLimited, AuthenticationError)
+
+#: A provider's typed refusals: the vendor's answer names why it did not act. A "transient" or
+#: "unknown" ProviderError (most often an HTTP 500, or a code the provider could not classify)
+#: proves nothing of the kind: the request may have been acted on before the failure.
+_TYPED_REFUSALS = frozenset({"not_found", "busy", "forbidden", "invalid"})
+
+
+def _refused_for_now(exc: TelephonyError) -> bool:
+    """A refusal that may pass if the same request is sent later (busy, 503, rate limit)."""
+    if isinstance(exc, RateLimited):
+        return True
+    return isinstance(exc, ProviderError) and (
+        exc.category == "busy" or (exc.category == "transient" and exc.vendor_code == "503"))
 
 
 def _result_data(result: Any) -> dict[str, Any]:
@@ -78,8 +93,17 @@ def verdict(exc: BaseException) -> dict[str, Any]:
             # an idempotent operation whose retries ran out after the request had left
             return {"status": "unknown", "reason": _reason(exc), "detail": detail}
         return {"status": "refused", "reason": _reason(exc), "detail": detail}
-    if isinstance(exc, _REFUSALS):
-        return {"status": "refused", "reason": _reason(exc), "detail": detail}
+    if isinstance(exc, ProviderError) and not (
+            exc.category in _TYPED_REFUSALS or _refused_for_now(exc)):
+        return {"status": "unknown", "reason": _reason(exc), "detail": detail}
+    if isinstance(exc, (*_REFUSALS, ProviderError)):
+        out = {"status": "refused", "reason": _reason(exc), "detail": detail}
+        if isinstance(exc, TelephonyError) and _refused_for_now(exc):
+            out["again"] = True  # the same profile may take it later
+            retry_after = getattr(exc, "retry_after", None)
+            if isinstance(retry_after, int | float):
+                out["retry_after"] = float(retry_after)
+        return out
     # anything else (a closed client, an error of an unexpected kind): we cannot prove that
     # nothing left, so it is treated as "may have happened"
     return {"status": "unknown", "reason": type(exc).__name__, "detail": str(detail)}

@@ -19,6 +19,7 @@ idempotent/read operation), otherwise it is recorded as ``unknown``: the request
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -59,6 +60,19 @@ class CampaignRecord:
         return meta
 
 
+def _plan(item: dict[str, Any], settings: dict[str, Any],
+          again: dict[str, bool]) -> Iterator[tuple[str, int]]:
+    """(profile, resend number) in order: each profile once, plus up to ``busy_retries``
+    resends while it answers "not now" (``again``; such an answer proves nothing was done)."""
+    for profile in item["profiles"]:
+        again[profile] = False
+        yield profile, 0
+        for tries in range(1, int(settings.get("busy_retries", 0)) + 1):
+            if not again.get(profile):
+                break
+            yield profile, tries
+
+
 @workflow.defn(name="telephony.campaign.batch")
 class CampaignBatch:
     def __init__(self) -> None:
@@ -97,18 +111,26 @@ class CampaignBatch:
                                 settings: dict[str, Any]) -> dict[str, Any]:
         attempts: list[dict[str, Any]] = []
         request_item = {k: item[k] for k in ("key", "operation", "payload")}
-        for n, profile in enumerate(item["profiles"]):
-            if n and self._cancelled:
+        again: dict[str, bool] = {}
+        for profile, tries in _plan(item, settings, again):
+            if attempts and self._cancelled:
                 return outcome(item, "refused", profile=attempts[-1]["profile"],
                                reason=attempts[-1]["reason"],
-                               detail="refused; the campaign was cancelled before the next "
-                                      "profile was tried", attempts=attempts)
+                               detail="refused; the campaign was cancelled before it was tried "
+                                      "again", attempts=attempts)
+            if tries:  # the profile refused it for now (busy, 503, rate limit): wait, resend
+                last = attempts[-1]
+                wait = last.get("retry_after") or float(settings["busy_wait"]) * 2 ** (tries - 1)
+                await workflow.sleep(min(float(wait), 300.0))
+                await workflow.wait_condition(lambda: not self._paused or self._cancelled)
+                if self._cancelled:
+                    continue
             safe = profile in item.get("retry_safe", ())
             try:
                 verdict = await workflow.execute_activity(
                     SEND_ACTIVITY, {"item": request_item, "profile": profile},
                     task_queue=send_queue(profile),
-                    activity_id=f"{item['key']}@{profile}",
+                    activity_id=f"{item['key']}@{profile}" + (f"#{tries}" if tries else ""),
                     start_to_close_timeout=timedelta(seconds=float(settings["send_timeout"])),
                     retry_policy=RetryPolicy(
                         maximum_attempts=int(settings["lost_worker_attempts"]) if safe else 1,
@@ -124,6 +146,9 @@ class CampaignBatch:
                                attempts=attempts)
             attempts.append({"profile": profile, "status": verdict["status"],
                              "reason": verdict.get("reason", "")})
+            if verdict.get("retry_after") is not None:
+                attempts[-1]["retry_after"] = verdict["retry_after"]
+            again[profile] = bool(verdict.get("again"))
             if verdict["status"] == "sent":
                 return outcome(item, "sent", profile=profile, result=verdict.get("result"),
                                attempts=attempts)
