@@ -245,6 +245,9 @@ async def _run(name: str, items: list[Any], rates: dict[str, float | None], conc
             click.echo(f"campaign {name} was already submitted: nothing new started"
                        + (f" (completed {submission.started} unstarted batch(es))"
                           if submission.started else ""), err=True)
+        if env is None:
+            click.echo("the workers on that cluster send it (`telephony campaign worker`); "
+                       f"follow it with `telephony campaign status {name}`", err=True)
         if no_wait:
             return
         if env is not None:
@@ -283,9 +286,14 @@ async def _with_campaigns(temporal: str | None, namespace: str, local_db: str | 
 
     if temporal:
         return await action(Campaigns(await connect_temporal(temporal, namespace)))
+    from .worker import WorkerSet
+
     env = await start_dev_server(database=_local_database(local_db))
     try:
-        return await action(Campaigns(env.client))
+        # a workflow worker (no sends) answers the queries of a campaign an interrupted
+        # `run` left unfinished
+        async with WorkerSet(env.client, {}):
+            return await action(Campaigns(env.client))
     finally:
         await env.shutdown()
 

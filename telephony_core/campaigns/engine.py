@@ -224,7 +224,13 @@ class Campaigns:
             if status == WorkflowExecutionStatus.COMPLETED:
                 done = self._results[handle.id] = await handle.result()
             elif status == WorkflowExecutionStatus.RUNNING:
-                return await handle.query(query)
+                try:
+                    return await handle.query(query)
+                except RPCError as exc:
+                    raise ConfigurationError(
+                        f"no worker answered for {handle.id} ({exc.message}): campaign "
+                        "workflows need a running `telephony campaign worker`",
+                        key="temporal") from None
             else:
                 return None  # terminated/failed by an operator: reported as such below
         if query == "outcomes":

@@ -331,11 +331,12 @@ def outcome(item: Mapping[str, Any], status: str, *, profile: str | None = None,
 
 
 REPORT_COLUMNS = ("key", "line", "operation", "recipient", "status", "profile", "reason",
-                  "detail", "result_id")
+                  "detail", "result_id", "attempted_at")
 
 
 def report_csv(outcomes: Iterable[Mapping[str, Any]]) -> str:
-    """The report as CSV, one row per item (``result_id``: the call or message id)."""
+    """The report as CSV, one row per item (``result_id``: the call or message id;
+    ``attempted_at``: when the last attempt was scheduled, UTC, for reconciling)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(REPORT_COLUMNS)
@@ -344,6 +345,7 @@ def report_csv(outcomes: Iterable[Mapping[str, Any]]) -> str:
         writer.writerow([o.get("key"), o.get("line"), o.get("operation"), o.get("recipient"),
                          o.get("status"), o.get("profile") or "", o.get("reason") or "",
                          o.get("detail") or "",
-                         result.get("call_id") or result.get("message_id") or ""])
+                         result.get("call_id") or result.get("message_id") or "",
+                         (o.get("attempts") or [{}])[-1].get("at", "")])
     return out.getvalue()
 

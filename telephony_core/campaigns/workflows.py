@@ -126,6 +126,7 @@ class CampaignBatch:
                 if self._cancelled:
                     continue
             safe = profile in item.get("retry_safe", ())
+            at = workflow.now().isoformat(timespec="seconds")
             try:
                 verdict = await workflow.execute_activity(
                     SEND_ACTIVITY, {"item": request_item, "profile": profile},
@@ -141,11 +142,12 @@ class CampaignBatch:
                 detail = ("the worker sending it stopped answering (killed, or the send "
                           "outlived send_timeout): the request may have left; it was not "
                           "re-sent" if lost else f"the activity failed: {exc.cause or exc}")
-                attempts.append({"profile": profile, "status": "unknown", "reason": reason})
+                attempts.append({"profile": profile, "status": "unknown", "reason": reason,
+                                 "at": at})
                 return outcome(item, "unknown", profile=profile, reason=reason, detail=detail,
                                attempts=attempts)
             attempts.append({"profile": profile, "status": verdict["status"],
-                             "reason": verdict.get("reason", "")})
+                             "reason": verdict.get("reason", ""), "at": at})
             if verdict.get("retry_after") is not None:
                 attempts[-1]["retry_after"] = verdict["retry_after"]
             again[profile] = bool(verdict.get("again"))
