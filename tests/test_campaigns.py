@@ -495,6 +495,12 @@ def test_cli_runs_a_campaign_on_a_local_dev_server_and_refuses_bad_files(tmp_pat
     report = _telephony("campaign", "report", "notice", "--format", "json", env=env)
     assert report.returncode == 0, report.stderr
     assert [o["status"] for o in json.loads(report.stdout)] == ["sent"] * 6
+    status = _telephony("campaign", "status", "notice", "--json", env=env)
+    assert status.returncode == 0 and json.loads(status.stdout)["sent"] == 6
+    missing = _telephony("campaign", "status", "nosuch", env=env)
+    assert missing.returncode == 1 and "no campaign named 'nosuch'" in missing.stderr
+    steer = _telephony("campaign", "pause", "notice", env=env)
+    assert steer.returncode == 2 and "--temporal" in steer.stderr
     unknown = _telephony("campaign", "worker", "--temporal", "127.0.0.1:9", "-p", "nosuch",
                          env=env)
     assert unknown.returncode == 1 and "no profile 'nosuch'" in unknown.stderr
