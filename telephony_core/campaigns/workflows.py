@@ -147,7 +147,8 @@ class CampaignBatch:
                 return outcome(item, "unknown", profile=profile, reason=reason, detail=detail,
                                attempts=attempts)
             attempts.append({"profile": profile, "status": verdict["status"],
-                             "reason": verdict.get("reason", ""), "at": at})
+                             "reason": verdict.get("reason", ""), "at": at,
+                             "detail": verdict.get("detail", "")})
             if verdict.get("retry_after") is not None:
                 attempts[-1]["retry_after"] = verdict["retry_after"]
             again[profile] = bool(verdict.get("again"))
@@ -159,7 +160,8 @@ class CampaignBatch:
                                detail=verdict.get("detail", ""), attempts=attempts)
         last = attempts[-1]
         return outcome(item, "refused", profile=last["profile"], reason=last["reason"],
-                       detail="; ".join(f"{a['profile']}: {a['reason']}" for a in attempts),
+                       detail="; ".join(f"{a['profile']}: {a.get('detail') or a['reason']}"
+                                        for a in attempts),
                        attempts=attempts)
 
     @workflow.signal
