@@ -284,8 +284,9 @@ def report(args: argparse.Namespace) -> str:
     imp = cold["python -c 'import telephony_core'"] - base
     hlp = cold["telephony --help"] - base
     lines += [
-        "", f"`import telephony_core` costs {imp:+.0f} ms against `import requests` (target +15 ms: "
-        f"{'met' if imp <= 15 else 'missed'}); `telephony --help` {hlp:+.0f} ms (target +40 ms: "
+        "", f"`import telephony_core` costs {imp:+.0f} ms against `import requests` "
+        f"(target +15 ms: {'met' if imp <= 15 else 'missed'}); `telephony --help` {hlp:+.0f} ms "
+        "(target +40 ms: "
         f"{'met' if hlp <= 40 else 'missed'}). Importing the package loads neither jsonschema,",
         "requests, httpx nor asyncio (a test checks it); they load on first use. `telephony",
         "providers` loads every installed provider's light spec.", "",
@@ -309,16 +310,16 @@ def report(args: argparse.Namespace) -> str:
               "and its connection pool (no connection is opened until the first request)."]
     ops = "300" if quick else "1000"
     lines += ["", "## The async client", "",
-              f"`.venv/bin/python bench/async_overhead.py --ops {ops}`: client CPU time per operation",
-              f"with {ops} concurrent operations on one AsyncClient against a raw",
+              f"`.venv/bin/python bench/async_overhead.py --ops {ops}`: client CPU time per",
+              f"operation with {ops} concurrent operations on one AsyncClient against a raw",
               "`httpx.AsyncClient` posting the same bodies (same connection limit), the server in",
               "another process, rounds interleaved (target: within 1.05x). Then logins when many",
               "tasks or threads meet an expired token (target: 1).", "", "```text",
               *script("async_overhead.py", "--ops", ops, "--rounds", "3" if quick else "5"),
               "```"]
     lines += ["", "## Wire safety under faults", "",
-              "`.venv/bin/python bench/wire_faults.py`: every fault of the emulation kit injected on a",
-              "non-idempotent operation of three vendor providers (a duplicate is a round in which",
+              "`.venv/bin/python bench/wire_faults.py`: every fault of the emulation kit",
+              "injected on a non-idempotent operation of three vendor providers (a duplicate is a round in which",
               "the emulator recorded the request twice); the worst deadline overrun under a",
               "trickling and a stalling server (1 s deadline, 60 s read timeout); the peak memory",
               "of a client meeting a 200 MB reply; secrets found in any error surface or log line.",
