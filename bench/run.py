@@ -319,8 +319,9 @@ def report(args: argparse.Namespace) -> str:
               "```"]
     lines += ["", "## Wire safety under faults", "",
               "`.venv/bin/python bench/wire_faults.py`: every fault of the emulation kit",
-              "injected on a non-idempotent operation of three vendor providers (a duplicate is a round in which",
-              "the emulator recorded the request twice); the worst deadline overrun under a",
+              "injected on a non-idempotent operation of three vendor providers (a duplicate is",
+              "a round in which the emulator recorded the request twice); the worst deadline",
+              "overrun under a",
               "trickling and a stalling server (1 s deadline, 60 s read timeout); the peak memory",
               "of a client meeting a 200 MB reply; secrets found in any error surface or log line.",
               "Before this release the same faults gave 50 duplicates in 140 sends per provider",
