@@ -65,7 +65,7 @@ ERRNO = {
     "not_offered": "10016", "no_free_trunk": "30003", "unsupported_destination": "10003",
 }
 REPORTS = {
-    "call.offered": "Invite", "call.ringing": "RING", "call.answered": "ANSWERED",
+    "call.offered": "Invite", "call.ringing": "RING", "call.answered": "ANSWER",
     "call.hangup": "BYE", "call.failed": "CallFailed", "call.dtmf": "DTMF",
     "prompt.finished": "PlayPromptEnd", "cdr": "NewCdr", "call.transferred": "Tranfer",
     "extension.status": "ExtensionStatus", "sms.status": "sms-send",
@@ -449,6 +449,18 @@ class YeastarEmulator(EmulatorApp):
         pairs = self._report_pairs(event, leg)  # also files the recording of an answered call
         if pairs is None or self.sender is None:
             return
+        self._send(pairs)
+        # ringing.md / answer-a-call.md: the called party's RING / ANSWER and the calling
+        # party's ALERT (ring back) / ANSWERED coexist; the calling party is the first
+        party, first = event.data.get("party"), (event.parties or ("",))[0]
+        if event.kind in ("call.ringing", "call.answered") and party and party != first:
+            action = "ALERT" if event.kind == "call.ringing" else "ANSWERED"
+            caller = [("ext", {"extid": first[4:]})] if first.startswith("ext:") else (
+                [(leg["direction"], leg["object"])] if leg else [])
+            self._send([("action", action), ("callid", event.call_id), *caller])
+
+    def _send(self, pairs: list[tuple[str, Any]]) -> None:
+        assert self.sender is not None
         members = [(k, v) for k, v in pairs if k in ("ext", "inbound", "outbound")]
         top = [(k, v) for k, v in pairs if k not in ("ext", "inbound", "outbound")]
         if self.report_format == "1.0.2" and members:
@@ -469,11 +481,7 @@ class YeastarEmulator(EmulatorApp):
         head: list[tuple[str, Any]] = [("action", action), ("callid", event.call_id)]
         if event.kind == "call.offered":
             return head + legs
-        if event.kind == "call.answered":
-            first = event.parties[0] if event.parties else None
-            head[0] = ("action", "ANSWERED" if event.data.get("party") == first else "ANSWER")
-            return head + legs + exts
-        if event.kind in ("call.ringing", "call.hangup"):
+        if event.kind in ("call.ringing", "call.answered", "call.hangup"):
             return head + legs + exts
         if event.kind == "call.failed":
             reason = FAILURES.get(str(event.data.get("reason")), str(event.data.get("reason")))
