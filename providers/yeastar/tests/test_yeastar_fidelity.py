@@ -274,3 +274,15 @@ def test_an_ended_internal_call_id_never_reaches_the_extensions_next_call(emu_pl
         client.hold(f"call:{first.call_id}")
     assert info.value.category == "not_found"
     assert all(r.path != "/api/v1.0.0/extension/hold" for r in emu_plain.server.requests)
+
+
+def test_a_token_in_the_report_url_is_redacted_like_any_secret():
+    from telephony_core.redaction import redact
+
+    client = telephony_core.connect("yeastar", host="127.0.0.1", port=9, username="api",
+                                    password="x",
+                                    report_url="http://203.0.113.5/hook?key=s3cr3t-hook-9f")
+    try:
+        assert "s3cr3t-hook-9f" not in redact("posting to http://203.0.113.5/hook?key=s3cr3t-hook-9f")
+    finally:
+        client.close()
