@@ -116,6 +116,8 @@ class YeastarEmulator(EmulatorApp):
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
         self._api_transfer = False
         self.recordings: dict[str, bytes] = {}
+        self.sms_result = "report"  # or "reply": see _sms
+        self.sms_delivery = "sent"  # or "failed": the far end's outcome
         self._randoms: dict[str, tuple[str, float]] = {}  # random -> (recording, expiry)
         self.username = username
         self.password = password
@@ -307,9 +309,17 @@ class YeastarEmulator(EmulatorApp):
                                               auto_answer=_yes(body)))
 
     def _sms(self, body):
+        """The two documented readings of the result (vendor-fidelity.md Y25): by default the
+        reply says the message was taken and an ``sms-send`` report gives the result (the v2
+        help site); with ``sms_result = "reply"`` the reply is the result itself (the guide's
+        sample). ``sms_delivery = "failed"`` is the far end failing to deliver."""
         trunk, number = _need(body, "trunk", "phonenumber")
         text = unquote(str(body.get("message", "")))
-        return {"smsid": self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id}
+        smsid = self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id
+        if self.sms_result == "reply":
+            return {"action": "sms-send", "smsid": smsid,
+                    "status": "Failed" if self.sms_delivery == "failed" else "Succeed"}
+        return {"smsid": smsid}
 
     def _extension_list(self, body):
         rows = []
@@ -507,7 +517,10 @@ class YeastarEmulator(EmulatorApp):
             return None if status is None else [("action", action), ("extension", extension),
                                                 ("status", status)]
         if event.kind == "sms.status":
-            return [("action", action), ("status", "Succeed"),
+            if self.sms_result == "reply":
+                return None  # the reply carried the result
+            return [("action", action),
+                    ("status", "Failed" if self.sms_delivery == "failed" else "Succeed"),
                     ("smsid", event.data.get("message_id"))]
         return None
 

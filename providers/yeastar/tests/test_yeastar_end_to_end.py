@@ -173,7 +173,8 @@ def test_play_prompt_to_a_number_and_to_an_extension(emu):
     assert info.value.vendor_code == "10023" and info.value.category == "not_found"
 
 
-@pytest.mark.parametrize("prompts", [["123"], ["a+b"], ["https://x.example/a.wav"], []])
+@pytest.mark.parametrize("prompts", [["123"], ["a+b"], ["https://x.example/a.wav"], [],
+                                     ["1", "queue1", "queue2"]])  # seed 000's 2nd sample
 def test_bad_prompt_names_are_refused_before_sending(emu, prompts):
     with pytest.raises(PayloadError):
         emu.client.play_prompt("tel:41000", prompts)
