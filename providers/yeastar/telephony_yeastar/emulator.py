@@ -114,6 +114,7 @@ class YeastarEmulator(EmulatorApp):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
+        self._called: dict[str, str] = {}  # inbound call id -> the number it called
         self._api_transfer = False
         self.recordings: dict[str, bytes] = {}
         self.sms_result = "report"  # or "reply": see _sms
@@ -435,9 +436,10 @@ class YeastarEmulator(EmulatorApp):
         pending = (call.pending or ":").split(":", 1)[1]
         tel = next((p.split(":", 1)[1] for p in (*call.parties, call.pending or "")
                     if p.startswith("tel:")), "")
-        if call.direction == "inbound":
-            first, to = (parties[0] if parties else ""), (parties[1] if len(parties) > 1
-                                                          else pending)
+        if call.direction == "inbound":  # to the extension, as every sample has it; the
+            # number called until an extension is reached
+            first = parties[0] if parties else ""
+            to = parties[1] if len(parties) > 1 else self._called.get(call.id, pending)
         else:  # from the extension (or the first number of a callback) to the number
             first = parties[0] if parties else ""
             to = tel if tel != first else (parties[1] if len(parties) > 1 else pending)
@@ -447,6 +449,10 @@ class YeastarEmulator(EmulatorApp):
 
     def _track(self, event: Event) -> dict[str, Any] | None:
         """The trunk leg object of the event's call, kept after the call ends (BYE, NewCdr)."""
+        if event.kind == "call.offered" and event.call_id:
+            self._called[event.call_id] = str(event.data.get("to") or "")
+            while len(self._called) > 1024:
+                self._called.pop(next(iter(self._called)))
         call = self.pbx.calls.get(event.call_id or "")
         if call is not None and call.trunk_id is not None:
             self._legs[call.id] = {"direction": call.direction, "object": self._leg_object(call)}
