@@ -7,13 +7,16 @@
 Importing this package loads no provider; :func:`connect` imports only the one asked for.
 """
 
-from .aclient import AsyncClient, connect_async
+import logging
+from typing import TYPE_CHECKING
+
 from .catalogue import OPERATIONS, Capability, Kind, Operation
 from .client import Client, connect
 from .errors import (
     AuthenticationError,
     ConfigurationError,
     EventError,
+    InsecureTransportWarning,
     OutcomeUnknown,
     PayloadError,
     ProviderBug,
@@ -23,6 +26,7 @@ from .errors import (
     RateLimited,
     SignatureError,
     TelephonyError,
+    TelephonyWarning,
     TransportError,
     UnknownOperation,
     UnsupportedOperation,
@@ -31,7 +35,22 @@ from .events import Deduplicator
 from .registry import register, unregister
 from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, SmsReceipt
 
+if TYPE_CHECKING:
+    from .aclient import AsyncClient, connect_async
+
 __version__ = "0.1.0"
+
+# A library logs; the application decides where it goes (no "last resort" stderr lines).
+logging.getLogger("telephony_core").addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> object:
+    """AsyncClient and connect_async load asyncio's machinery only when first used."""
+    if name in ("AsyncClient", "connect_async"):
+        from . import aclient
+
+        return getattr(aclient, name)
+    raise AttributeError(f"module 'telephony_core' has no attribute {name!r}")
 
 __all__ = [
     "OPERATIONS",
@@ -46,6 +65,7 @@ __all__ = [
     "Deduplicator",
     "Event",
     "EventError",
+    "InsecureTransportWarning",
     "Kind",
     "MusicOnHold",
     "MusicSource",
@@ -60,6 +80,7 @@ __all__ = [
     "SignatureError",
     "SmsReceipt",
     "TelephonyError",
+    "TelephonyWarning",
     "TransportError",
     "UnknownOperation",
     "UnsupportedOperation",

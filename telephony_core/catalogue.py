@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-from . import results, schemas
+from . import results
 from .errors import UnknownOperation
 
 __all__ = ["OPERATIONS", "Capability", "Kind", "Operation", "operation"]
@@ -28,6 +28,13 @@ class Capability(enum.StrEnum):
     SMS = "sms"
     CALL_CONTROL = "call_control"
     EVENTS = "events"
+
+
+#: Operation names grouped by what they return (for the typed overloads of ``invoke``).
+CallRefOperation = Literal["dial", "transfer", "play_prompt"]
+AckOperation = Literal["hold", "unhold", "mute", "unmute", "hangup", "monitor", "accept_call",
+                       "reject_call"]
+MusicOnHoldOperation = Literal["get_music_on_hold", "set_music_on_hold"]
 
 
 class Kind(enum.StrEnum):
@@ -54,6 +61,8 @@ class Operation:
     @property
     def schema(self) -> dict[str, Any]:
         """The canonical payload schema, bundled (a fresh copy)."""
+        from . import schemas  # jsonschema loads only when a schema is needed
+
         return schemas.load(self.name)
 
 
