@@ -67,6 +67,33 @@ def prepare_documented(session, exchange) -> Mapping[str, Any]:
     return subs
 
 
+#: operations that act on an extension of the call (extension/hold, mute, listen...)
+BY_EXTENSION = ("hold", "unhold", "mute", "unmute", "monitor")
+
+
+def equivalence_divergence(operation: str, payload: Mapping[str, Any], model: Any) -> str | None:
+    """What the simulator does and a Yeastar PBX cannot, by the guide (model equivalence asks
+    the provider to refuse these instead of comparing):
+
+    * transferring an internal call (extension to extension): the API transfers only inbound
+      and outbound calls (inbound/transfer_*, outbound/transfer_*: api_sample/calls/), and an
+      internal call has no inboundid or outboundid;
+    * holding, muting or monitoring a call that has no extension (a callback between two
+      numbers): extension/hold, mute, listen... take an extension number only.
+    """
+    call = str(payload.get("call", ""))
+    if not call.startswith("call:"):
+        return None
+    found = model.calls.get(call[5:]) or model.by_trunk_id(call[5:])
+    if found is None:
+        return None
+    if operation == "transfer" and found.direction == "internal":
+        return "the API transfers inbound and outbound calls only, not internal ones"
+    if operation in BY_EXTENSION and not any(p.startswith("ext:") for p in found.parties):
+        return "hold, mute and monitor act on an extension; this call has none"
+    return None
+
+
 class Fixtures(ProviderFixtures):
     provider = "yeastar"
     samples = {
@@ -82,3 +109,7 @@ class Fixtures(ProviderFixtures):
 
     def prepare_documented(self, session, exchange) -> Mapping[str, Any]:
         return prepare_documented(session, exchange)
+
+    def equivalence_divergence(self, operation: str, payload: Mapping[str, Any],
+                               model: Any) -> str | None:
+        return equivalence_divergence(operation, payload, model)

@@ -287,3 +287,24 @@ def test_a_token_in_the_report_url_is_redacted_like_any_secret():
         assert "s3cr3t-hook-9f" not in redact(line)
     finally:
         client.close()
+
+
+def test_what_the_pbx_cannot_do_is_refused_and_declared_to_model_equivalence(emu_plain):
+    """No API endpoint transfers an internal call or holds a call without an extension: the
+    provider refuses (a typed error), and the fixtures declare it to model equivalence."""
+    from telephony_yeastar.conformance import equivalence_divergence
+
+    pbx, client = emu_plain.app.pbx, emu_plain.client
+    internal = client.dial("ext:1003", "ext:1001", auto_answer=True)
+    pbx.answer("ext:1001")
+    callback = client.dial("tel:5551", "tel:5552", permission_extension="ext:1000")
+    pbx.answer("tel:5551")
+    with pytest.raises(ProviderError) as info:
+        client.transfer(f"call:{internal.call_id}", "ext:1002")
+    assert info.value.category == "not_found"
+    with pytest.raises(ProviderError):
+        client.hold(f"call:{callback.call_id}")
+    assert equivalence_divergence("transfer", {"call": f"call:{internal.call_id}"}, pbx)
+    assert equivalence_divergence("hold", {"call": f"call:{callback.call_id}"}, pbx)
+    assert not equivalence_divergence("hold", {"call": f"call:{internal.call_id}"}, pbx)
+    assert not equivalence_divergence("transfer", {"call": f"call:{callback.call_id}"}, pbx)
