@@ -16,13 +16,14 @@ from typing import Any
 from . import retry
 from .catalogue import OPERATIONS, Capability, Kind, Operation, operation
 from .config import ProviderConfig
-from .context import OperationContext, check_key, new_key
+from .context import OperationContext, check_key
 from .errors import (
     EventError,
     PayloadError,
     PayloadProblem,
     ProviderBug,
     TelephonyError,
+    TransportError,
     UnsupportedOperation,
 )
 from .events import body_bytes
@@ -131,7 +132,8 @@ class Facade:
     # -- before an operation -----------------------------------------------------------------
 
     def _prepare(self, op: str, payload: Mapping[str, Any] | None, fields: dict[str, Any],
-                 idempotency_key: str | None) -> tuple[Operation, dict[str, Any], str, Kind]:
+                 idempotency_key: str | None
+                 ) -> tuple[Operation, dict[str, Any], OperationContext, Kind]:
         """Refuse, validate and key an operation; nothing is sent yet."""
         definition = operation(op)
         if self._closed:
@@ -146,11 +148,23 @@ class Facade:
         from .schemas import validate
 
         validate(self.spec.validator(op), body, provider=self.name, operation=op)
-        key = (new_key() if idempotency_key is None
+        key = (None if idempotency_key is None
                else check_key(idempotency_key, provider=self.name, operation=op))
         kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
                                    and op in self._provider.retry_safe) else definition.kind
-        return definition, body, key, kind
+        return definition, body, OperationContext(op, key), kind
+
+    @staticmethod
+    def _sent_before(exc: TelephonyError, ctx: OperationContext) -> TelephonyError:
+        """A request that never left, after an earlier request of the same attempt did: the
+        operation as a whole may have been acted on (Twilio's conference dial placed the
+        caller's call, then failed to place the callee's), so it counts as sent."""
+        if isinstance(exc, TransportError) and not exc.request_sent and ctx.sends > 1:
+            return TransportError(
+                f"{exc.message} (an earlier request of this operation had been sent)",
+                request_sent=True, reason=exc.reason, provider=exc.provider,
+                operation=exc.operation)
+        return exc
 
     def _log_outcome(self, op: str, started: float, outcome: str) -> None:
         """One INFO line per operation: provider, operation, outcome, duration (nothing of the
@@ -158,10 +172,6 @@ class Facade:
         if log.isEnabledFor(logging.INFO):
             log.info("%s.%s %s in %.1f ms", self.name, op, outcome,
                      (time.perf_counter() - started) * 1000)
-
-    @staticmethod
-    def _context(op: str, key: str, tries: int) -> OperationContext:
-        return OperationContext(op, key, tries)
 
     def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
         """A provider raised something that is not a TelephonyError.
