@@ -274,14 +274,16 @@ class AriEmulator(EmulatorApp):
         return f"ext:{number}" if number.isdigit() else None
 
     def _destination(self, context: str, extension: str) -> str:
-        if context == self.outbound_context:
-            return f"tel:{extension}"
-        setup = self.pbx.setup
-        for kind, table in (("ivr", setup.ivrs), ("queue", setup.queues),
-                            ("ringgroup", setup.ringgroups)):
-            if extension in table:
-                return f"{kind}:{extension}"
-        return f"ext:{extension}"
+        """The outbound context reaches outside numbers; any other reaches extensions."""
+        return f"tel:{extension}" if context == self.outbound_context else f"ext:{extension}"
+
+    def _sync(self, channel: Channel) -> Channel:
+        """An inbound channel stops being offered when the model routed its call on (the
+        model's offer window passed): it is then Up in the dialplan."""
+        call = self.pbx.calls.get(channel.call)
+        if channel.offered and not (call is not None and call.offered):
+            channel.offered, channel.state = False, "Up"
+        return channel
 
     def _live(self, channel_id: str) -> Channel | Response:
         channel = self.channels.get(channel_id)
@@ -289,7 +291,7 @@ class AriEmulator(EmulatorApp):
             return self._error("Channel not found", 404)
         if self.stasis_only and not channel.stasis:
             return self._error("Channel not in a Stasis application", 409)
-        return channel
+        return self._sync(channel)
 
     def _model(self, action: Any, *args: Any, **kwargs: Any) -> Response | None:
         try:
@@ -312,7 +314,7 @@ class AriEmulator(EmulatorApp):
         if refusal:
             return refusal
         with self.pbx.lock:
-            return [c.model() for c in self.channels.values()]
+            return [self._sync(c).model() for c in list(self.channels.values())]
 
     @route("POST", "/ari/channels")
     def originate(self, request: Request):
@@ -373,7 +375,8 @@ class AriEmulator(EmulatorApp):
             return refusal
         with self.pbx.lock:
             channel = self.channels.get(channel_id)
-            return channel.model() if channel else self._error("Channel not found", 404)
+            return self._sync(channel).model() if channel else self._error(
+                "Channel not found", 404)
 
     @route("DELETE", "/ari/channels/{channel_id}")
     def hangup(self, request: Request, channel_id: str):
@@ -389,7 +392,7 @@ class AriEmulator(EmulatorApp):
             channel = self.channels.get(channel_id)
             if channel is None:
                 return self._error("Channel not found", 404)
-            action = self.pbx.reject_call if channel.offered else self.pbx.hangup
+            action = self.pbx.reject_call if self._sync(channel).offered else self.pbx.hangup
             failed = self._model(action, f"call:{channel.call}")
         return failed or Response(status=204)
 
@@ -456,8 +459,6 @@ class AriEmulator(EmulatorApp):
             channel = self._live(channel_id)
             if isinstance(channel, Response):
                 return channel
-            if not channel.stasis:
-                return self._error("Channel not in a Stasis application", 409)
             extension = request.args.get("extension")
             if extension is None:
                 if not channel.offered:

@@ -257,10 +257,22 @@ class AriProvider(HttpProvider):
     def _op_unmute(self, payload):  # unmute DELETE /channels/{channelId}/mute
         return self._simple("DELETE", "/mute", payload, {"direction": "both"})
 
+    def _offered(self, payload: dict[str, Any]) -> None:
+        """get GET /channels/{channelId}: an offered inbound channel is in state ``Ring``
+        (it entered the app unanswered); accept/reject of any other is refused here."""
+        data = self.call(WireRequest("GET", f"/channels/{_chan(payload)}"))
+        state = data.get("state") if isinstance(data, Mapping) else None
+        if state != "Ring":
+            raise ProviderError(f"channel {payload['call'][5:]} is not an offered inbound call "
+                                f"(its state is {state!r}, not 'Ring')", code="not_offered",
+                                category="invalid")
+
     def _op_accept_call(self, payload):  # continueInDialplan: leave the app, next priority
+        self._offered(payload)
         return self._simple("POST", "/continue", payload)
 
     def _op_reject_call(self, payload):  # hangup with reason=rejected (allowedValues)
+        self._offered(payload)
         return self._simple("DELETE", "", payload, {"reason": "rejected"})
 
     def _op_transfer(self, payload: dict[str, Any]) -> CallRef:
