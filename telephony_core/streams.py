@@ -125,7 +125,8 @@ class EventStream:
 
     def start(self, wait: float | None = None) -> EventStream:
         """Start the reader (once); with ``wait``, block until connected or ``wait`` seconds
-        pass (a Stasis application must exist before a call is originated into it)."""
+        pass (a Stasis application must exist before a call is originated into it). A
+        stream that gave up is not restarted: :attr:`failure` says why."""
         with self._lock:
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._run, daemon=True,
@@ -133,8 +134,6 @@ class EventStream:
                 self._thread.start()
         if wait:
             self._connected.wait(wait)
-        if self.failure is not None:
-            raise self.failure
         return self
 
     @property

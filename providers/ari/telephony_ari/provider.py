@@ -149,6 +149,8 @@ class AriProvider(HttpProvider):
         if stream is None:
             return
         stream.start(wait=float(self.config.get("connect_timeout", 5)))
+        if stream.failure is not None:
+            raise stream.failure
         if not stream.connected:
             raise TransportError(
                 f"the ARI event stream (Stasis app {self.app!r}) is not connected, so a call "
