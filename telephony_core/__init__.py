@@ -7,6 +7,7 @@
 Importing this package loads no provider; :func:`connect` imports only the one asked for.
 """
 
+from .aclient import AsyncClient, connect_async
 from .catalogue import OPERATIONS, Capability, Kind, Operation
 from .client import Client, connect
 from .errors import (
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "OPERATIONS",
     "Ack",
+    "AsyncClient",
     "AuthenticationError",
     "CallInfo",
     "CallRef",
@@ -62,6 +64,7 @@ __all__ = [
     "UnknownOperation",
     "UnsupportedOperation",
     "connect",
+    "connect_async",
     "register",
     "unregister",
 ]

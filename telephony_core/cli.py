@@ -55,8 +55,8 @@ def _unavailable(name: str, exc: ImportError) -> click.Command:
     @click.command(name, context_settings={"ignore_unknown_options": True})
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def missing(args: tuple[str, ...]) -> None:
-        fail(f"'telephony {name}' is not available: {exc}. "
-             "Install telephony-core[testing] for the emulators and the conformance suite.")
+        fail(f"'telephony {name}' needs the testing extra (missing: {exc.name or exc}): "
+             "pip install 'telephony-core[testing]'")
 
     return missing
 
@@ -136,14 +136,30 @@ def providers_command(as_json: bool, matrix: bool) -> None:
 
 
 @main.command("schema")
-@click.argument("provider")
-@click.argument("operation")
+@click.argument("names", nargs=-1, metavar="[PROVIDER] OPERATION")
+@click.option("--canonical", is_flag=True,
+              help="print the canonical schema of OPERATION (what every provider narrows)")
 @guarded
-def schema_command(provider: str, operation: str) -> None:
-    """Print the JSON Schema PROVIDER accepts for OPERATION."""
+def schema_command(names: tuple[str, ...], canonical: bool) -> None:
+    """Print the JSON Schema PROVIDER accepts for OPERATION (narrowed from the canonical one),
+    or with --canonical the canonical schema of OPERATION."""
+    from .catalogue import OPERATIONS
+
+    if canonical:
+        if len(names) != 1:
+            fail("give one operation with --canonical: telephony schema --canonical dial", 2)
+        if names[0] not in OPERATIONS:
+            fail(f"unknown operation {names[0]!r}: expected one of {', '.join(OPERATIONS)}", 2)
+        from .schemas import load
+
+        click.echo(json.dumps(load(names[0]), indent=2))
+        return
+    if len(names) != 2:
+        fail("give a provider and an operation (telephony schema sim dial), or --canonical "
+             "OPERATION", 2)
     from . import registry
 
-    click.echo(json.dumps(registry.get(provider).schema(operation), indent=2))
+    click.echo(json.dumps(registry.get(names[0]).schema(names[1]), indent=2))
 
 
 @main.command("invoke")

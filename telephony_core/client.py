@@ -3,7 +3,8 @@
 ``Client`` validates every payload against the provider's schema before any I/O, refuses
 undeclared operations, runs the provider under the retry policy of the operation's kind and turns
 every failure into the error hierarchy. It holds no per-call state, so one client is safe to share
-between threads (providers lock what they keep, such as a session token).
+between threads (the session, when the provider has one, is single flight across threads).
+:class:`~telephony_core.AsyncClient` is the same for asyncio.
 """
 
 from __future__ import annotations
@@ -13,120 +14,38 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import retry
-from .catalogue import OPERATIONS, Capability, Kind, operation
+from .catalogue import Kind, Operation
 from .config import ProviderConfig
-from .context import OperationContext, check_key, new_key, serving
-from .errors import (
-    EventError,
-    PayloadError,
-    PayloadProblem,
-    ProviderBug,
-    TelephonyError,
-    UnsupportedOperation,
-)
-from .events import body_bytes
+from .context import serving
+from .errors import ProviderBug, TelephonyError
 from .evidence import tracing
+from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
-from .redaction import get_logger, redact
+from .redaction import get_logger
 from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
+from .wire import HttpProvider, WireReply, WireRequest
 
-__all__ = ["Client"]
+__all__ = ["Client", "connect", "resolve_target"]
 
 log = get_logger("telephony_core.client")
 
-#: The largest webhook/report body parse_event reads (no vendor sends near this much).
-MAX_EVENT_BYTES = 1024 * 1024
 
-
-def _unreadable(exc: Exception) -> str:
-    """Say what was wrong with a body from the exception a parser raised, without the body."""
-    if isinstance(exc, KeyError):
-        return f"the field {redact(exc.args[0] if exc.args else '?')!r} is missing"
-    if isinstance(exc, TypeError | AttributeError):
-        return "a field has the wrong type (" + type(exc).__name__ + ")"
-    if isinstance(exc, ValueError | UnicodeError):
-        return "a value could not be read (" + type(exc).__name__ + ")"
-    if isinstance(exc, IndexError):
-        return "a list is shorter than expected"
-    return f"the provider's parser failed ({type(exc).__name__})"
-
-
-def _scrubbed(exc: BaseException) -> BaseException:
-    """The provider's exception, kept for its traceback, with any secret redacted from its
-    message and no chain below it (which could hold a requests error with a URL)."""
-    exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
-    exc.__cause__ = None
-    exc.__context__ = None
-    exc.__suppress_context__ = True
-    return exc
-
-
-def _fields(**fields: Any) -> dict[str, Any]:
-    """The payload from keyword arguments, leaving out the ones not given (None).
-
-    Values are passed as given (a tuple becomes a list, a read-only mapping a dict): the schema
-    then refuses a wrong type with a PayloadError naming the field. Converting first would turn
-    ``prompts="welcome"`` into seven one-letter prompts, or ``ids=5`` into a TypeError.
-    """
-    return {k: _plain(v) for k, v in fields.items() if v is not None}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, Mapping) and not isinstance(value, dict):
-        return dict(value)
-    return value
-
-
-class Client:
+class Client(Facade):
     """A connection to one provider. Create it with :func:`telephony_core.connect`."""
 
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
-        self.spec = spec
-        self.config = config
-        self._provider = spec.create(config)
-        self._policy = retry.RetryPolicy(retries=int(config.get("retries", 2)),
-                                         deadline=float(config.get("deadline", 30)))
-        self._closed = False
+        super().__init__(spec, config)
         self._close_lock = threading.Lock()
+        self._transport = None
+        self._session = None
+        provider = self._provider
+        if isinstance(provider, HttpProvider) and spec.plugin_api >= 2:
+            from .http import HttpTransport
+            from .session import SyncSession
 
-    # -- what the provider can do ----------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def provider(self) -> Any:
-        """The provider implementation (for provider-specific extras; most code never needs it)."""
-        return self._provider
-
-    @property
-    def operations(self) -> tuple[str, ...]:
-        """The operations this provider declares, in catalogue order."""
-        return tuple(name for name in OPERATIONS if name in self.spec.operations)
-
-    @property
-    def capabilities(self) -> frozenset[Capability]:
-        return self.spec.capabilities
-
-    def supports(self, what: str | Capability) -> bool:
-        """Does the provider declare this operation, or any operation of this capability?"""
-        return self.spec.supports(what)
-
-    def require(self, *capabilities: str | Capability) -> None:
-        """Raise :class:`UnsupportedOperation` at once, naming everything missing."""
-        missing = [str(c) for c in capabilities if not self.supports(c)]
-        if missing:
-            raise UnsupportedOperation(
-                ", ".join(missing), self.operations, provider=self.name,
-                message=f"{self.name} lacks {', '.join(missing)}; it supports: "
-                        f"{', '.join(self.operations) or 'nothing'}")
-
-    def schema(self, op: str) -> dict[str, Any]:
-        """The JSON Schema this provider accepts for ``op``."""
-        return self.spec.schema(op)
+            self._transport = HttpTransport(provider.settings)
+            if provider.has_session:
+                self._session = SyncSession(provider, self._transport.send)
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -139,60 +58,35 @@ class Client:
         make a repeat after a crash recognisable; a provider whose vendor takes a key sends it,
         which is what makes its re-sends harmless. Without one, a random key is made.
         """
-        definition = operation(op)
-        if self._closed:
-            raise TelephonyError("the client is closed", provider=self.name, operation=op)
-        if op not in self.spec.operations:
-            raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
-        if payload is not None and not isinstance(payload, Mapping):
-            raise PayloadError([PayloadProblem(
-                "$", f"the payload must be an object (a mapping of field names to values), not "
-                     f"{type(payload).__name__}")], provider=self.name, operation=op)
-        body = {**(dict(payload) if payload is not None else {}), **fields}
-        from .schemas import validate
-
-        validate(self.spec.validator(op), body, provider=self.name, operation=op)
-        key = (new_key() if idempotency_key is None
-               else check_key(idempotency_key, provider=self.name, operation=op))
+        definition, body, key, kind = self._prepare(op, payload, fields, idempotency_key)
         tries = 0
 
         def attempt() -> Any:
             nonlocal tries
             tries += 1
-            with serving(OperationContext(op, key, tries)), tracing() as trace:
+            with serving(self._context(op, key, tries)), tracing() as trace:
                 try:
-                    return self._provider.invoke(definition, body)
+                    return self._execute(definition, body)
                 except TelephonyError as exc:
                     raise exc._located(self.name, op) from None
                 except Exception as exc:
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
-                                   and op in self._provider.retry_safe) else definition.kind
         return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
 
-    def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
-        """A provider raised something that is not a TelephonyError.
+    def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
+        """One attempt: the sans-IO exchange through the requests driver, or (plugin API 1 and
+        in-process providers) the provider's own ``invoke``."""
+        if self._transport is None:
+            return self._provider.invoke(definition, body)
+        from .session import drive
 
-        Before its first send it is a bug in the provider: nothing left, so ProviderBug (never
-        retried, never OutcomeUnknown), with the original chained for its traceback. After a
-        send, most often a reply of an unexpected shape: "may have happened".
-        """
-        log.debug("%s.%s: unexpected %s from the provider", self.name, op, type(exc).__name__)
-        if not sent:
-            bug = ProviderBug(
-                f"the provider failed before sending anything ({type(exc).__name__}: "
-                f"{redact(exc)}); this is a bug in the {self.name} provider, please report it",
-                provider=self.name, operation=op)
-            bug.__cause__ = _scrubbed(exc)
-            return bug
-        from .http import wrap_unexpected
+        return drive(self._provider, self._provider.exchange(definition, body),
+                     self._transport.send, self._session)
 
-        return wrap_unexpected(exc, provider=self.name, operation=op)
-
-    def _run(self, op: str, idempotency_key: str | None, **fields: Any) -> Any:
-        return self.invoke(op, _fields(**fields), idempotency_key=idempotency_key)
+    def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
+        return self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
 
     def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
              caller_id: str | None = None, permission_extension: str | None = None,
@@ -274,46 +168,6 @@ class Client:
 
     # -- events ------------------------------------------------------------------------------
 
-    def parse_event(self, body: bytes | str | Mapping[str, Any],
-                    headers: Mapping[str, str] | None = None, *,
-                    url: str | None = None) -> list[Event]:
-        """Turn a webhook/report body the provider POSTed to you into canonical events.
-
-        Whatever the body, this raises nothing but a :class:`TelephonyError`: an unreadable
-        body (not JSON, fields missing or of the wrong type, too deep, over
-        ``MAX_EVENT_BYTES``) is an :class:`EventError`, a bad signature a
-        :class:`SignatureError`. Answer the vendor 2xx anyway where it re-sends on failure.
-        ``url`` is the public URL the vendor posted to, for providers whose signatures cover it
-        (Twilio): behind a proxy, pass the URL as the vendor saw it.
-        """
-        if not self.spec.events:
-            raise UnsupportedOperation("parse_event", self.operations, provider=self.name,
-                                       message=f"{self.name} does not declare events")
-        failure: TelephonyError | None = None
-        try:
-            data = body_bytes(body)
-            if len(data) > MAX_EVENT_BYTES:
-                raise EventError(f"the body is {len(data):,} bytes, more than the "
-                                 f"{MAX_EVENT_BYTES:,} an event may have")
-            if headers is not None and not isinstance(headers, Mapping):
-                raise EventError(f"headers must be a mapping, not {type(headers).__name__}")
-            extra = {"url": url} if url is not None else {}
-            events = self._provider.parse_event(data, {str(k): str(v) for k, v in
-                                                       (headers or {}).items()}, **extra)
-            return list(events)
-        except TelephonyError as exc:
-            failure = exc._located(self.name, "parse_event")
-            if isinstance(exc, PayloadError) and not isinstance(exc, EventError):
-                failure = EventError("; ".join(p.message for p in exc.problems),
-                                     provider=self.name)
-        except RecursionError:
-            failure = EventError("the body is nested too deeply", provider=self.name)
-        except Exception as exc:  # a provider's parser met a shape it did not expect
-            log.debug("%s.parse_event: %s on a body it could not read", self.name,
-                      type(exc).__name__)
-            failure = EventError(_unreadable(exc), provider=self.name)
-        raise failure
-
     def handle_event(self, body: bytes | str | Mapping[str, Any],
                      headers: Mapping[str, str] | None = None, *,
                      url: str | None = None) -> list[Event]:
@@ -339,15 +193,23 @@ class Client:
 
     def _follow(self, step: FollowUp) -> None:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
-        call = getattr(self._provider, "call", None)
-        if call is None:
+        provider = self._provider
+        if not isinstance(provider, HttpProvider):
             raise ProviderBug(f"{self.name} returned a follow-up step but sends no requests",
                               provider=self.name, operation="handle_event")
+
+        def send_step() -> Any:
+            if self._transport is None:
+                return provider.call(step.request)
+            from .session import drive
+
+            return drive(provider, _single(provider, step.request), self._transport.send,
+                         self._session)
 
         def attempt() -> Any:
             with tracing() as trace:
                 try:
-                    return call(step.request)
+                    return send_step()
                 except TelephonyError as exc:
                     raise exc._located(self.name, "handle_event") from None
                 except Exception as exc:
@@ -380,6 +242,10 @@ class Client:
                 return
             self._closed = True
         try:
+            if self._session is not None:
+                self._session.close()
+            if self._transport is not None:
+                self._transport.close()
             self._provider.close()
         except TelephonyError as exc:  # closing must not fail the application's shutdown
             log.warning("%s: closing failed: %s", self.name, exc)
@@ -397,6 +263,12 @@ class Client:
         return f"<Client {self.name} {state} operations={len(self.operations)}>"
 
 
+def _single(provider: HttpProvider, request: WireRequest) -> Any:
+    """A one-request exchange (a flow's follow-up step)."""
+    reply: WireReply = yield provider.authorize(request)
+    return provider.decode(reply, None)
+
+
 def connect(target: str | None = None, /, *, profile: str | None = None,
             config: str | None = None, **options: Any) -> Client:
     """Create a :class:`Client`.
@@ -410,6 +282,13 @@ def connect(target: str | None = None, /, *, profile: str | None = None,
 
     Keyword options override what the URL or profile says. No network traffic happens here.
     """
+    return Client(*resolve_target(target, profile=profile, config=config, **options))
+
+
+def resolve_target(target: str | None = None, /, *, profile: str | None = None,
+                   config: str | None = None,
+                   **options: Any) -> tuple[ProviderSpec, ProviderConfig]:
+    """What :func:`connect` and :func:`connect_async` share: the spec and validated config."""
     import os
 
     from . import registry
@@ -458,4 +337,4 @@ def connect(target: str | None = None, /, *, profile: str | None = None,
                 "NAME or NAME://[USER:PASSWORD@]HOST[:PORT][?option=value...]", key="url")
         name = target
     spec = registry.get(name)
-    return Client(spec, resolve(spec, {**raw, **options}))
+    return spec, resolve(spec, {**raw, **options})

@@ -63,18 +63,37 @@ def parse_body(body: bytes, headers: Mapping[str, str] | None = None) -> dict[st
     return data
 
 
+#: Epoch values above this are milliseconds (this many seconds is the year 5138).
+_MILLIS_FROM = 10**11
+
+
 def parse_timestamp(value: Any) -> datetime | None:
-    """Epoch seconds or ``YYYY-mm-dd HH:MM:SS`` (taken as UTC) to a datetime; None if absent."""
-    if value in (None, "", 0, "0"):
+    """A vendor's timestamp as an aware datetime (UTC when the value carries no zone), or None
+    when absent or unreadable. Reads epoch seconds and epoch milliseconds (numbers or digit
+    strings; a value above 10^11 is milliseconds), ISO-8601 (``2026-11-29T05:04:17Z``,
+    ``...+05:30``, fractions) and ``YYYY-mm-dd HH:MM:SS``."""
+    if value is None or isinstance(value, bool) or value in ("", 0, "0"):
         return None
+    number: float | None = None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+        number = float(value.strip())
+    if number is not None:
+        if number >= _MILLIS_FROM:
+            number /= 1000
+        try:
+            return datetime.fromtimestamp(number, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    text = str(value).strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
     try:
-        return datetime.fromtimestamp(float(value), UTC)
-    except (TypeError, ValueError):
-        pass
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _default_key(event: Event) -> Hashable:

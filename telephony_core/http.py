@@ -10,84 +10,39 @@ not chained (their text holds the URL with its token).
 
 from __future__ import annotations
 
-import base64
 import http.client
-import json
 import logging
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
-import attrs
 import requests
 import urllib3.exceptions
 
 from . import watchdog
-from .catalogue import Operation
-from .config import ProviderConfig, is_loopback
+from .config import ProviderConfig
 from .errors import RateLimited, TelephonyError, TransportError, TransportReason
 from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, note_send, recording
-from .provider import Provider, ProviderSpec
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
+from .wire import (
+    HttpProvider,
+    MalformedReply,
+    Route,
+    TransportSettings,
+    WireReply,
+    WireRequest,
+)
 
-__all__ = ["HttpProvider", "HttpTransport", "MalformedReply", "Route", "WireReply", "WireRequest"]
+__all__ = ["HttpProvider", "HttpTransport", "MalformedReply", "Route", "TransportSettings",
+           "WireReply", "WireRequest"]
 
 log = get_logger("telephony_core.http")
 install_log_filter()
-
-
-class MalformedReply(TransportError):
-    """The provider answered, but the reply could not be read (truncated, not JSON, wrong shape).
-
-    The request did reach the provider, so this counts as "may have happened"."""
-
-    def __init__(self, message: str, *, provider: str | None = None,
-                 operation: str | None = None) -> None:
-        super().__init__(message, request_sent=True, reason="malformed", provider=provider,
-                         operation=operation)
-
-
-@attrs.frozen
-class WireRequest:
-    """One HTTP request as a provider wants it sent. ``path`` is joined to the base URL."""
-
-    method: str
-    path: str
-    params: Mapping[str, Any] | None = None
-    json: Any = None
-    data: Mapping[str, Any] | None = None
-    headers: Mapping[str, str] | None = None
-    #: send ``data`` as multipart/form-data (what PHP's curl sends for an array) instead of
-    #: application/x-www-form-urlencoded
-    multipart: bool = False
-
-    def with_params(self, **params: Any) -> WireRequest:
-        return attrs.evolve(self, params={**(self.params or {}), **params})
-
-    def with_headers(self, headers: Mapping[str, str]) -> WireRequest:
-        return attrs.evolve(self, headers={**(self.headers or {}), **headers})
-
-
-@attrs.frozen
-class WireReply:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = attrs.field(repr=False)
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise MalformedReply(f"the reply (HTTP {self.status}) is not valid JSON") from None
 
 
 #: The default cap on a reply's size (the max_reply_bytes option): far above any PBX or CPaaS
@@ -113,21 +68,26 @@ class HttpTransport:
       exception of theirs is chained (it holds the URL, with any token in it).
     """
 
-    def __init__(self, base_url: str, *, verify: bool | str = True, timeout: float = 10.0,
-                 connect_timeout: float = 5.0, pool_size: int = 32, provider: str = "http",
-                 max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES, proxy: str | None = None,
-                 trust_env: bool = False):
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.connect_timeout = connect_timeout
-        self.provider = provider
-        self.max_reply_bytes = int(max_reply_bytes)
+    def __init__(self, base_url: str | TransportSettings, *, verify: bool | str = True,
+                 timeout: float = 10.0, connect_timeout: float = 5.0, pool_size: int = 32,
+                 provider: str = "http", max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
+                 proxy: str | None = None, trust_env: bool = False):
+        settings = base_url if isinstance(base_url, TransportSettings) else TransportSettings(
+            base_url.rstrip("/"), verify=verify, timeout=timeout,
+            connect_timeout=connect_timeout, max_reply_bytes=max_reply_bytes, proxy=proxy,
+            trust_env=trust_env, provider=provider)
+        self.settings = settings
+        self.base_url = settings.base_url
+        self.timeout = settings.timeout
+        self.connect_timeout = settings.connect_timeout
+        self.provider = settings.provider
+        self.max_reply_bytes = int(settings.max_reply_bytes)
         self.session = requests.Session()
-        self.session.verify = verify
+        self.session.verify = settings.verify
         # the environment's proxy and CA variables apply only when asked for (trust_env=true)
-        self.session.trust_env = trust_env
-        if proxy:
-            self.session.proxies = {"http": proxy, "https": proxy}
+        self.session.trust_env = settings.trust_env
+        if settings.proxy:
+            self.session.proxies = {"http": settings.proxy, "https": settings.proxy}
         adapter = EvidenceAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -141,29 +101,8 @@ class HttpTransport:
 
         ``base_url`` replaces scheme, host and port, for a provider whose API spans two hosts.
         """
-        host = config.get("host")
-        scheme = config.get("scheme", "https")
-        port = config.get("port", default_port)
-        if scheme == "http" and not is_loopback(host):
-            log.warning("provider %s: plain http to %s sends credentials unencrypted",
-                        config.provider, host)
-        verify: bool | str = True
-        if config.get("insecure"):
-            log.warning("provider %s: TLS certificate verification is OFF (insecure=true)",
-                        config.provider)
-            verify = False
-        elif config.get("ca"):
-            verify = str(config["ca"])
-        netloc = f"[{host}]" if host and ":" in host else host
-        base = f"{scheme}://{netloc}" + (f":{port}" if port else "")
-        base = base_url or base + (config.get("path") or base_path)
-        proxy = config.secret("proxy")
-        return cls(base, verify=verify,
-                   timeout=float(config.get("timeout", 10)),
-                   connect_timeout=float(config.get("connect_timeout", 5)),
-                   provider=config.provider,
-                   max_reply_bytes=int(config.get("max_reply_bytes", DEFAULT_MAX_REPLY_BYTES)),
-                   proxy=proxy, trust_env=bool(config.get("trust_env", False)))
+        return cls(TransportSettings.from_config(config, default_port=default_port,
+                                                 base_path=base_path, base_url=base_url))
 
     def send(self, request: WireRequest) -> WireReply:
         """Send once. Raises TransportError (with ``request_sent`` and ``reason``) or
@@ -194,7 +133,10 @@ class HttpTransport:
             if watch is not None:
                 watchdog.disarm(watch)
         if failure is not None:
-            if watch is not None and watch.expired and failure.reason != "too_large":
+            timed_out = failure.reason in ("read_timeout", "connect_timeout", "reset",
+                                           "truncated", "other")
+            if watch is not None and (watch.expired or (
+                    timed_out and end is not None and time.monotonic() >= end - 0.01)):
                 failure = TransportError(
                     f"the operation's deadline passed while talking to {self._where} "
                     f"({failure.message})", request_sent=record.sent, reason="deadline",
@@ -248,19 +190,8 @@ class HttpTransport:
             request_sent=True, reason="too_large", provider=self.provider)
 
     def _redirect(self, response: requests.Response) -> TransportError:
-        location = response.headers.get("Location", "")
-        try:
-            target = urlsplit(location)
-            host = target.hostname
-            where = (f"{target.scheme}://{redact(host)}" + (f":{target.port}" if target.port
-                                                           else "")) if host else "this host"
-        except ValueError:
-            where = "an unreadable address"
-        return TransportError(
-            f"{self._where} answered HTTP {response.status_code}, a redirect to {where}; "
-            "redirects are never followed (the request, its body and its credentials would go "
-            "to an address the configuration did not name). Check the configured scheme, host, "
-            "port and path", request_sent=True, reason="redirect", provider=self.provider)
+        return redirect_error(response.status_code, response.headers.get("Location", ""),
+                              self._where, self.provider)
 
     def _failure(self, exc: BaseException, record: SendRecord) -> TransportError:
         reason, text = _describe(exc, record, self._where)
@@ -270,6 +201,23 @@ class HttpTransport:
     def close(self) -> None:
         self._closed.set()
         self.session.close()
+
+
+def redirect_error(status: int, location: str, where: str, provider: str) -> TransportError:
+    """The error for a 3xx: it names the status and the host pointed to, never a path or query
+    (they can hold tokens), and says why it is not followed."""
+    try:
+        target = urlsplit(location)
+        host = target.hostname
+        shown = (f"{target.scheme}://{redact(host)}" + (f":{target.port}" if target.port
+                                                        else "")) if host else "this host"
+    except ValueError:
+        shown = "an unreadable address"
+    return TransportError(
+        f"{where} answered HTTP {status}, a redirect to {shown}; redirects are never followed "
+        "(the request, its body and its credentials would go to an address the configuration "
+        "did not name). Check the configured scheme, host, port and path",
+        request_sent=True, reason="redirect", provider=provider)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -345,75 +293,6 @@ def _describe(exc: BaseException, record: SendRecord, where: str) -> tuple[Trans
            requests.exceptions.InvalidHeader, requests.exceptions.MissingSchema):
         return "other", "the request could not be built (an invalid URL or header)"
     return "other", f"the exchange with {where} failed ({type(exc).__name__})"
-
-
-@attrs.frozen
-class Route:
-    """How one operation maps to the wire: build the request, read the reply."""
-
-    to_request: Callable[[Any, dict[str, Any]], WireRequest]
-    from_reply: Callable[[Any, Any, dict[str, Any]], Any]
-
-
-class HttpProvider(Provider):
-    """Base for providers that speak HTTP: declare ``routes`` and override the hooks you need.
-
-    * :meth:`authorize` adds credentials to each request (a token in the query, a header...);
-    * :meth:`decode` turns a :class:`WireReply` into data and raises the provider's typed
-      errors (its error-code table lives here);
-    * a route's ``from_reply`` builds the canonical result from that data.
-
-    An operation that needs more than one request (or a login) overrides :meth:`invoke` or
-    registers a ``Route`` whose ``to_request`` is replaced by calling :meth:`call` directly.
-    """
-
-    routes: ClassVar[Mapping[str, Route]] = {}
-    default_port: ClassVar[int | None] = None
-    base_path: ClassVar[str] = ""
-
-    def __init__(self, spec: ProviderSpec, config: ProviderConfig):
-        super().__init__(spec, config)
-        self.transport = HttpTransport.from_config(
-            config, default_port=self.default_port, base_path=self.base_path)
-
-    def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
-        route = self.routes[op.name]
-        data = self.call(route.to_request(self, payload), op)
-        return route.from_reply(self, data, payload)
-
-    def call(self, request: WireRequest, op: Operation | None = None) -> Any:
-        """Authorize, send once and decode; the retry loop lives above, in the facade."""
-        reply = self.transport.send(self.authorize(request))
-        return self.decode(reply, op)
-
-    def authorize(self, request: WireRequest) -> WireRequest:
-        return request
-
-    def basic_auth(self, user: str, secret: str) -> dict[str, str]:
-        """An HTTP Basic ``Authorization`` header, with the secret *and* its encoded form
-        registered as secrets, so neither shows in a log, repr or error (base64 of
-        ``user:secret`` does not contain base64 of the secret alone)."""
-        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
-        self.add_secret(secret)
-        self.add_secret(token)
-        return {"Authorization": f"Basic {token}"}
-
-    def decode(self, reply: WireReply, op: Operation | None) -> Any:
-        """Default: 2xx JSON is data; 401/403 authentication; 5xx transient; 4xx invalid."""
-        from .errors import AuthenticationError, ProviderError
-
-        if reply.status in (401, 403):
-            raise AuthenticationError(f"the provider refused the credentials (HTTP {reply.status})")
-        if reply.status >= 500:
-            raise ProviderError(f"the provider failed (HTTP {reply.status})", code="server_error",
-                                category="transient", vendor_code=str(reply.status))
-        if reply.status >= 400:
-            raise ProviderError(f"the provider refused the request (HTTP {reply.status})",
-                                code="rejected", category="invalid", vendor_code=str(reply.status))
-        return reply.json() if reply.body else None
-
-    def close(self) -> None:
-        self.transport.close()
 
 
 def wrap_unexpected(exc: Exception, *, provider: str, operation: str) -> TelephonyError:

@@ -105,6 +105,9 @@ class ProviderSpec:
     emulator: str | Callable[..., Any] | None = None
     details: Mapping[str, str] = attrs.field(factory=dict)
     docs: str = ""
+    #: The provider contract the implementation follows: 2 is sans-IO (both clients); 1 is the
+    #: first contract (the provider sends through ``self.transport``; sync client only).
+    plugin_api: int = 1
 
     def __attrs_post_init__(self):
         for name in self.operations:

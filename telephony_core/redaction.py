@@ -21,7 +21,8 @@ from collections import Counter
 from collections.abc import Iterable
 
 __all__ = [
-    "MASK", "SECRETS", "Secret", "SecretRegistry", "get_logger", "install_log_filter", "redact",
+    "MASK", "SECRETS", "Secret", "SecretRegistry", "encoded_forms", "get_logger",
+    "install_log_filter", "redact",
 ]
 
 MASK = "***"
@@ -31,8 +32,11 @@ _SHAPES = (
     (re.compile(rf"(?i)((?:{_SECRET_KEYS})=)[^&\s'\"#]+"), rf"\g<1>{MASK}"),
     (re.compile(rf"(?i)([\"'](?:{_SECRET_KEYS})[\"']\s*:\s*)(\"[^\"]*\"|'[^']*')"),
      rf"\g<1>'{MASK}'"),
-    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(basic|bearer)?\s*[^\s,'\"}]+"),
-     rf"\g<1>\g<2> {MASK}"),
+    (re.compile(r"(?i)(authorization[\"']?\s*[:=,]\s*[\"']?)(basic|bearer|digest)?\s*"
+                r"[^\s,'\"})]+"), rf"\g<1>\g<2> {MASK}"),
+    # a Basic/Bearer credential however it was built or shown (a header tuple, a bare value)
+    (re.compile(r"(?<![A-Za-z])(Basic|Bearer)\s+(?!\*\*\*)[A-Za-z0-9+/=._~-]{6,}"),
+     rf"\g<1> {MASK}"),
     (re.compile(r"(?i)(://[^:/@\s]+:)[^@\s/]+@"), rf"\g<1>{MASK}@"),
 )
 
@@ -74,21 +78,26 @@ class SecretRegistry:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, *values: str | Secret | None) -> None:
+        """Mask these values, and their encoded forms (:func:`encoded_forms`), from now on."""
         with self._lock:
             for value in values:
                 text = value.reveal() if isinstance(value, Secret) else value
                 if text and len(text) >= self.MIN_LENGTH:
-                    self._counts[text] += 1
+                    for form in encoded_forms(text, hashes=False):
+                        self._counts[form] += 1
             self._pattern = None
 
     def discard(self, *values: str | Secret | None) -> None:
         with self._lock:
             for value in values:
                 text = value.reveal() if isinstance(value, Secret) else value
-                if text in self._counts:
-                    self._counts[text] -= 1
-                    if self._counts[text] <= 0:
-                        del self._counts[text]
+                if not text or len(text) < self.MIN_LENGTH:
+                    continue
+                for form in encoded_forms(text, hashes=False):
+                    if form in self._counts:
+                        self._counts[form] -= 1
+                        if self._counts[form] <= 0:
+                            del self._counts[form]
             self._pattern = None
 
     def _compiled(self) -> re.Pattern[str] | None:
@@ -106,6 +115,44 @@ class SecretRegistry:
         for shape, replacement in _SHAPES:
             text = shape.sub(replacement, text)
         return text
+
+
+def _base64_cores(secret: bytes) -> set[str]:
+    """The base64 text that stands for ``secret`` wherever it sits in an encoded value: at each
+    of the three byte alignments (``user:secret`` puts it at any), the characters that depend
+    on the secret's bytes alone. An encoded ``api:`` + secret contains one of them."""
+    import base64
+
+    cores = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + secret).decode().rstrip("=")
+        start = -(-8 * shift // 6)  # the first character made of the secret's bits only
+        end = 8 * (shift + len(secret)) // 6
+        cores.add(encoded[start:end])
+        cores.add(encoded[start:])  # at the end of the value (a Basic header's password)
+    return cores
+
+
+def encoded_forms(secret: str, *, hashes: bool = True, min_length: int = 6) -> set[str]:
+    """The forms a secret travels in, each as good as the secret: itself, URL-encoded (``%XX``
+    and ``+`` for spaces), base64 of it and inside base64 of ``user:secret`` at every alignment,
+    and (``hashes``) the MD5, SHA-1 and SHA-256 hex digests some vendors take instead of the
+    password. Derived forms shorter than ``min_length`` are left out: they would match
+    unrelated text."""
+    import base64
+    import hashlib
+    from urllib.parse import quote, quote_plus
+
+    raw = secret.encode("utf-8")
+    forms = {secret, quote(secret, safe=""), quote_plus(secret),
+             base64.b64encode(raw).decode().rstrip("="),
+             base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    forms |= _base64_cores(raw)
+    if hashes:
+        for name in ("md5", "sha1", "sha256"):
+            digest = hashlib.new(name, raw).hexdigest()
+            forms |= {digest, digest.upper()}
+    return {f for f in forms if f == secret or len(f) >= min_length}
 
 
 SECRETS = SecretRegistry()
@@ -137,6 +184,8 @@ class RedactingFilter(logging.Filter):
 _FILTERED_LOGGERS = (
     "urllib3", "urllib3.connectionpool", "urllib3.connection", "urllib3.response",
     "urllib3.util.retry", "urllib3.poolmanager", "requests", "telephony_core",
+    "httpx", "httpcore", "httpcore.http11", "httpcore.http2", "httpcore.connection",
+    "httpcore.proxy", "hpack", "hpack.hpack",
 )
 _FILTER = RedactingFilter()
 

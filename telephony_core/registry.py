@@ -66,8 +66,14 @@ def names() -> list[str]:
     return sorted(set(_entry_points()) | set(_registered))
 
 
+#: The provider contracts this core speaks: 1, the first (a provider sends through
+#: ``self.transport``; sync client only); 2, sans-IO (both clients).
+PLUGIN_APIS: frozenset[int] = frozenset({1, 2})
+
+
 def register(spec: ProviderSpec, *, replace: bool = False) -> None:
     """Make ``spec`` available in this process (tests, applications with a private provider)."""
+    check_plugin_api(spec)
     with _lock:
         if spec.name in _registered and not replace:
             raise ConfigurationError(f"a provider named {spec.name!r} is already registered; "
@@ -113,7 +119,19 @@ def _load(name: str, ep: metadata.EntryPoint) -> ProviderSpec:
                                 f"{type(spec).__name__}, not a ProviderSpec")
     if spec.name != name:
         raise ProviderLoadError(name, dist, f"its spec calls itself {spec.name!r}")
+    check_plugin_api(spec, dist)
     return spec
+
+
+def check_plugin_api(spec: ProviderSpec, dist: str | None = None) -> None:
+    """Refuse a plugin written for a provider contract this core does not speak."""
+    if spec.plugin_api not in PLUGIN_APIS:
+        newest = max(PLUGIN_APIS)
+        advice = ("upgrade telephony-core" if spec.plugin_api > newest else
+                  "upgrade the plugin (docs/plugin-guide.md, 'Migrating from plugin API 1')")
+        raise ProviderLoadError(spec.name, dist, f"it is written for plugin API "
+                                f"{spec.plugin_api!r}; this telephony-core speaks "
+                                f"{', '.join(map(str, sorted(PLUGIN_APIS)))}: {advice}")
 
 
 def get(name: str) -> ProviderSpec:

@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import attrs
@@ -24,7 +25,7 @@ from .catalogue import Kind
 from .errors import OutcomeUnknown, ProviderError, RateLimited, TelephonyError, TransportError
 from .redaction import get_logger
 
-__all__ = ["RetryPolicy", "deadline_at", "deadline_remaining", "run"]
+__all__ = ["RetryPolicy", "arun", "deadline_at", "deadline_remaining", "run"]
 
 log = get_logger("telephony_core.retry")
 T = TypeVar("T")
@@ -73,6 +74,30 @@ def _verdict(exc: TelephonyError, kind: Kind) -> tuple[bool, float | None]:
     return False, None
 
 
+def _next_delay(exc: TelephonyError, kind: Kind, policy: RetryPolicy, *, start: float,
+                tries: int, provider: str, operation: str) -> float:
+    """How long to wait before the next attempt, or raise: the error itself when it must not be
+    retried, OutcomeUnknown when a non-idempotent request may have been acted on."""
+    if isinstance(exc, TransportError) and exc.request_sent and not kind.retryable:
+        raise OutcomeUnknown(
+            f"the request may have reached the provider but no usable answer came "
+            f"back ({exc.message}); it was not re-sent, since that could repeat it. "
+            "Check list_calls or the provider's events before trying again",
+            reason=exc.reason, provider=provider, operation=operation) from None
+    retry, wait = _verdict(exc, kind)
+    left = start + policy.deadline - time.monotonic()
+    if not retry or tries > policy.retries:
+        raise exc
+    delay = policy.backoff(tries)
+    if wait is not None:
+        delay = max(delay, min(wait, policy.retry_after_cap))
+    if delay >= left:
+        raise exc
+    log.info("%s.%s failed (%s); retry %d of %d in %.2fs", provider, operation,
+             type(exc).__name__, tries, policy.retries, delay)
+    return delay
+
+
 def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: str,
         operation: str) -> T:
     """Call ``attempt`` under ``policy`` and the deadline; see the module docstring."""
@@ -85,24 +110,27 @@ def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: 
             try:
                 return attempt()
             except TelephonyError as exc:
-                if (isinstance(exc, TransportError) and exc.request_sent
-                        and not kind.retryable):
-                    raise OutcomeUnknown(
-                        f"the request may have reached the provider but no usable answer came "
-                        f"back ({exc.message}); it was not re-sent, since that could repeat it. "
-                        "Check list_calls or the provider's events before trying again",
-                        reason=exc.reason, provider=provider, operation=operation) from None
-                retry, wait = _verdict(exc, kind)
-                left = start + policy.deadline - time.monotonic()
-                if not retry or tries > policy.retries:
-                    raise
-                delay = policy.backoff(tries)
-                if wait is not None:
-                    delay = max(delay, min(wait, policy.retry_after_cap))
-                if delay >= left:
-                    raise
-                log.info("%s.%s failed (%s); retry %d of %d in %.2fs", provider, operation,
-                         type(exc).__name__, tries, policy.retries, delay)
-                time.sleep(delay)
+                delay = _next_delay(exc, kind, policy, start=start, tries=tries,
+                                    provider=provider, operation=operation)
+            time.sleep(delay)
+    finally:
+        _deadline.reset(token)
+
+
+async def arun(attempt: Callable[[], Awaitable[T]], kind: Kind, policy: RetryPolicy, *,
+               provider: str, operation: str) -> T:
+    """:func:`run` for coroutines: asyncio sleeps, the same decisions and deadline."""
+    start = time.monotonic()
+    token = _deadline.set(start + policy.deadline)
+    try:
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return await attempt()
+            except TelephonyError as exc:
+                delay = _next_delay(exc, kind, policy, start=start, tries=tries,
+                                    provider=provider, operation=operation)
+            await asyncio.sleep(delay)
     finally:
         _deadline.reset(token)

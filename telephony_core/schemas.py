@@ -23,7 +23,8 @@ from referencing.jsonschema import DRAFT202012
 from . import addresses
 from .errors import PayloadError, PayloadProblem
 
-__all__ = ["bundle", "load", "load_json", "narrowing_problems", "validate", "validator_for"]
+__all__ = ["bundle", "load", "load_json", "narrowing_problems", "undecided_keywords", "validate",
+           "validator_for"]
 
 DEFS_URI = "urn:telephony-core:defs"
 
@@ -152,19 +153,27 @@ def _inside(inner: jsonschema.ValidationError, outer: jsonschema.ValidationError
 
 
 def _alternatives(error: jsonschema.ValidationError) -> PayloadProblem:
-    """An anyOf/oneOf failure told as the problem within the closest alternative (jsonschema's
-    best match), not as "this combination is not accepted" alone."""
+    """An anyOf/oneOf failure: when the closest alternative (jsonschema's best match) fails on one
+    field's value, that field's problem; when it is the combination of fields that no
+    alternative takes, the accepted combinations."""
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     forms = schema.get("description") or schema.get("title")
-    if not error.context:
-        return PayloadProblem(_path(error), _message(error))
-    best = jsonschema.exceptions.best_match(error.context)
-    if best.validator in ("anyOf", "oneOf"):
+    best = jsonschema.exceptions.best_match(error.context) if error.context else None
+    if best is not None and best.validator in ("anyOf", "oneOf"):
         return _alternatives(best)
-    text = _message(best)
-    if forms:
-        text += f" (the accepted forms are: {forms})"
-    return PayloadProblem(_path(best), text)
+    if best is not None and best.validator in _VALUE_KEYWORDS and \
+            len(best.absolute_path) > len(error.absolute_path):
+        text = _message(best)
+        return PayloadProblem(_path(best), text + (f" (accepted: {forms})" if forms else ""))
+    expected = forms or "one of the accepted forms"
+    return PayloadProblem(_path(error),
+                          f"this combination of fields is not accepted: expected {expected}")
+
+
+#: Keywords about one value (not about which fields are present together).
+_VALUE_KEYWORDS = frozenset({"pattern", "type", "enum", "const", "maxLength", "minLength",
+                             "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
+                             "format", "maxItems", "minItems"})
 
 
 def problems(validator: jsonschema.protocols.Validator, payload: Any) -> list[PayloadProblem]:
@@ -189,22 +198,231 @@ def validate(validator: jsonschema.protocols.Validator, payload: Any, **where) -
 
 
 def narrowing_problems(narrow: Mapping[str, Any], canonical: Mapping[str, Any]) -> list[str]:
-    """Structural checks that a provider's schema only narrows the canonical one.
+    """Structural proof that a provider's schema only narrows the canonical one: the problems
+    found (empty: no keyword widens). Run by ``spec.check()`` whenever a provider loads in tests
+    and by the conformance suite, which adds generation for what structure cannot decide
+    (:func:`undecided_keywords`: a pattern that is not the canonical one, canonical
+    alternatives).
 
-    This is the cheap check run whenever a provider loads in tests; the conformance suite adds
-    the generative one (every payload the provider admits must be a valid canonical payload).
+    Every keyword that can widen is decided: ``type``, ``enum``/``const`` (each value the
+    provider allows must be canonical), ``maxLength``/``minLength``, ``maxItems``/``minItems``,
+    ``maxProperties``/``minProperties``, ``minimum``/``maximum`` and their exclusive forms,
+    ``multipleOf``, ``uniqueItems``, ``required``, ``additionalProperties``, ``properties`` and
+    ``items`` (recursively), ``propertyNames``.
     """
-    found: list[str] = []
-    props = narrow.get("properties", {})
-    canon_props = canonical.get("properties", {})
-    extra = sorted(set(props) - set(canon_props))
-    if extra:
-        found.append(f"fields not in the canonical schema: {', '.join(extra)}")
-    missing_required = sorted(set(canonical.get("required", [])) - set(narrow.get("required", [])))
-    if missing_required:
-        found.append(f"canonical required fields made optional: {', '.join(missing_required)}")
-    if narrow.get("additionalProperties", True) is not False:
-        found.append("additionalProperties must be false (the canonical schema is closed)")
-    if narrow.get("type", "object") != "object":
-        found.append("the payload must be an object")
-    return found
+    return _Narrowing().check(narrow, canonical)
+
+
+def undecided_keywords(narrow: Mapping[str, Any], canonical: Mapping[str, Any]) -> list[str]:
+    """Where structure cannot decide narrowing (``$.callee: pattern``): generation must."""
+    walker = _Narrowing()
+    walker.check(narrow, canonical)
+    return walker.undecided
+
+
+_NUMBER = {"integer", "number"}
+_UNDECIDABLE = ("allOf", "not", "if", "dependentRequired", "dependentSchemas",
+                "patternProperties", "contains", "prefixItems", "unevaluatedProperties")
+
+
+def _types(node: Mapping[str, Any]) -> set[str] | None:
+    kind = node.get("type")
+    if kind is None:
+        return None
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+class _Narrowing:
+    def __init__(self) -> None:
+        self.undecided: list[str] = []
+
+    def check(self, narrow: Mapping[str, Any], canonical: Mapping[str, Any]) -> list[str]:
+        found: list[str] = []
+        props = narrow.get("properties", {})
+        canon_props = canonical.get("properties", {})
+        extra = sorted(set(props) - set(canon_props))
+        if extra and canonical.get("additionalProperties", True) is False:
+            found.append(f"fields not in the canonical schema: {', '.join(extra)}")
+        missing = sorted(set(canonical.get("required", [])) - set(narrow.get("required", [])))
+        if missing:
+            found.append(f"canonical required fields made optional: {', '.join(missing)}")
+        if narrow.get("additionalProperties", True) is not False:
+            found.append("additionalProperties must be false (the canonical schema is closed)")
+        if narrow.get("type", "object") != "object":
+            found.append("the payload must be an object")
+        for key in sorted(set(props) & set(canon_props)):
+            self.node(props[key], canon_props[key], f"$.{key}", found)
+        return found
+
+    def node(self, n: Any, c: Any, where: str, out: list[str]) -> None:
+        """Append to ``out`` how ``n`` admits a value that ``c`` refuses."""
+        if c is True or c == {}:
+            return
+        if n is False:
+            return
+        if not isinstance(n, Mapping) or not isinstance(c, Mapping):
+            if n != c:
+                out.append(f"{where}: the schema is {json.dumps(n)}, canonical {json.dumps(c)}")
+            return
+        for branch_key in ("anyOf", "oneOf"):
+            if branch_key in n:  # a union: every branch must narrow on its own
+                outer = {k: v for k, v in n.items() if k not in ("anyOf", "oneOf")}
+                for index, branch in enumerate(n[branch_key]):
+                    merged = _conjoin(outer, branch)
+                    self.node(merged, c, f"{where} ({branch_key}[{index}])", out)
+                return
+        for branch_key in ("anyOf", "oneOf"):
+            if branch_key in c:
+                if n.get(branch_key) == c[branch_key]:
+                    break
+                outer = {k: v for k, v in c.items() if k not in ("anyOf", "oneOf")}
+                if not any(self._narrows(n, {**outer, **b}, where) for b in c[branch_key]):
+                    self.undecided.append(f"{where}: {branch_key}")
+                return
+        if "enum" in n or "const" in n:
+            values = list(n["enum"]) if "enum" in n else [n["const"]]
+            checker = validator_for(dict(c))
+            for value in values:
+                if not checker.is_valid(value):
+                    out.append(f"{where}: allows {value!r}, which the canonical schema refuses")
+            return
+        if "enum" in c or "const" in c:
+            allowed = list(c["enum"]) if "enum" in c else [c["const"]]
+            out.append(f"{where}: admits values outside the canonical "
+                       f"{'enum' if 'enum' in c else 'const'} {allowed!r}")
+            return
+        self._type(n, c, where, out)
+        self._bounds(n, c, where, out)
+        if "pattern" in c and n.get("pattern") != c["pattern"]:
+            if "pattern" not in n and "format" not in n:
+                out.append(f"{where}: has no pattern; the canonical one is {c['pattern']!r}")
+            else:
+                self.undecided.append(f"{where}: pattern")
+        if c.get("uniqueItems") and not n.get("uniqueItems"):
+            out.append(f"{where}: uniqueItems is not set; the canonical schema sets it")
+        if "multipleOf" in c:
+            step = n.get("multipleOf")
+            if step is None or (step / c["multipleOf"]) % 1:
+                out.append(f"{where}: multipleOf {step}, canonical {c['multipleOf']}")
+        for key in _UNDECIDABLE:
+            if key in c and n.get(key) != c[key]:
+                self.undecided.append(f"{where}: {key}")
+        self._object(n, c, where, out)
+        if "items" in c:
+            if "items" not in n:
+                if n.get("maxItems") != 0 and ("array" in (_types(n) or {"array"})):
+                    out.append(f"{where}: items are not constrained; the canonical schema "
+                               "constrains them")
+            else:
+                self.node(n["items"], c["items"], f"{where}[]", out)
+        if "propertyNames" in c:
+            if "propertyNames" not in n:
+                out.append(f"{where}: property names are not constrained; the canonical "
+                           "schema constrains them")
+            else:
+                self.node(n["propertyNames"], c["propertyNames"], f"{where} (names)", out)
+
+    def _narrows(self, n: Any, c: Any, where: str) -> bool:
+        probe = _Narrowing()
+        found: list[str] = []
+        probe.node(n, c, where, found)
+        return not found and not probe.undecided
+
+    @staticmethod
+    def _type(n: Mapping[str, Any], c: Mapping[str, Any], where: str, out: list[str]) -> None:
+        canon = _types(c)
+        if canon is None:
+            return
+        mine = _types(n)
+        if mine is None:
+            out.append(f"{where}: no type; the canonical type is {sorted(canon)}")
+            return
+        wider = {t for t in mine if t not in canon and not (t == "integer" and "number" in canon)}
+        if wider:
+            out.append(f"{where}: type {sorted(wider)} is not in the canonical {sorted(canon)}")
+
+    @staticmethod
+    def _bounds(n: Mapping[str, Any], c: Mapping[str, Any], where: str, out: list[str]) -> None:
+        for upper in ("maxLength", "maxItems", "maxProperties"):
+            if upper in c and (upper not in n or n[upper] > c[upper]):
+                out.append(f"{where}: {upper} {n.get(upper, 'unbounded')} is wider than the "
+                           f"canonical {c[upper]}")
+        for lower in ("minLength", "minItems", "minProperties"):
+            if lower in c and n.get(lower, 0) < c[lower]:
+                out.append(f"{where}: {lower} {n.get(lower, 0)} is wider than the canonical "
+                           f"{c[lower]}")
+        low_c, low_n = _low(c), _low(n)
+        if low_c is not None and (low_n is None or low_n < low_c):
+            out.append(f"{where}: the lower bound {_show_bound(low_n)} is wider than the "
+                       f"canonical {_show_bound(low_c)}")
+        high_c, high_n = _high(c), _high(n)
+        if high_c is not None and (high_n is None or high_n > high_c):
+            out.append(f"{where}: the upper bound {_show_bound(high_n)} is wider than the "
+                       f"canonical {_show_bound(high_c)}")
+
+    def _object(self, n: Mapping[str, Any], c: Mapping[str, Any], where: str,
+                out: list[str]) -> None:
+        if "properties" not in c and "additionalProperties" not in c and "required" not in c:
+            return
+        n_props, c_props = n.get("properties", {}), c.get("properties", {})
+        missing = sorted(set(c.get("required", [])) - set(n.get("required", [])))
+        if missing:
+            out.append(f"{where}: canonical required fields made optional: {', '.join(missing)}")
+        c_extra = c.get("additionalProperties", True)
+        n_extra = n.get("additionalProperties", True)
+        for key in sorted(n_props):
+            if key in c_props:
+                self.node(n_props[key], c_props[key], f"{where}.{key}", out)
+            elif c_extra is False:
+                out.append(f"{where}: field {key!r} is not in the canonical schema")
+            else:
+                self.node(n_props[key], c_extra, f"{where}.{key}", out)
+        if c_extra is False:
+            if n_extra is not False:
+                out.append(f"{where}: additionalProperties must be false (the canonical object "
+                           "is closed)")
+        elif c_extra is not True and n_extra is not False:
+            self.node(True if n_extra is True else n_extra, c_extra, f"{where}.*", out)
+        for key in sorted(set(c_props) - set(n_props)):
+            if n_extra is not False:
+                extra_schema = True if n_extra is True else n_extra
+                self.node(extra_schema, c_props[key], f"{where}.{key}", out)
+
+
+def _conjoin(outer: Mapping[str, Any], branch: Any) -> Any:
+    """A schema admitting at least what ``outer`` and ``branch`` both admit (outer's keywords
+    win a conflict, which can only admit more; ``required`` lists are joined)."""
+    if not isinstance(branch, Mapping):
+        return branch
+    merged = {**branch, **outer}
+    if "required" in branch or "required" in outer:
+        merged["required"] = sorted({*outer.get("required", ()), *branch.get("required", ())})
+    return merged
+
+
+def _low(node: Mapping[str, Any]) -> tuple[float, int] | None:
+    """The lower bound as (value, 0 inclusive / 1 exclusive), so tuples compare."""
+    bounds = []
+    if isinstance(node.get("minimum"), int | float):
+        bounds.append((node["minimum"], 0))
+    if isinstance(node.get("exclusiveMinimum"), int | float) and not isinstance(
+            node.get("exclusiveMinimum"), bool):
+        bounds.append((node["exclusiveMinimum"], 1))
+    return max(bounds) if bounds else None
+
+
+def _high(node: Mapping[str, Any]) -> tuple[float, int] | None:
+    """The upper bound as (value, 0 inclusive / -1 exclusive)."""
+    bounds = []
+    if isinstance(node.get("maximum"), int | float):
+        bounds.append((node["maximum"], 0))
+    if isinstance(node.get("exclusiveMaximum"), int | float) and not isinstance(
+            node.get("exclusiveMaximum"), bool):
+        bounds.append((node["exclusiveMaximum"], -1))
+    return min(bounds) if bounds else None
+
+
+def _show_bound(bound: tuple[float, int] | None) -> str:
+    if bound is None:
+        return "unbounded"
+    return f"{bound[0]} ({'exclusive' if bound[1] else 'inclusive'})"

@@ -80,6 +80,19 @@ class LeakyLogProvider(ExampleProvider):
         return super()._login()
 
 
+class BasicLeakProvider(ExampleProvider):
+    """Logs the Basic credential it would build for user "api" (3 letters) through a plain
+    logger: the password's base64 sits at an alignment that base64 of the password alone misses."""
+
+    def _login(self) -> str:
+        import base64
+
+        credential = f"{self.config['username']}:{self.config.secret('password')}"
+        logging.getLogger("leaky_basic").debug(
+            "would authorize with %s", base64.b64encode(credential.encode()).decode())
+        return super()._login()
+
+
 class LeakyErrorProvider(ExampleProvider):
     """Puts its session token in the message of a server error."""
 
@@ -90,7 +103,7 @@ class LeakyErrorProvider(ExampleProvider):
 
 
 def wide_schema_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A package whose dial schema takes any text as the callee (the canonical one: addresses)."""
+    """A package whose dial schema takes letters in a callee number (the canonical one does not)."""
     package = tmp_path / "wide_example_schemas"
     (package / "schemas").mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -98,8 +111,9 @@ def wide_schema_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "type": "object",
         "properties": {
             "caller": {"$ref": "urn:telephony-core:defs#/$defs/ext"},
-            "callee": {"type": "string", "minLength": 1, "maxLength": 40,
-                       "description": "any number or address"},
+            "callee": {"type": "string", "pattern": "^(ext|tel):[0-9A-Za-z]{1,20}$",
+                       "description": "a number or address, letters allowed (a pattern "
+                                      "structure cannot compare: generation finds it)"},
         },
         "required": ["caller", "callee"], "additionalProperties": False}))
     hangup = Path(__import__("telephony_example").__file__).parent / "schemas" / "hangup.json"
@@ -167,6 +181,83 @@ def test_a_schema_with_a_field_the_canonical_one_lacks_is_refused_at_load(regist
         "reason" in entry["message"]
 
 
+def widened_bounds_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ARI author's widening: prompts maxItems 20 -> 50, a reference maxLength 128 -> 500."""
+    package = tmp_path / "widened_bounds_schemas"
+    (package / "schemas").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    defs = "urn:telephony-core:defs#/$defs/"
+    (package / "schemas" / "play_prompt.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"to": {"$ref": defs + "endpoint"},
+                       "prompts": {"type": "array", "items": {"$ref": defs + "prompt"},
+                                   "minItems": 1, "maxItems": 50}},
+        "required": ["to", "prompts"], "additionalProperties": False}))
+    (package / "schemas" / "dial.json").write_text(json.dumps({
+        "type": "object",
+        "properties": {"caller": {"$ref": defs + "ext"}, "callee": {"$ref": defs + "endpoint"},
+                       "reference": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "required": ["caller", "callee"], "additionalProperties": False}))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "widened_bounds_schemas"
+
+
+def test_widened_bounds_are_caught_every_time(registered, tmp_path, monkeypatch):
+    package = widened_bounds_package(tmp_path, monkeypatch)
+    spec = copy_of_example("example-widened", ExampleProvider, package=package, operations={
+        "dial": "schemas/dial.json", "play_prompt": "schemas/play_prompt.json"})
+    assert spec.check() == [
+        "dial: $.reference: maxLength 500 is wider than the canonical 128",
+        "play_prompt: $.prompts: maxItems 50 is wider than the canonical 20"]
+    register(registered, spec)
+    for seed in range(10):  # decided structurally: no seed lets it through
+        results = run_suite("example-widened", fixtures=FIXTURES, select="test_schema_narrows",
+                            pytest_args=(f"--hypothesis-seed={seed}",))
+        for op, message in (("dial", "$.reference: maxLength 500 is wider than the canonical "
+                             "128"), ("play_prompt", "$.prompts: maxItems 50 is wider than the "
+                                      "canonical 20")):
+            entry = results.result("static.narrowing", op)
+            assert entry["outcome"] == "failed", (seed, entry)
+            assert message in entry["message"], (seed, entry)
+
+
+def test_narrowing_decides_every_widening_keyword():
+    from telephony_core.schemas import narrowing_problems, undecided_keywords
+
+    canonical = {"type": "object", "additionalProperties": False, "required": ["a"],
+                 "properties": {
+                     "a": {"type": "integer", "minimum": 0, "exclusiveMaximum": 10},
+                     "b": {"enum": ["x", "y"]},
+                     "c": {"type": "string", "minLength": 2, "pattern": "^[a-z]+$"},
+                     "d": {"type": "object", "additionalProperties": False, "required": ["k"],
+                           "properties": {"k": {"type": "boolean"}}},
+                     "e": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                           "minItems": 1}}}
+    narrow = {"type": "object", "additionalProperties": False, "required": ["a"],
+              "properties": {
+                  "a": {"type": "number", "minimum": -1, "maximum": 10},
+                  "b": {"enum": ["x", "z"]},
+                  "c": {"type": "string", "minLength": 1, "pattern": "^[a-z0-9]+$"},
+                  "d": {"type": "object", "properties": {"k": {"type": "boolean"},
+                                                         "j": {"type": "string"}}},
+                  "e": {"type": "array", "items": {"type": ["string", "null"]}}}}
+    assert narrowing_problems(narrow, canonical) == [
+        "$.a: type ['number'] is not in the canonical ['integer']",
+        "$.a: the lower bound -1 (inclusive) is wider than the canonical 0 (inclusive)",
+        "$.a: the upper bound 10 (inclusive) is wider than the canonical 10 (exclusive)",
+        "$.b: allows 'z', which the canonical schema refuses",
+        "$.c: minLength 1 is wider than the canonical 2",
+        "$.d: canonical required fields made optional: k",
+        "$.d: field 'j' is not in the canonical schema",
+        "$.d: additionalProperties must be false (the canonical object is closed)",
+        "$.e: minItems 0 is wider than the canonical 1",
+        "$.e: uniqueItems is not set; the canonical schema sets it",
+        "$.e[]: type ['null'] is not in the canonical ['string']"]
+    assert undecided_keywords(narrow, canonical) == ["$.c: pattern"]
+    same = narrowing_problems(canonical, canonical)
+    assert same == []
+
+
 def test_a_provider_that_logs_its_password_is_caught(registered):
     register(registered, copy_of_example("example-leaky-log", LeakyLogProvider))
     results = run_suite("example-leaky-log", fixtures=FIXTURES,
@@ -175,6 +266,17 @@ def test_a_provider_that_logs_its_password_is_caught(registered):
     assert entry["outcome"] == "failed", entry
     assert "a secret leaked: the log contains the secret 'can...'" in entry["message"]
     assert "canary-5ecret-7d1e" not in entry["message"]  # the report must not leak it either
+
+
+def test_a_basic_credential_of_a_three_letter_user_is_caught(registered):
+    register(registered, copy_of_example("example-basic-leak", BasicLeakProvider))
+    results = run_suite("example-basic-leak", fixtures=FIXTURES,
+                        select="test_valid_payloads and list_calls")
+    entry = results.result("outcomes", "list_calls")
+    assert entry["outcome"] == "failed", entry
+    assert "a secret leaked: the log contains the secret 'can...' (an encoded form" in (
+        entry["message"])
+    assert "canary-5ecret-7d1e" not in entry["message"]
 
 
 def test_a_provider_that_puts_its_token_in_an_error_is_caught(registered):
@@ -255,3 +357,15 @@ def test_a_provider_that_misreads_its_webhooks_is_caught(registered):
     assert entry["outcome"] == "failed", entry
     assert "was reported as" in entry["message"]
     assert "which example-partyless.parse_event turned into [('call." in entry["message"]
+
+
+@pytest.mark.parametrize("provider", ["example", "sim"])
+def test_every_declared_operation_reaches_its_success_path(provider):
+    """A sample's preparation returns the payload with the live call id; the outcomes property
+    runs it, so an operation that needs a call is not only ever refused (not_found)."""
+    results = run_suite(provider, select="test_valid_payloads", pytest_args=SEEDED)
+    assert results.passed, results
+    reached = {op: entry["outcomes"].get("exercised", {})
+               for op, entry in results["operations"].items()
+               if entry.get("outcomes", {}).get("outcome") == "passed"}
+    assert reached and all(counts.get("ok") for counts in reached.values()), reached

@@ -29,7 +29,8 @@ def test_a_conformant_provider_exits_zero_and_writes_the_report(tmp_path):
     assert data["fixtures"] == "telephony_example.conformance:Fixtures"
     assert set(data["operations"]["dial"]) == {f"faults.{f}" for f in (
         "delay", "reset_before_read", "reset_after_read", "http_error", "malformed_body",
-        "truncated_body", "expired_token")}
+        "truncated_body", "expired_token", "garbage_reply", "truncated_head", "redirect",
+        "trickle", "stall", "oversize")}
     assert all(e["outcome"] == "passed" for e in data["operations"]["dial"].values())
 
 
@@ -97,10 +98,40 @@ def test_the_environment_chooses_the_profile_and_bad_names_are_refused(pytester,
     result.stderr.fnmatch_lines(["*TELEPHONY_CONFORMANCE_PROFILE='weekly'*"])
 
 
-def test_the_plugin_makes_provider_loading_strict():
+def test_the_plugin_leaves_other_tests_alone():
+    """Loaded into every pytest run, the plugin changes nothing for tests that are not
+    conformance tests (this one), and imports nothing from the library."""
+    import subprocess
+    import sys
+
     from telephony_core import registry
 
-    assert registry.strict is True
+    assert registry.strict is False
+    probe = ("import sys, telephony_core_pytest; "
+             "print(sorted(m for m in sys.modules if m.startswith('telephony_core.')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_conformance_tests_load_providers_strictly(pytester):
+    pytester.makepyfile(test_strict="""
+        from telephony_core import registry
+        from telephony_core.testing import ProviderFixtures
+
+        def test_plain():
+            assert registry.strict is False
+
+        class TestStrict(ProviderFixtures):
+            provider = "sim"
+
+            def test_inside(self):
+                assert registry.strict is True
+
+        def test_plain_after():
+            assert registry.strict is False
+    """)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
 
 
 def test_a_nested_run_leaves_the_outer_profile_alone(pytester):
@@ -128,3 +159,36 @@ def test_per_capability_suites_run_only_their_operations_and_skip_with_the_reaso
     result.assert_outcomes(passed=9, skipped=10)  # 2 x 2 provider-wide + 5 for dial
     result.stdout.fnmatch_lines(["*example does not declare 'hold' (capability hold)*"])
     assert "[transfer]" not in result.stdout.str()
+
+
+def test_an_empty_selection_fails_with_a_message():
+    result = CliRunner().invoke(conformance_command, ["example", "-k", "nothingmatches"])
+    assert result.exit_code == 1
+    assert "no test matches -k 'nothingmatches'" in result.stderr
+    assert "FAILED" in result.output
+
+
+def test_the_summary_groups_skip_reasons_and_leaves_the_directory_clean(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(conformance_command,
+                                ["example", "-k", "test_undeclared or test_schema_narrows"])
+    assert result.exit_code == 0, result.output
+    assert ("  skipped 12: example does not declare the operation (accept_call, "
+            "get_music_on_hold, hold, monitor, mute, play_prompt, reject_call, send_sms, "
+            "set_music_on_hold, transfer, unhold, unmute)") in result.output
+    assert "PytestAssertRewriteWarning" not in result.output
+    assert list(tmp_path.iterdir()) == []  # no .hypothesis/ left in the caller's directory
+
+
+def test_a_missing_extra_is_one_line_naming_the_install_command():
+    import subprocess
+    import sys
+
+    # what an environment without the testing extra sees: hypothesis and pytest do not import
+    probe = ("import sys; sys.modules['hypothesis'] = None; sys.modules['pytest'] = None; "
+             "from telephony_core.cli import main; main(['conformance', 'example'])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "pip install 'telephony-core[testing]'" in lines[0]

@@ -26,11 +26,10 @@ import tracemalloc
 
 import pytest
 
-import telephony_core
 from telephony_core.emulation import WIRE_FAULTS, EmulatorServer, Fault
 from telephony_core.errors import OutcomeUnknown, TelephonyError, TransportError
 
-from .conftest import CANARY_PASSWORD, CANARY_TOKEN, LoopbackApp
+from .conftest import CANARY_PASSWORD, CANARY_TOKEN, CLIENT_KINDS, LoopbackApp, connect_kind
 
 trustme = pytest.importorskip("trustme", reason="trustme is in the dev extra")
 
@@ -46,11 +45,14 @@ def tls(tmp_path_factory):
     return context, str(path)
 
 
-@pytest.fixture(params=["http", "https"])
+@pytest.fixture(params=[(scheme, kind) for kind in CLIENT_KINDS for scheme in ("http", "https")],
+                ids=lambda p: f"{p[1]}-{p[0]}")
 def wire(request, loopback_spec, tls):
-    """(server, connect(**options) -> Client) over plain HTTP or TLS."""
+    """(server, connect(**options) -> Client) over plain HTTP or TLS, through the sync client or
+    the async one (driven from this sync test code)."""
     context, ca = tls
-    secure = request.param == "https"
+    scheme, kind = request.param
+    secure = scheme == "https"
     app = LoopbackApp()
     with EmulatorServer(app, tls=context if secure else None) as server:
         base = f"loopback://api:{CANARY_PASSWORD}@127.0.0.1:{server.port}"
@@ -59,7 +61,7 @@ def wire(request, loopback_spec, tls):
 
         def connect(**options):
             settings = {"timeout": 0.5, "connect_timeout": 0.5, "deadline": 5, **options}
-            client = telephony_core.connect(base, **settings)
+            client = connect_kind(kind, base, **settings)
             clients.append(client)
             return client
 
@@ -197,12 +199,13 @@ def test_an_oversize_reply_is_refused_without_holding_it(wire):
     assert peak < 8 * 1024 * 1024, peak  # a 32 MB reply cost 64 MB before the cap
 
 
-def test_a_tls_handshake_failure_is_not_sent_and_says_why(loopback_spec, tls):
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+def test_a_tls_handshake_failure_is_not_sent_and_says_why(loopback_spec, tls, kind):
     context, _ = tls
     app = LoopbackApp()
     with EmulatorServer(app, tls=context) as server:  # the client lacks the CA
         url = f"loopback://api:{CANARY_PASSWORD}@127.0.0.1:{server.port}?scheme=https"
-        with telephony_core.connect(url, retries=0) as client, \
+        with connect_kind(kind, url, retries=0) as client, \
                 pytest.raises(TransportError) as info:
             client.dial("ext:1000", "tel:41000")
         assert server.requests == []
@@ -211,10 +214,11 @@ def test_a_tls_handshake_failure_is_not_sent_and_says_why(loopback_spec, tls):
     assert_no_secret(info.value)
 
 
-def test_tls_against_a_plain_http_port_says_to_check_the_scheme(loopback_spec):
+@pytest.mark.parametrize("kind", CLIENT_KINDS)
+def test_tls_against_a_plain_http_port_says_to_check_the_scheme(loopback_spec, kind):
     with EmulatorServer(LoopbackApp()) as server:
         url = f"loopback://api:{CANARY_PASSWORD}@127.0.0.1:{server.port}?scheme=https"
-        with telephony_core.connect(url, retries=0) as client, \
+        with connect_kind(kind, url, retries=0) as client, \
                 pytest.raises(TransportError) as info:
             client.list_calls()
     assert info.value.request_sent is False and info.value.reason == "tls"

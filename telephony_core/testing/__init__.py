@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "CAPABILITY_SUITES",
+    "DocumentedTests",
     "EquivalenceTests",
     "FaultTests",
     "OutcomeTests",
@@ -27,6 +28,8 @@ __all__ = [
     "StaticTests",
     "UnsupportedTests",
     "ValidationTests",
+    "VendorSpec",
+    "VendorSpecTests",
     "invalid_payloads",
     "payloads",
     "run_suite",
@@ -37,6 +40,7 @@ _WHERE = {
     "payloads": "strategies",
     "run_suite": "runner",
     "ProviderFixtures": "base",
+    "VendorSpec": "spec_evidence",
 }
 
 

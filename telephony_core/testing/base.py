@@ -126,7 +126,13 @@ class ProviderFixtures:
       on a fresh emulator; the fault property proves recovery with it;
     * ``canary``: the password given to the emulator factory (when it takes ``password=``); it
       must never appear in a log line, an error or a repr;
-    * ``only_operations``: restrict the suite to these operations (None: every operation).
+    * ``only_operations``: restrict the suite to these operations (None: every operation);
+    * ``documented``: files or directories of documented exchanges (None: the package's
+      ``documented/`` and ``../tests/documented/``), see :mod:`.documented`;
+      ``documented_emulator_options``: emulator factory keywords for the emulator side, and
+      :meth:`prepare_documented`: the hook that prepares the emulator's model for a sample;
+    * ``vendor_spec``: the vendor's published API description the emulator's traffic is
+      validated against (see :mod:`.spec_evidence`), or None.
     """
 
     provider: ClassVar[str] = ""
@@ -138,6 +144,9 @@ class ProviderFixtures:
     samples: ClassVar[Mapping[str, Sample]] = {}
     canary: ClassVar[str] = "canary-5ecret-7d1e"
     only_operations: ClassVar[frozenset[str] | None] = None
+    documented: ClassVar[tuple[str, ...] | None] = None
+    documented_emulator_options: ClassVar[Mapping[str, Any]] = {}
+    vendor_spec: ClassVar[Any] = None
 
     # -- collection ----------------------------------------------------------------------
 
@@ -162,10 +171,33 @@ class ProviderFixtures:
         if "undeclared_operation" in metafunc.fixturenames:
             missing = [op for op in ops if spec is None or op not in spec.operations]
             metafunc.parametrize("undeclared_operation", missing or ["(none)"])
+        if "documented_exchange" in metafunc.fixturenames:
+            found = self.documented_exchanges(spec)
+            if "emulator" in metafunc.function.__name__:
+                found = [e for e in found if e.wire or e.problem]
+            metafunc.parametrize("documented_exchange", found or [None],
+                                 ids=[e.test_id for e in found] or ["(none)"])
         if "fault_name" in metafunc.fixturenames:
             from .faults import FAULTS
 
             metafunc.parametrize("fault_name", list(FAULTS))
+
+    @classmethod
+    def documented_exchanges(cls, spec: ProviderSpec | None) -> list[Any]:
+        """The provider's documented exchanges (see :mod:`.documented`)."""
+        if spec is None:
+            return []
+        from .documented import discover
+
+        return discover(spec, cls.documented)
+
+    def prepare_documented(self, session: Session, exchange: Any) -> Mapping[Any, Any] | None:
+        """Put the emulator's model (``session.pbx``) in the state ``exchange`` assumes (the
+        call its ``DELETE /calls/ID`` names exists...), before its documented requests are sent
+        to the emulator. Return substitutions for ``<any>`` values and ids: ``{"path":
+        "/api/calls/1700000000.1", "query.token": ..., "headers.Authorization": ...}`` (or
+        ``{step_index: {...}}`` per request). The default prepares nothing."""
+        return None
 
     # -- fixtures --------------------------------------------------------------------------
 
@@ -216,9 +248,14 @@ class ProviderFixtures:
         return options
 
     @contextlib.contextmanager
-    def session(self, spec: ProviderSpec, pbx: Any = None,
+    def session(self, spec: ProviderSpec, pbx: Any = None, *,
+                factory_overrides: Mapping[str, Any] | None = None,
                 **client_options: Any) -> Iterator[Session]:
-        """A fresh provider under test (see :class:`Session`)."""
+        """A fresh provider under test (see :class:`Session`).
+
+        When the fixtures declare a ``vendor_spec``, the emulator application is wrapped so that
+        every request it receives and every reply it gives is checked against the vendor's
+        spec; the test fails, at the end of the session, with each violation."""
         options = {**self.client_options, **client_options}
         own = spec.name == self.provider  # a reference world gets its emulator's defaults
         if not spec.emulator:
@@ -234,11 +271,39 @@ class ProviderFixtures:
             finally:
                 client.close()
             return
-        from ..emulation import emulated
+        from ..emulation import EmulatorServer
 
         factory_options = self._factory_options(spec) if own else {}
-        with emulated(spec.name, pbx, client_options=options, **factory_options) as emu:
-            yield Session(spec.name, emu.client, emu.server, emu.app)
+        factory_options.update(factory_overrides or {})
+        app = spec.emulator_factory()(pbx=pbx, **factory_options)
+        checked = self._spec_checked(spec, app) if own else None
+        server = EmulatorServer(checked if checked is not None else app).start()
+        try:
+            client = connect(app.connect_url(server.url), **options)
+            try:
+                yield Session(spec.name, client, server, app)
+            finally:
+                client.close()
+        finally:
+            server.stop()
+        if checked is not None and checked.violations:
+            shown = checked.violations[:8]
+            more = len(checked.violations) - len(shown)
+            pytest.fail(f"{spec.name}'s traffic breaks the vendor spec:\n  - " + "\n  - ".join(
+                shown) + (f"\n  (and {more} more)" if more > 0 else ""), pytrace=False)
+
+    def _spec_checked(self, spec: ProviderSpec, app: Any) -> Any:
+        """``app`` wrapped in the vendor-spec check (None when the fixtures declare no spec)."""
+        from .spec_evidence import SpecCheckedApp, declared
+
+        try:
+            found = declared(self, spec)
+        except (OSError, ValueError) as exc:
+            pytest.fail(f"{spec.name}'s fixtures declare vendor_spec {self.vendor_spec!r}, "
+                        f"which cannot be loaded: {exc}", pytrace=False)
+        if found is None:
+            return None
+        return SpecCheckedApp(app, *found)
 
     def addresses(self, spec: ProviderSpec) -> tuple[str, ...]:
         """``known_addresses``, or (when the fixtures give none) the extensions the emulator's

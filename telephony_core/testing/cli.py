@@ -13,8 +13,9 @@ __all__ = ["conformance_command"]
 @click.argument("name")
 @click.option("--report", type=click.Path(dir_okay=False, writable=True),
               help="write the results (per operation, per property) to this JSON file")
-@click.option("--profile", type=click.Choice(["conformance", "nightly"]), default="conformance",
-              show_default=True, help="how many examples each property runs")
+@click.option("--profile", type=click.Choice(["conformance", "ci", "nightly"]),
+              default="conformance", show_default=True,
+              help="how many examples each property runs (ci: fewest, short fault deadlines)")
 @click.option("-k", "select", default=None, help="run only the tests matching this pytest -k "
               "expression (e.g. 'faults and dial')")
 @click.option("--fixtures", default=None, metavar="MODULE:CLASS",
@@ -31,8 +32,13 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
     """
     from ..cli import fail
     from ..errors import TelephonyError
-    from .runner import run_suite
 
+    try:
+        from .runner import run_suite
+    except ImportError as exc:
+        fail(f"telephony conformance needs the testing extra (missing: {exc.name}): "
+             "pip install 'telephony-core[testing]'")
+        return
     try:
         results = run_suite(name, profile=profile, select=select, fixtures=fixtures,
                             report=report, verbose=verbose,
@@ -42,6 +48,12 @@ def conformance_command(name: str, report: str | None, profile: str, select: str
         return
     counts = results["counts"]
     verdict = "PASSED" if results.passed else "FAILED"
+    for group in results["skip_reasons"]:
+        ops = group["operations"]
+        which = f" ({', '.join(ops)})" if ops else ""
+        click.echo(f"  skipped {group['count']}: {group['reason']}{which}")
+    if results["problem"]:
+        click.echo(f"error: {results['problem']}", err=True)
     click.echo(f"conformance {name} ({profile}): {verdict}: {counts['passed']} passed, "
                f"{counts['failed']} failed, {counts['skipped']} skipped in "
                f"{results['seconds']}s" + (f"; report: {report}" if report else ""))

@@ -14,7 +14,17 @@ http_error 503      no          typed error, sent once            retried: the b
 malformed_body      yes         OutcomeUnknown/typed, sent once   retried (may see new state)
 truncated_body      yes         OutcomeUnknown/typed, sent once   retried (may see new state)
 expired_token       refused     re-login allowed, then once more  the baseline outcome
+garbage_reply       yes         OutcomeUnknown, sent once         retried (may see new state)
+truncated_head      yes         OutcomeUnknown, sent once         retried (may see new state)
+redirect 307        no          typed error, sent once, not       typed error (never followed)
+                                followed
+trickle             yes         OutcomeUnknown by the deadline    typed error by the deadline
+stall               yes         OutcomeUnknown by the deadline    typed error by the deadline
+oversize (5 MB)     yes         typed error, sent once            typed error (the cap refuses)
 ==================  ==========  ================================  =============================
+
+``trickle`` and ``stall`` run with a 1-second overall deadline (:attr:`FaultCase.deadline`):
+only the deadline ends them, and it must, whatever the read timeout says.
 
 "May see new state": the first request was processed, so a retried ``hangup`` may be told the
 call is gone; a typed error is then acceptable, an untyped one or ``OutcomeUnknown`` is not.
@@ -36,7 +46,11 @@ class FaultCase:
     name: str
     make: Callable[[float], Fault]  # read timeout of the client -> the fault
     app_runs: bool
-    reply_lost: bool  # the client gets no reply at all (so a non-idempotent op is unknown)
+    reply_lost: bool  # the client gets no usable reply (so a non-idempotent op is unknown)
+    #: a read or idempotent operation must recover its baseline outcome by retrying
+    recovers: bool = True
+    #: the client's overall deadline in this fault's runs (None: the profile's or fixtures')
+    deadline: float | None = None
 
 
 FAULTS: dict[str, FaultCase] = {c.name: c for c in (
@@ -47,4 +61,13 @@ FAULTS: dict[str, FaultCase] = {c.name: c for c in (
     FaultCase("malformed_body", lambda timeout: Fault.malformed_body(), True, False),
     FaultCase("truncated_body", lambda timeout: Fault.truncated_body(), True, False),
     FaultCase("expired_token", lambda timeout: Fault.expired_token(), True, False),
+    FaultCase("garbage_reply", lambda timeout: Fault.garbage_reply(), True, True),
+    FaultCase("truncated_head", lambda timeout: Fault.truncated_head(), True, True),
+    FaultCase("redirect", lambda timeout: Fault.redirect(307), False, False, recovers=False),
+    FaultCase("trickle", lambda timeout: Fault.trickle(0.05), True, True, recovers=False,
+              deadline=1.0),
+    FaultCase("stall", lambda timeout: Fault.stall(5.0), True, True, recovers=False,
+              deadline=1.0),
+    FaultCase("oversize", lambda timeout: Fault.oversize(5 * 1024 * 1024), True, False,
+              recovers=False),
 )}

@@ -1,101 +1,19 @@
-"""The pytest plugin of the conformance suite (entry point ``pytest11: telephony_core``).
-
-Every pytest run in an environment with telephony-core installed loads this module, so it
-imports nothing heavy: no Hypothesis, no provider, not even :mod:`telephony_core` itself. It
-
-* adds ``--conformance-profile`` (or ``$TELEPHONY_CONFORMANCE_PROFILE``) choosing how many
-  examples the suite runs: ``conformance`` (default, small and fast) or ``nightly``;
-* sets :data:`telephony_core.registry.strict` once tests are collected, so that loading a
-  provider in a test also checks its declarations (schemas narrow the canonical ones, secrets
-  are marked);
-* provides the ``conformance_profile`` and ``conformance_settings`` fixtures.
-"""
+"""Where the suite reads the selected profile: the pytest plugin itself lives in the top-level
+module :mod:`telephony_core_pytest`, outside this package, so that loading it (every pytest run
+does) imports nothing from telephony_core."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
-import pytest
+import telephony_core_pytest as _plugin
 
-#: Profile names; their settings live in :mod:`telephony_core.testing.profiles`.
-PROFILE_NAMES = ("conformance", "nightly")
-ENV_VAR = "TELEPHONY_CONFORMANCE_PROFILE"
+__all__ = ["PROFILE_NAMES"]  # and selected_profile, read through to the plugin
 
-#: The profile chosen for this run (read by :func:`telephony_core.testing.profiles.selected`).
-selected_profile: str = os.environ.get(ENV_VAR) or "conformance"
+PROFILE_NAMES = _plugin.PROFILE_NAMES
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("telephony", "telephony_core conformance suite")
-    group.addoption(
-        "--conformance-profile", choices=PROFILE_NAMES, default=None,
-        help=f"how many examples the conformance suite runs: 'conformance' (default, fast) "
-             f"or 'nightly' (many more); also ${ENV_VAR}")
-
-
-def _set_strict() -> None:
-    registry = sys.modules.get("telephony_core.registry")
-    if registry is not None:
-        registry.strict = True
-
-
-_previous = pytest.StashKey[str]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    global selected_profile
-    config.stash[_previous] = selected_profile  # a nested run (pytester, the CLI) restores it
-    chosen = config.getoption("--conformance-profile", default=None) or os.environ.get(ENV_VAR)
-    if chosen and chosen not in PROFILE_NAMES:
-        raise pytest.UsageError(f"${ENV_VAR}={chosen!r}: expected one of {PROFILE_NAMES}")
-    selected_profile = chosen or "conformance"
-    _set_strict()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    global selected_profile
-    selected_profile = config.stash.get(_previous, selected_profile)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Providers are loaded while tests run, after collection imported the core: make loading
-    strict now (importing the registry only when there is something to run)."""
-    if session.items:
-        import telephony_core.registry
-
-        telephony_core.registry.strict = True
-
-
-def pytest_report_header(config: pytest.Config) -> str | None:
-    if "telephony_core.testing.suite" in sys.modules or config.getoption(
-            "--conformance-profile", default=None):
-        return f"telephony conformance profile: {selected_profile}"
-    return None
-
-
-@pytest.fixture(scope="session")
-def conformance_profile() -> str:
-    """The name of the selected Hypothesis profile (``conformance`` or ``nightly``)."""
-    return selected_profile
-
-
-@pytest.fixture(scope="session")
-def conformance_settings(conformance_profile: str) -> Any:
-    """The :class:`hypothesis.settings` of the selected profile."""
-    from .profiles import settings_for
-
-    return settings_for(conformance_profile)
-
-
-@pytest.fixture
-def webhook_receiver() -> Any:
-    """``(server, receiver)``: a :class:`~telephony_core.emulation.WebhookReceiver` served on
-    loopback, to give an emulator as the application's webhook URL (``server.url + "/hook"``);
-    ``receiver.bodies`` holds what was POSTed. Imported here, not at plugin load."""
-    from telephony_core.emulation import EmulatorServer, WebhookReceiver
-
-    receiver = WebhookReceiver()
-    with EmulatorServer(receiver) as server:
-        yield server, receiver
+def __getattr__(name: str) -> Any:
+    if name == "selected_profile":
+        return _plugin.selected_profile
+    raise AttributeError(name)

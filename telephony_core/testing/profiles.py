@@ -1,7 +1,9 @@
 """Hypothesis settings profiles of the conformance suite, and how many examples each property runs.
 
 ``conformance`` (the default) keeps one provider's whole suite well under a minute on a small
-CI machine; ``nightly`` runs many more examples and longer stateful programs. Choose with
+CI machine; ``ci`` runs fewer examples still and gives fault runs a short overall deadline
+(:data:`FAULT_DEADLINE`), so a slow fault (a trickled or stalled reply) costs about a second;
+``nightly`` runs many more examples and longer stateful programs. Choose with
 ``pytest --conformance-profile nightly``, ``$TELEPHONY_CONFORMANCE_PROFILE`` or
 ``telephony conformance NAME --profile nightly``.
 """
@@ -12,15 +14,19 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["EXAMPLES", "selected", "settings_for"]
+__all__ = ["EXAMPLES", "FAULT_DEADLINE", "selected", "settings_for"]
 
 #: Examples per property and per operation (equivalence: programs, and steps per program).
 EXAMPLES: dict[str, dict[str, int]] = {
     "conformance": {"narrowing": 30, "validation": 30, "outcomes": 12, "equivalence": 12,
                     "steps": 10},
+    "ci": {"narrowing": 10, "validation": 10, "outcomes": 5, "equivalence": 4, "steps": 6},
     "nightly": {"narrowing": 400, "validation": 300, "outcomes": 150, "equivalence": 150,
                 "steps": 30},
 }
+
+#: The client's overall deadline (seconds) in fault runs, per profile (None: the fixtures').
+FAULT_DEADLINE: dict[str, float | None] = {"conformance": None, "ci": 2.0, "nightly": None}
 
 # No "explain" phase: it traces every line of a failing test again, which costs far more than the
 # failure it explains (the messages already carry the payload and the steps).
@@ -35,6 +41,10 @@ settings.register_profile("conformance", max_examples=EXAMPLES["conformance"]["o
                           stateful_step_count=EXAMPLES["conformance"]["steps"], deadline=None,
                           database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
                           report_multiple_bugs=False, phases=_PHASES)
+settings.register_profile("ci", max_examples=EXAMPLES["ci"]["outcomes"],
+                          stateful_step_count=EXAMPLES["ci"]["steps"], deadline=None,
+                          database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
+                          report_multiple_bugs=False, phases=_PHASES)
 settings.register_profile("nightly", max_examples=EXAMPLES["nightly"]["outcomes"],
                           stateful_step_count=EXAMPLES["nightly"]["steps"], deadline=None,
                           database=None, suppress_health_check=_SUPPRESSED, print_blob=True,
@@ -43,9 +53,9 @@ settings.register_profile("nightly", max_examples=EXAMPLES["nightly"]["outcomes"
 
 def selected() -> str:
     """The profile chosen for this run (by the pytest plugin's option or the environment)."""
-    from . import plugin
+    import telephony_core_pytest
 
-    return plugin.selected_profile
+    return telephony_core_pytest.selected_profile
 
 
 def settings_for(profile: str | None = None, prop: str | None = None, **overrides: Any) -> settings:
@@ -55,7 +65,7 @@ def settings_for(profile: str | None = None, prop: str | None = None, **override
     if prop == "equivalence":
         overrides.setdefault("max_examples", EXAMPLES[name]["equivalence"])
         overrides.setdefault("stateful_step_count", EXAMPLES[name]["steps"])
-        if name == "conformance":
+        if name in ("conformance", "ci"):
             # every program starts two emulators: shrinking one can take minutes, so the fast
             # profile reports the failing program as found (its last steps are in the message)
             overrides.setdefault("phases", [Phase.explicit, Phase.reuse, Phase.generate])

@@ -38,6 +38,9 @@ PROPERTIES: dict[str, str] = {
     "test_undeclared_operation_is_refused": "undeclared",
     "test_fault": "faults",
     "test_model_equivalence": "equivalence",
+    "test_traffic_matches_vendor_spec": "spec.wire",
+    "test_documented_provider_side": "documented.provider",
+    "test_documented_emulator_side": "documented.emulator",
 }
 
 
@@ -46,6 +49,11 @@ def property_of(function: str, params: dict[str, Any]) -> tuple[str | None, str]
     prop = PROPERTIES.get(function, function)
     if "fault_name" in params:
         prop = f"{prop}.{params['fault_name']}"
+    if "documented_exchange" in params:
+        exchange = params["documented_exchange"]
+        if exchange is None:
+            return None, prop
+        return getattr(exchange, "operation", None), f"{prop}[{exchange.name}]"
     op = params.get("operation") or params.get("undeclared_operation")
     return (op if op != "(none)" else None), prop
 
@@ -149,6 +157,43 @@ class TestConformance(*_bases):
 '''
 
 
+def _hypothesis_home() -> None:
+    """Keep Hypothesis's files (its constants and Unicode caches; the suite keeps no example
+    database) out of the caller's directory: ``$HYPOTHESIS_STORAGE_DIRECTORY`` when set, else
+    ``$XDG_CACHE_HOME/telephony-core/hypothesis`` (``~/.cache/...``)."""
+    import os
+
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    where = os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        / "telephony-core" / "hypothesis")
+    set_hypothesis_home_dir(where)
+
+
+def _skip_reasons(collector: _Collector) -> list[dict[str, Any]]:
+    """Skips grouped by reason (the operation's name taken out), most frequent first."""
+    import re
+
+    groups: dict[str, dict[str, Any]] = {}
+    for nodeid, entry in collector.results.items():
+        if entry["outcome"] != "skipped":
+            continue
+        op, _ = collector.items.get(nodeid, (None, nodeid))
+        reason = entry.get("reason", "no reason given")
+        if op:
+            reason = reason.replace(f"'{op}'", "the operation").replace(f".{op}(", ".OP(")
+        reason = re.sub(r" \(capability [a-z_]+\)", "", reason)
+        group = groups.setdefault(reason, {"reason": reason, "count": 0, "operations": set()})
+        group["count"] += 1
+        if op:
+            group["operations"].add(op)
+    out = sorted(groups.values(), key=lambda g: (-g["count"], g["reason"]))
+    for group in out:
+        group["operations"] = sorted(group["operations"])
+    return out
+
+
 class SuiteResults(dict):
     """The report (a JSON-ready dict) with the pytest exit code."""
 
@@ -165,7 +210,7 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
               fixtures: str | type | None = None, report: str | Path | None = None,
               verbose: bool = False, pytest_args: tuple[str, ...] = ()) -> SuiteResults:
     """Run the suite against provider ``name`` (installed or registered in this process)."""
-    from . import plugin
+    import telephony_core_pytest as plugin
 
     if isinstance(fixtures, type):
         key = f"fixtures_{len(vars(_INLINE))}"
@@ -175,6 +220,7 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
     collector = _Collector()
     saved_profile = plugin.selected_profile
     started = time.monotonic()
+    _hypothesis_home()
     with tempfile.TemporaryDirectory(prefix="telephony-conformance-") as tmp:
         module = Path(tmp) / f"test_conformance_{name.replace('-', '_').replace('.', '_')}.py"
         module.write_text(textwrap.dedent(_MODULE.format(name=name, fixtures=fixtures)))
@@ -182,6 +228,9 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
                 "-p", "no:cacheprovider", "--import-mode=importlib",
                 "--conformance-profile", profile, "-q" if not verbose else "-v", "-rfE",
                 "--show-capture=no",  # a leaking provider's log must not reach our output
+                # the suite's modules are imported before pytest can rewrite their asserts (they
+                # carry their own messages): the warning about it is noise to a user
+                "-W", "ignore::pytest.PytestAssertRewriteWarning",
                 *pytest_args]
         (Path(tmp) / "pytest.ini").write_text("[pytest]\n")
         if select:
@@ -194,9 +243,14 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
     outcomes = [e["outcome"] for e in collector.results.values()]
     from .profiles import EXAMPLES
 
+    problem = None
+    if int(code) == pytest.ExitCode.NO_TESTS_COLLECTED or not collector.items:
+        problem = (f"no test matches -k {select!r}: check the expression (names are listed in "
+                   "docs/conformance.md)" if select else "no conformance test was collected")
     results = SuiteResults(
         provider=name, profile=profile, fixtures=fixtures, exit_code=int(code),
-        passed=int(code) in (0, 5) and "failed" not in outcomes,
+        passed=int(code) == 0 and "failed" not in outcomes and problem is None,
+        problem=problem, skip_reasons=_skip_reasons(collector),
         counts={k: outcomes.count(k) for k in ("passed", "failed", "skipped")},
         examples=EXAMPLES[profile], seconds=round(time.monotonic() - started, 2),
         operations=shaped["operations"], provider_wide=shaped["provider"])

@@ -11,14 +11,31 @@ from typing import Any
 
 from .base import ProviderFixtures, Session
 
-__all__ = ["SimFixtures", "talking"]
+__all__ = ["SimFixtures", "clear_calls", "offered", "talking"]
+
+
+def clear_calls(pbx: Any) -> None:
+    """End every call of the model, so that a sample's preparation can run again and again
+    (the outcomes property prepares before each example)."""
+    for call_id in list(getattr(pbx, "calls", {}) or {}):
+        try:
+            pbx.hangup(f"call:{call_id}")
+        except Exception:  # an ended or offered call: nothing to hang up
+            continue
 
 
 def talking(session: Session) -> dict[str, Any]:
     """ext:1000 talking to ext:1001, for the operations that need a live call."""
+    clear_calls(session.pbx)
     session.client.dial(caller="ext:1000", callee="ext:1001", auto_answer=True)
     session.pbx.answer("ext:1001")
     return {"call": "ext:1000"}
+
+
+def offered(session: Session) -> dict[str, Any]:
+    """An external caller ringing in and offered to the application (accept/reject it)."""
+    call = session.pbx.incoming("5551234", "41000")
+    return {"call": f"call:{call.id}"}
 
 
 class SimFixtures(ProviderFixtures):
@@ -34,4 +51,5 @@ class SimFixtures(ProviderFixtures):
         "list_calls": {},
         "get_music_on_hold": {"scope": {"tenant": "foo", "group": "foogroup", "user": "foouser"}},
         "send_sms": {"to": "tel:41000", "text": "hello", "sender": "GSM-trunk"},
+        "accept_call": offered, "reject_call": offered,
     }

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, note
+from hypothesis import strategies as st
 
 from ..catalogue import OPERATIONS, Capability, Kind, operations_of
 from ..errors import (
@@ -36,9 +37,19 @@ from .faults import FAULTS
 from .leaks import leaks
 from .profiles import settings_for
 
-__all__ = ["CAPABILITY_SUITES", "EquivalenceTests", "FaultTests", "OutcomeTests",
-           "ProviderConformance", "ProviderFixtures", "StaticTests", "UnsupportedTests",
-           "ValidationTests"]
+__all__ = [
+    "CAPABILITY_SUITES",
+    "DocumentedTests",
+    "EquivalenceTests",
+    "FaultTests",
+    "OutcomeTests",
+    "ProviderConformance",
+    "ProviderFixtures",
+    "StaticTests",
+    "UnsupportedTests",
+    "ValidationTests",
+    "VendorSpecTests",
+]
 
 _SECRET_NAMES = re.compile(r"(?i)pass|secret|token|key|hash|credential")
 
@@ -168,20 +179,16 @@ class OutcomeTests:
                                                          debug_logs: Any,
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
+        validator = validator_for(spec.schema(declared))
         with emulate() as session:
             strategy = strategies.payloads(spec, declared, known=self.addresses(spec),
                                           values=self.known_values)
 
-            prepare = self.samples.get(declared)
-
-            @_hypothesis("outcomes", strategy)
-            def typed(payload: dict[str, Any]) -> None:
-                if callable(prepare):  # e.g. place a call, so hold/hangup can also succeed
-                    with contextlib.suppress(TelephonyError):  # (the call may be up already)
-                        prepare(session)
+            def check(payload: dict[str, Any]) -> None:
                 outcome = run(session, declared, payload)
                 seen[_label(outcome)] += 1
-                note(f"{declared}({payload!r}) -> {outcome.describe()}")
+                with contextlib.suppress(Exception):  # note() only inside Hypothesis
+                    note(f"{declared}({payload!r}) -> {outcome.describe()}")
                 wrong = check_result(spec, declared, outcome)
                 assert wrong is None, f"{spec.name}.{declared}({payload!r}) {wrong}"
                 errors = session.server.errors if session.server is not None else []
@@ -189,7 +196,26 @@ class OutcomeTests:
                                     f"({payload!r}): {errors[-1]!r}")
                 _assert_no_leak(session, debug_logs, outcome)
 
+            def prepared() -> dict[str, Any] | None:
+                """The sample's payload, after its preparation (placing a call...) ran."""
+                try:
+                    return dict(self.sample(session, declared) or {}) or None
+                except TelephonyError:
+                    return None  # (the state may be there already, or the model refused)
+
+            @_hypothesis("outcomes", st.tuples(strategy, st.booleans()))
+            def typed(drawn: tuple[dict[str, Any], bool]) -> None:
+                payload, use_sample = drawn
+                sample = prepared() if declared in self.samples else None
+                if use_sample and sample:  # the live ids of the sample, other fields generated
+                    mixed = {**payload, **sample}
+                    payload = mixed if validator.is_valid(mixed) else sample
+                check(payload)
+
             try:
+                first = prepared() if declared in self.samples else None
+                if first:  # the sample itself, so that the success path is always exercised
+                    check(first)
                 typed()
             finally:  # what the examples reached, for the report: successes and refusals
                 record_property("exercised", dict(seen))
@@ -273,6 +299,27 @@ def _request_key(request: Any) -> tuple[Any, ...]:
     return (request.method, request.path, stable)
 
 
+def _has_sessions(app_type: type) -> bool:
+    """Whether the emulator implements ``expire_tokens`` (the kit's base has a no-op one)."""
+    from ..emulation.app import EmulatorApp
+
+    found = getattr(app_type, "expire_tokens", None)
+    return callable(found) and found is not EmulatorApp.expire_tokens
+
+
+def _fault_options(fixtures: Any, deadline: float | None = None) -> dict[str, Any]:
+    """Client options of a faulted run: the fault's own deadline (a trickled or stalled reply
+    ends only by it, so it costs about a second, not the fixtures' eight), else the profile's
+    (``ci``: short for every fault)."""
+    from .profiles import FAULT_DEADLINE, selected
+
+    limit = deadline if deadline is not None else FAULT_DEADLINE.get(selected())
+    configured = fixtures.client_options.get("deadline")
+    if limit is None or (configured is not None and configured <= limit):
+        return {}
+    return {"deadline": limit}
+
+
 class FaultTests:
     """Under each fault of the emulator kit: non-idempotent operations reach the emulator at
     most once and end in OutcomeUnknown or a typed error; reads and idempotent operations
@@ -302,10 +349,11 @@ class FaultTests:
             pytest.skip(f"{spec.name}.{declared}({payload!r}) sends no request "
                         f"({baseline.describe()})")
         effect = footprint[-1]
-        if fault_name == "expired_token" and not callable(getattr(app_type, "expire_tokens", None)):
-            pytest.skip(f"the {spec.name} emulator has no sessions to expire")
+        if fault_name == "expired_token" and not _has_sessions(app_type):
+            pytest.skip(f"the {spec.name} emulator has no sessions to expire (it does not "
+                        "implement expire_tokens())")
 
-        with emulate() as session:
+        with emulate(**_fault_options(self, case.deadline)) as session:
             again = self.sample(session, declared) if sampled else payload
             session.server.clear()
             session.server.inject(case.make(timeout), path=effect.path, method=effect.method,
@@ -340,8 +388,8 @@ class FaultTests:
             "operation is retried")
         # (an idempotent operation whose first request was processed may be told, when retried,
         # that the call is gone: check_result above already allowed that typed error)
-        if baseline.ok and (not case.app_runs or kind is Kind.READ
-                            or fault_name == "expired_token"):
+        if baseline.ok and case.recovers and (not case.app_runs or kind is Kind.READ
+                                              or fault_name == "expired_token"):
             assert outcome.ok, f"{trace}: expected a retry to recover the baseline outcome"
         if not baseline.ok:
             warnings.warn(f"{spec.name}.{declared}: recovery under {fault_name} not proven, "
@@ -349,11 +397,67 @@ class FaultTests:
                           "fixtures a sample payload that succeeds", stacklevel=1)
 
 
+# -- documented exchanges ------------------------------------------------------------------
+
+
+class DocumentedTests:
+    """The vendor's own samples hold on both sides: the provider sends the documented requests
+    and reads the documented replies and reports; the emulator answers documented requests with
+    replies of the documented shape (see :mod:`.documented`)."""
+
+    @staticmethod
+    def _no_exchanges(spec: ProviderSpec) -> None:
+        pytest.skip(f"{spec.name} ships no documented exchanges (tests/documented/*.json or the "
+                    "fixtures' documented): its wire format rests on its own reading alone")
+
+    def test_documented_provider_side(self, spec: ProviderSpec, documented_exchange: Any) -> None:
+        from .documented import check_provider, describe
+
+        if documented_exchange is None:
+            self._no_exchanges(spec)
+        found = check_provider(spec, documented_exchange, self.client_options)
+        assert not found, describe(documented_exchange, found, f"{spec.name} provider")
+
+    def test_documented_emulator_side(self, spec: ProviderSpec, documented_exchange: Any) -> None:
+        from .documented import check_emulator, describe
+
+        if documented_exchange is None:
+            self._no_exchanges(spec)
+        if not spec.emulator:
+            pytest.skip(f"{spec.name} ships no emulator")
+        found = check_emulator(self, spec, documented_exchange)
+        assert not found, describe(documented_exchange, found, f"{spec.name} emulator")
+
+
+# -- vendor spec ---------------------------------------------------------------------------
+
+
+class VendorSpecTests:
+    """The wire traffic of each declared operation keeps the vendor's published spec (every
+    session of every property is checked too; this property makes sure each operation is)."""
+
+    def test_traffic_matches_vendor_spec(self, spec: ProviderSpec, declared: str,
+                                         emulate: Any) -> None:
+        if not self.vendor_spec:
+            pytest.skip(f"{spec.name}'s fixtures declare no vendor_spec (an OpenAPI or Swagger "
+                        "description the vendor publishes)")
+        if not spec.emulator:
+            pytest.skip(f"{spec.name} ships no emulator")
+        with emulate() as session:
+            payload = self.sample(session, declared) or _first(spec, declared, self)
+            session.server.clear()
+            outcome = run(session, declared, payload)
+            assert session.server.requests, (
+                f"{spec.name}.{declared}({payload!r}) sent nothing to check against the vendor "
+                f"spec ({outcome.describe()})")
+
+
 # -- the whole suite ---------------------------------------------------------------------
 
 
 class ProviderConformance(ProviderFixtures, StaticTests, ValidationTests, OutcomeTests,
-                          UnsupportedTests, FaultTests, EquivalenceTests):
+                          UnsupportedTests, FaultTests, EquivalenceTests, DocumentedTests,
+                          VendorSpecTests):
     """Every conformance property. Subclass it and set ``provider``::
 
         class TestAcmeConformance(ProviderConformance):

@@ -1,0 +1,249 @@
+"""The async client: the same API as :class:`~telephony_core.Client`, as coroutines.
+
+``AsyncClient`` runs the same sans-IO providers through the httpx driver
+(:mod:`telephony_core.async_http`), with the same validation, errors, retry policy (asyncio
+sleeps) and wall-clock deadline (asyncio timeouts); sessions are single flight across tasks. The
+built-in simulator works too (its model is in-process). Providers of plugin API 1, which send
+through their own requests transport, work with the sync client only.
+
+    async with telephony_core.connect_async("yeastar://api:SECRET@pbx:8088") as client:
+        call = await client.dial("ext:1000", "tel:41000")
+
+Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import retry
+from .catalogue import Kind, Operation
+from .client import _single, resolve_target
+from .config import ProviderConfig
+from .context import serving
+from .errors import ConfigurationError, ProviderBug, TelephonyError
+from .evidence import tracing
+from .facade import Facade, payload_from
+from .provider import FollowUp, ProviderSpec
+from .redaction import get_logger
+from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
+from .session import adrive
+from .wire import HttpProvider
+
+__all__ = ["AsyncClient", "connect_async"]
+
+log = get_logger("telephony_core.client")
+
+
+class AsyncClient(Facade):
+    """A connection to one provider for asyncio. Create it with :func:`connect_async`."""
+
+    def __init__(self, spec: ProviderSpec, config: ProviderConfig):
+        provider_is_http = spec.http
+        if provider_is_http and spec.plugin_api < 2:
+            raise ConfigurationError(
+                f"provider {spec.name!r} follows plugin API {spec.plugin_api}, which sends "
+                "through its own requests transport: use telephony_core.connect() (sync), or a "
+                "version of the plugin written for plugin API 2", provider=spec.name)
+        super().__init__(spec, config)
+        self._transport = None
+        self._session = None
+        provider = self._provider
+        if isinstance(provider, HttpProvider):
+            from .async_http import AsyncHttpTransport
+            from .session import AsyncSession
+
+            self._transport = AsyncHttpTransport(provider.settings)
+            if provider.has_session:
+                self._session = AsyncSession(provider, self._transport.send)
+
+    # -- doing things ------------------------------------------------------------------------
+
+    async def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
+                     idempotency_key: str | None = None, **fields: Any) -> Any:
+        """Run operation ``op`` (see :meth:`Client.invoke`)."""
+        definition, body, key, kind = self._prepare(op, payload, fields, idempotency_key)
+        tries = 0
+
+        async def attempt() -> Any:
+            nonlocal tries
+            tries += 1
+            with serving(self._context(op, key, tries)), tracing() as trace:
+                try:
+                    return await self._execute(definition, body)
+                except TelephonyError as exc:
+                    raise exc._located(self.name, op) from None
+                except Exception as exc:
+                    failure = self._unexpected(exc, op, sent=trace.sends > 0)
+            raise failure
+
+        return await retry.arun(attempt, kind, self._policy, provider=self.name, operation=op)
+
+    async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
+        if self._transport is None:  # in-process (the simulator): nothing to await
+            return self._provider.invoke(definition, body)
+        return await adrive(self._provider, self._provider.exchange(definition, body),
+                            self._transport.send, self._session)
+
+    async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
+        return await self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
+
+    async def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
+                   caller_id: str | None = None, permission_extension: str | None = None,
+                   reference: str | None = None, idempotency_key: str | None = None) -> CallRef:
+        """Ring ``caller`` first, then connect it to ``callee``."""
+        return await self._run("dial", idempotency_key, caller=caller, callee=callee,
+                               auto_answer=auto_answer, caller_id=caller_id,
+                               permission_extension=permission_extension, reference=reference)
+
+    async def transfer(self, call: str, to: str, *, leg: str | None = None,
+                       permission_extension: str | None = None,
+                       idempotency_key: str | None = None) -> CallRef:
+        """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
+        return await self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
+                               permission_extension=permission_extension)
+
+    async def hold(self, call: str, *, leg: str | None = None,
+                   idempotency_key: str | None = None) -> Ack:
+        return await self._run("hold", idempotency_key, call=call, leg=leg)
+
+    async def unhold(self, call: str, *, leg: str | None = None,
+                     idempotency_key: str | None = None) -> Ack:
+        return await self._run("unhold", idempotency_key, call=call, leg=leg)
+
+    async def mute(self, call: str, *, leg: str | None = None,
+                   idempotency_key: str | None = None) -> Ack:
+        return await self._run("mute", idempotency_key, call=call, leg=leg)
+
+    async def unmute(self, call: str, *, leg: str | None = None,
+                     idempotency_key: str | None = None) -> Ack:
+        return await self._run("unmute", idempotency_key, call=call, leg=leg)
+
+    async def hangup(self, call: str, *, leg: str | None = None,
+                     idempotency_key: str | None = None) -> Ack:
+        return await self._run("hangup", idempotency_key, call=call, leg=leg)
+
+    async def monitor(self, supervisor: str, call: str, mode: str, *,
+                      idempotency_key: str | None = None) -> Ack:
+        """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
+        return await self._run("monitor", idempotency_key, supervisor=supervisor, call=call,
+                               mode=mode)
+
+    async def play_prompt(self, to: str, prompts: list[str], *, caller_id: str | None = None,
+                          permission_extension: str | None = None, auto_answer: bool | None = None,
+                          menu: Mapping[str, str] | None = None, reference: str | None = None,
+                          idempotency_key: str | None = None) -> CallRef:
+        """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
+        return await self._run("play_prompt", idempotency_key, to=to, prompts=prompts,
+                               caller_id=caller_id, permission_extension=permission_extension,
+                               auto_answer=auto_answer, menu=menu, reference=reference)
+
+    async def get_music_on_hold(self, scope: Mapping[str, str], *,
+                                idempotency_key: str | None = None) -> MusicOnHold:
+        return await self._run("get_music_on_hold", idempotency_key, scope=scope)
+
+    async def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
+                                source: Mapping[str, Any] | None = None,
+                                internal_source: Mapping[str, Any] | None = None,
+                                use_internal_source: bool | None = None,
+                                idempotency_key: str | None = None) -> MusicOnHold:
+        """Change only the settings given; ``source={"selection": "custom", "file": None}``
+        removes the custom file."""
+        return await self._run("set_music_on_hold", idempotency_key, scope=scope, active=active,
+                               source=source, internal_source=internal_source,
+                               use_internal_source=use_internal_source)
+
+    async def send_sms(self, to: str, text: str, *, sender: str | None = None,
+                       idempotency_key: str | None = None) -> SmsReceipt:
+        return await self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
+
+    async def list_calls(self, *, direction: str | None = None, ids: list[str] | None = None,
+                         idempotency_key: str | None = None) -> list[CallInfo]:
+        return await self._run("list_calls", idempotency_key, direction=direction, ids=ids)
+
+    async def accept_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
+        return await self._run("accept_call", idempotency_key, call=call)
+
+    async def reject_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
+        return await self._run("reject_call", idempotency_key, call=call)
+
+    # -- events ------------------------------------------------------------------------------
+
+    async def handle_event(self, body: bytes | str | Mapping[str, Any],
+                     headers: Mapping[str, str] | None = None, *,
+                     url: str | None = None) -> list[Event]:
+        """:meth:`parse_event`, then continue the call flows the events belong to.
+
+        A provider whose flows continue on events (answer, then play; on a key, transfer)
+        returns the next steps from ``follow_up``; they are sent here, under the operation's
+        deadline and retry policy (a step is re-sent only when it carries a key the vendor
+        de-duplicates on). The flow's state travels in the call (where the vendor allows), so
+        any process receiving the webhook can call this. The first failing step raises.
+        """
+        events = self.parse_event(body, headers, url=url)
+        for event in events:
+            try:
+                steps = list(self._provider.follow_up(event))
+            except TelephonyError as exc:
+                raise exc._located(self.name, "handle_event") from None
+            except Exception as exc:
+                raise self._unexpected(exc, "handle_event", sent=False) from None
+            for step in steps:
+                await self._follow(step)
+        return events
+
+    async def _follow(self, step: FollowUp) -> None:
+        kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
+        provider = self._provider
+        if not isinstance(provider, HttpProvider):
+            raise ProviderBug(f"{self.name} returned a follow-up step but sends no requests",
+                              provider=self.name, operation="handle_event")
+
+        async def attempt() -> Any:
+            with tracing() as trace:
+                try:
+                    return await adrive(provider, _single(provider, step.request),
+                                        self._transport.send, self._session)
+                except TelephonyError as exc:
+                    raise exc._located(self.name, "handle_event") from None
+                except Exception as exc:
+                    failure = self._unexpected(exc, "handle_event", sent=trace.sends > 0)
+            raise failure
+
+        await retry.arun(attempt, kind, self._policy, provider=self.name, operation="handle_event")
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Log out and release connections. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._session is not None:
+                await self._session.aclose()
+            if self._transport is not None:
+                await self._transport.aclose()
+            self._provider.close()
+        except TelephonyError as exc:  # closing must not fail the application's shutdown
+            log.warning("%s: closing failed: %s", self.name, exc)
+        finally:
+            self._provider.forget_secrets()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<AsyncClient {self.name} {state} operations={len(self.operations)}>"
+
+
+def connect_async(target: str | None = None, /, *, profile: str | None = None,
+                  config: str | None = None, **options: Any) -> AsyncClient:
+    """Create an :class:`AsyncClient`; the same arguments as :func:`telephony_core.connect`.
+    No network traffic happens here (so it is not a coroutine)."""
+    return AsyncClient(*resolve_target(target, profile=profile, config=config, **options))

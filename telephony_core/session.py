@@ -1,0 +1,301 @@
+"""Sessions, run by the core for every provider that declares one (login, renewal, keepalive,
+logout), and the loop that drives a provider's sans-IO exchanges through a transport.
+
+Written once for both clients: :class:`SyncSession` (threads) and :class:`AsyncSession` (tasks)
+share the bookkeeping in :class:`_Bookkeeping` and differ only where they wait and send.
+
+The rules, whichever client:
+
+* single flight: N threads or tasks meeting a missing or expired token cause one login;
+* renewal before expiry (``renew_margin`` seconds), by ``refresh`` where the provider has one;
+* a reply the provider calls a dead token causes one new login and one re-send of that request
+  (the reply proves the request was refused, not acted on); at most once per operation;
+* a refused login is never retried automatically: for ``LOGIN_COOLDOWN`` seconds operations fail
+  at once with the same AuthenticationError (Yeastar locks an address out after five);
+* keepalive every ``keepalive_every`` seconds while a token is held; logout once on close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Awaitable, Callable, Generator
+from typing import Any
+
+from .errors import AuthenticationError, TelephonyError
+from .redaction import get_logger
+from .wire import HttpProvider, Token, WireReply, WireRequest
+
+__all__ = ["LOGIN_COOLDOWN", "AsyncSession", "SyncSession", "adrive", "drive"]
+
+log = get_logger("telephony_core.session")
+
+#: Seconds after a refused login during which no new login is tried.
+LOGIN_COOLDOWN = 60.0
+
+Exchange = Generator[WireRequest, WireReply, Any]
+
+
+class _Bookkeeping:
+    """What both session kinds keep: the token, when it was had, a refused login."""
+
+    def __init__(self, provider: HttpProvider) -> None:
+        self.provider = provider
+        self.token: Token | None = None
+        self.obtained = 0.0
+        self.refused: AuthenticationError | None = None
+        self.refused_at = 0.0
+        self.logins = 0  # for tests and figures: how many logins really happened
+
+    def fresh(self) -> Token | None:
+        """The token if it is usable now (not near its expiry)."""
+        token = self.token
+        if token is None:
+            return None
+        if token.expires_in is not None:
+            margin = min(self.provider.renew_margin, token.expires_in / 2)
+            if time.monotonic() >= self.obtained + token.expires_in - margin:
+                return None
+        return token
+
+    def check_refused(self) -> None:
+        if self.refused is not None:
+            if time.monotonic() - self.refused_at < LOGIN_COOLDOWN:
+                raise AuthenticationError(
+                    f"{self.refused.message} (a refused login is not tried again for "
+                    f"{LOGIN_COOLDOWN:.0f} s, so the address is not locked out)",
+                    provider=self.provider.name)
+            self.refused = None
+
+    def keep(self, token: Token) -> Token:
+        if not isinstance(token, Token) or not token.value:
+            raise AuthenticationError("the login gave no session token",
+                                      provider=self.provider.name)
+        for value in (token.value, token.refresh, *token.secrets):
+            self.provider.add_secret(value)
+        self.token, self.obtained = token, time.monotonic()
+        self.logins += 1
+        return token
+
+    def refuse(self, exc: AuthenticationError) -> None:
+        self.refused, self.refused_at = exc, time.monotonic()
+
+    def drop(self, token: Token) -> None:
+        if self.token is token:
+            self.token = None
+
+
+def _run_sync(exchange: Exchange, send: Callable[[WireRequest], WireReply]) -> Any:
+    try:
+        request = next(exchange)
+        while True:
+            request = exchange.send(send(request))
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _run_async(exchange: Exchange,
+                     send: Callable[[WireRequest], Awaitable[WireReply]]) -> Any:
+    try:
+        request = next(exchange)
+        while True:
+            request = exchange.send(await send(request))
+    except StopIteration as stop:
+        return stop.value
+
+
+class SyncSession(_Bookkeeping):
+    """A provider's session for the sync client (threads)."""
+
+    def __init__(self, provider: HttpProvider, send: Callable[[WireRequest], WireReply]):
+        super().__init__(provider)
+        self._send = send
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
+
+    def current(self) -> Token:
+        token = self.fresh()
+        if token is not None:
+            return token
+        with self._lock:  # single flight: the others wait here, then find the new token
+            token = self.fresh()
+            if token is None:
+                token = self._obtain()
+                self._start_keepalive()
+            return token
+
+    def _obtain(self) -> Token:
+        self.check_refused()
+        old = self.token
+        renew = self.provider.refresh(old) if old is not None else None
+        if renew is not None:
+            try:
+                return self.keep(_run_sync(renew, self._send))
+            except AuthenticationError:
+                log.info("%s: session refresh refused; logging in again", self.provider.name)
+        try:
+            return self.keep(_run_sync(self.provider.login(), self._send))
+        except AuthenticationError as exc:
+            self.refuse(exc)
+            raise
+
+    def invalidate(self, token: Token) -> None:
+        with self._lock:
+            self.drop(token)
+
+    def _start_keepalive(self) -> None:
+        every = self.provider.keepalive_every
+        if every and self._keeper is None and self.provider.keepalive(self.token) is not None:
+            self._keeper = threading.Thread(target=self._keep_alive, args=(every,),
+                                            name=f"{self.provider.name}-keepalive", daemon=True)
+            self._keeper.start()
+
+    def _keep_alive(self, every: float) -> None:
+        while not self._stop.wait(every):
+            token = self.token
+            request = self.provider.keepalive(token) if token else None
+            if request is None:
+                continue
+            try:
+                reply = self._send(self.provider.attach(request, token))
+                if self.provider.token_is_dead(reply):
+                    self.invalidate(token)
+            except TelephonyError as exc:
+                log.info("%s: keepalive failed: %s", self.provider.name, exc)
+
+    def close(self) -> None:
+        self._stop.set()
+        token, self.token = self.token, None
+        request = self.provider.logout(token) if token else None
+        if request is not None:
+            with contextlib.suppress(TelephonyError):
+                self._send(self.provider.attach(request, token))
+
+
+class AsyncSession(_Bookkeeping):
+    """A provider's session for the async client (tasks on one event loop)."""
+
+    def __init__(self, provider: HttpProvider,
+                 send: Callable[[WireRequest], Awaitable[WireReply]]):
+        super().__init__(provider)
+        self._send = send
+        self._lock: asyncio.Lock | None = None
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def current(self) -> Token:
+        token = self.fresh()
+        if token is not None:
+            return token
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            token = self.fresh()
+            if token is None:
+                token = await self._obtain()
+                self._start_keepalive()
+            return token
+
+    async def _obtain(self) -> Token:
+        self.check_refused()
+        old = self.token
+        renew = self.provider.refresh(old) if old is not None else None
+        if renew is not None:
+            try:
+                return self.keep(await _run_async(renew, self._send))
+            except AuthenticationError:
+                log.info("%s: session refresh refused; logging in again", self.provider.name)
+        try:
+            return self.keep(await _run_async(self.provider.login(), self._send))
+        except AuthenticationError as exc:
+            self.refuse(exc)
+            raise
+
+    async def invalidate(self, token: Token) -> None:
+        self.drop(token)
+
+    def _start_keepalive(self) -> None:
+        every = self.provider.keepalive_every
+        if every and self._keeper is None and self.provider.keepalive(self.token) is not None:
+            self._keeper = asyncio.get_running_loop().create_task(self._keep_alive(every))
+
+    async def _keep_alive(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            token = self.token
+            request = self.provider.keepalive(token) if token else None
+            if request is None:
+                continue
+            try:
+                reply = await self._send(self.provider.attach(request, token))
+                if self.provider.token_is_dead(reply):
+                    self.drop(token)
+            except TelephonyError as exc:
+                log.info("%s: keepalive failed: %s", self.provider.name, exc)
+
+    async def aclose(self) -> None:
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._keeper
+        token, self.token = self.token, None
+        request = self.provider.logout(token) if token else None
+        if request is not None:
+            with contextlib.suppress(TelephonyError):
+                await self._send(self.provider.attach(request, token))
+
+
+def _again(provider: HttpProvider) -> AuthenticationError:
+    return AuthenticationError("the provider refused the session again right after a new login",
+                               provider=provider.name)
+
+
+def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireRequest], WireReply],
+          session: SyncSession | None) -> Any:
+    """Run one operation's exchange: attach the session, re-login once on a dead token."""
+    relogged = False
+
+    def send_with_session(request: WireRequest) -> WireReply:
+        nonlocal relogged
+        if session is None:
+            return send(request)
+        token = session.current()
+        reply = send(provider.attach(request, token))
+        if provider.token_is_dead(reply):
+            if relogged:
+                raise _again(provider)
+            relogged = True
+            session.invalidate(token)
+            reply = send(provider.attach(request, session.current()))
+            if provider.token_is_dead(reply):
+                raise _again(provider)
+        return reply
+
+    return _run_sync(exchange, send_with_session)
+
+
+async def adrive(provider: HttpProvider, exchange: Exchange,
+                 send: Callable[[WireRequest], Awaitable[WireReply]],
+                 session: AsyncSession | None) -> Any:
+    """:func:`drive` for the async client."""
+    relogged = False
+
+    async def send_with_session(request: WireRequest) -> WireReply:
+        nonlocal relogged
+        if session is None:
+            return await send(request)
+        token = await session.current()
+        reply = await send(provider.attach(request, token))
+        if provider.token_is_dead(reply):
+            if relogged:
+                raise _again(provider)
+            relogged = True
+            await session.invalidate(token)
+            reply = await send(provider.attach(request, await session.current()))
+            if provider.token_is_dead(reply):
+                raise _again(provider)
+        return reply
+
+    return await _run_async(exchange, send_with_session)

@@ -1,0 +1,317 @@
+"""What a provider speaks: wire requests and replies, and the sans-IO provider contract.
+
+A provider never sends anything (the shape of h11 and wsproto). It turns a canonical payload into
+the :class:`WireRequest`\\ s it needs and the :class:`WireReply`\\ s into a result or a typed
+error; a *driver* (the requests one for :class:`~telephony_core.Client`, the httpx one for
+:class:`~telephony_core.AsyncClient`) does the sending. So one provider serves both clients, and
+nothing here imports an HTTP library.
+
+An operation is either
+
+* a :class:`Route`: a pair of pure functions, ``to_request(provider, payload)`` and
+  ``from_reply(provider, data, payload)`` (``data`` is what :meth:`HttpProvider.decode` made of
+  the reply); or
+* an :class:`Exchange`: a generator function ``(provider, payload)`` that yields
+  ``WireRequest``\\ s, receives each ``WireReply`` (undecoded: call ``provider.decode``), and
+  returns the result. Use it for operations that need several requests (a lookup, then the
+  command).
+
+Sessions (a login that yields a token, renewal, keepalive, logout) are declared by the provider
+and run by the core (:mod:`telephony_core.session`), single flight, for both clients.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from .errors import AuthenticationError, ProviderError, TransportError
+from .provider import Provider, ProviderSpec
+
+if TYPE_CHECKING:
+    from .catalogue import Operation
+    from .config import ProviderConfig
+
+__all__ = [
+    "Exchange",
+    "HttpProvider",
+    "MalformedReply",
+    "Route",
+    "Token",
+    "TransportSettings",
+    "WireReply",
+    "WireRequest",
+]
+
+
+class MalformedReply(TransportError):
+    """The provider answered, but the reply could not be read (truncated, not JSON, wrong shape).
+
+    The request did reach the provider, so this counts as "may have happened"."""
+
+    def __init__(self, message: str, *, provider: str | None = None,
+                 operation: str | None = None) -> None:
+        super().__init__(message, request_sent=True, reason="malformed", provider=provider,
+                         operation=operation)
+
+
+@attrs.frozen
+class WireRequest:
+    """One HTTP request as a provider wants it sent. ``path`` is joined to the base URL."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+    #: send ``data`` as multipart/form-data (what PHP's curl sends for an array) instead of
+    #: application/x-www-form-urlencoded
+    multipart: bool = False
+
+    def with_params(self, **params: Any) -> WireRequest:
+        return attrs.evolve(self, params={**(self.params or {}), **params})
+
+    def with_headers(self, headers: Mapping[str, str]) -> WireRequest:
+        return attrs.evolve(self, headers={**(self.headers or {}), **headers})
+
+
+@attrs.frozen
+class WireReply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes = attrs.field(repr=False)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise MalformedReply(f"the reply (HTTP {self.status}) is not valid JSON") from None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header by case-insensitive name."""
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), default)
+
+
+@attrs.frozen
+class Route:
+    """How one operation maps to the wire: build the request, read the reply."""
+
+    to_request: Callable[[Any, dict[str, Any]], WireRequest]
+    from_reply: Callable[[Any, Any, dict[str, Any]], Any]
+
+
+#: A multi-request operation: ``(provider, payload)`` -> a generator that yields WireRequests,
+#: receives WireReplies and returns the canonical result.
+Exchange = Callable[[Any, dict[str, Any]], Generator[WireRequest, WireReply, Any]]
+
+
+@attrs.frozen
+class Token:
+    """What a login yields: the value requests carry, how long it lives, what else is secret.
+
+    ``expires_in`` (seconds) lets the core renew the session before it expires; ``secrets``
+    are values learnt at login (a session id, a refresh token) to redact besides ``value``.
+    ``refresh`` is what the provider's :meth:`HttpProvider.refresh` may use to renew without
+    the credentials (an OAuth-style refresh token).
+    """
+
+    value: str = attrs.field(repr=False)
+    expires_in: float | None = None
+    refresh: str | None = attrs.field(default=None, repr=False)
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+
+
+@attrs.frozen
+class TransportSettings:
+    """What a driver needs from the common options: where, TLS, timeouts, proxy, size cap."""
+
+    base_url: str
+    verify: bool | str = True
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    max_reply_bytes: int = 4 * 1024 * 1024
+    proxy: str | None = attrs.field(default=None, repr=False)
+    trust_env: bool = False
+    provider: str = "http"
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig, *, default_port: int | None = None,
+                    base_path: str = "", base_url: str | None = None) -> TransportSettings:
+        """``base_url`` replaces scheme, host and port, for a provider whose API spans two
+        hosts."""
+        from .config import is_loopback
+        from .redaction import get_logger
+
+        log = get_logger("telephony_core.http")
+        host = config.get("host")
+        scheme = config.get("scheme", "https")
+        port = config.get("port", default_port)
+        if scheme == "http" and not is_loopback(host):
+            log.warning("provider %s: plain http to %s sends credentials unencrypted",
+                        config.provider, host)
+        verify: bool | str = True
+        if config.get("insecure"):
+            log.warning("provider %s: TLS certificate verification is OFF (insecure=true)",
+                        config.provider)
+            verify = False
+        elif config.get("ca"):
+            verify = str(config["ca"])
+        netloc = f"[{host}]" if host and ":" in host else host
+        base = f"{scheme}://{netloc}" + (f":{port}" if port else "")
+        base = base_url or base + (config.get("path") or base_path)
+        return cls(base.rstrip("/"), verify=verify,
+                   timeout=float(config.get("timeout", 10)),
+                   connect_timeout=float(config.get("connect_timeout", 5)),
+                   max_reply_bytes=int(config.get("max_reply_bytes", 4 * 1024 * 1024)),
+                   proxy=config.secret("proxy"), trust_env=bool(config.get("trust_env", False)),
+                   provider=config.provider)
+
+
+class HttpProvider(Provider):
+    """Base for providers that speak HTTP. Declare ``routes`` (a :class:`Route` or an
+    :data:`Exchange` per operation) and override the hooks you need:
+
+    * :meth:`decode` turns a :class:`WireReply` into data and raises the provider's typed errors
+      (its error-code table lives here);
+    * :meth:`authorize` adds what every request carries besides a session token (a static key);
+    * for a session: :meth:`login` (an exchange returning a :class:`Token`), :meth:`attach`,
+      :meth:`token_is_dead`, and optionally :meth:`refresh`, :meth:`keepalive` with
+      ``keepalive_every``, and :meth:`logout`.
+
+    Nothing here sends: the client's driver does, so the same provider serves the sync and the
+    async client. ``plugin_api`` on the spec says which contract a provider follows: 2 is this
+    one; 1 (the first contract, where a provider sent through ``self.transport``) still works
+    with the sync client only.
+    """
+
+    routes: ClassVar[Mapping[str, Route | Exchange]] = {}
+    default_port: ClassVar[int | None] = None
+    base_path: ClassVar[str] = ""
+    #: seconds between keepalive requests, when the provider declares :meth:`keepalive`
+    keepalive_every: ClassVar[float | None] = None
+    #: renew a session this many seconds before its token expires
+    renew_margin: ClassVar[float] = 30.0
+
+    def __init__(self, spec: ProviderSpec, config: ProviderConfig):
+        super().__init__(spec, config)
+        self.settings = TransportSettings.from_config(
+            config, default_port=self.default_port, base_path=self.base_path)
+        if spec.plugin_api < 2:  # the first contract sent through self.transport
+            from .http import HttpTransport
+
+            self.transport = HttpTransport(self.settings)
+
+    # -- the operation ---------------------------------------------------------------------
+
+    def exchange(self, op: Operation,
+                 payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
+        """The operation as a sans-IO exchange (what the drivers run)."""
+        route = self.routes[op.name]
+        if isinstance(route, Route):
+            reply = yield self.authorize(route.to_request(self, payload))
+            return route.from_reply(self, self.decode(reply, op), payload)
+        return (yield from _authorized(self, route(self, payload)))
+
+    def authorize(self, request: WireRequest) -> WireRequest:
+        """Add what every request carries besides a session token (a static API key)."""
+        return request
+
+    def decode(self, reply: WireReply, op: Operation | None) -> Any:
+        """Default: 2xx JSON is data; 401/403 authentication; 5xx transient; 4xx invalid."""
+        if reply.status in (401, 403):
+            raise AuthenticationError(f"the provider refused the credentials (HTTP {reply.status})")
+        if reply.status >= 500:
+            raise ProviderError(f"the provider failed (HTTP {reply.status})", code="server_error",
+                                category="transient", vendor_code=str(reply.status))
+        if reply.status >= 400:
+            raise ProviderError(f"the provider refused the request (HTTP {reply.status})",
+                                code="rejected", category="invalid", vendor_code=str(reply.status))
+        return reply.json() if reply.body else None
+
+    def basic_auth(self, user: str, secret: str) -> dict[str, str]:
+        """An HTTP Basic ``Authorization`` header, with the secret *and* its encoded form
+        registered as secrets, so neither shows in a log, repr or error (base64 of
+        ``user:secret`` does not contain base64 of the secret alone)."""
+        import base64
+
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+        self.add_secret(secret)
+        self.add_secret(token)
+        return {"Authorization": f"Basic {token}"}
+
+    # -- a session (declare these; the core runs them) -------------------------------------
+
+    #: True when the provider declares a session (overrides :meth:`login`)
+    @property
+    def has_session(self) -> bool:
+        return type(self).login is not HttpProvider.login
+
+    def login(self) -> Generator[WireRequest, WireReply, Token]:
+        """Log in: yield the requests, receive the replies, return the :class:`Token`. Raise
+        AuthenticationError when the credentials are refused: the core never retries that
+        (PBXs lock an address out after a few refused logins)."""
+        raise NotImplementedError
+        yield  # pragma: no cover - makes this a generator
+
+    def refresh(self, token: Token) -> Generator[WireRequest, WireReply, Token] | None:
+        """Renew ``token`` without the credentials (a refresh token); None: log in again."""
+        return None
+
+    def attach(self, request: WireRequest, token: Token) -> WireRequest:
+        """Put the session token on ``request``. Default: ``Authorization: Bearer``."""
+        return request.with_headers({"Authorization": f"Bearer {token.value}"})
+
+    def token_is_dead(self, reply: WireReply) -> bool:
+        """Does ``reply`` say the session token expired (so one new login and a re-send)?
+        Default: HTTP 401. Such a reply proves the request was refused, not acted on."""
+        return reply.status == 401
+
+    def keepalive(self, token: Token) -> WireRequest | None:
+        """A request that keeps the session alive, sent every ``keepalive_every`` seconds."""
+        return None
+
+    def logout(self, token: Token) -> WireRequest | None:
+        """A request that ends the session, sent once when the client closes."""
+        return None
+
+    def close(self) -> None:
+        transport = getattr(self, "transport", None)
+        if transport is not None:
+            transport.close()
+
+    # -- the first contract (plugin_api 1), sync only ----------------------------------------
+
+    def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
+        """Plugin API 1: one request through ``self.call`` (sync only)."""
+        route = self.routes[op.name]
+        if not isinstance(route, Route):
+            raise TypeError("an Exchange route needs plugin_api 2")
+        data = self.call(route.to_request(self, payload), op)
+        return route.from_reply(self, data, payload)
+
+    def call(self, request: WireRequest, op: Operation | None = None) -> Any:
+        """Plugin API 1: authorize, send once and decode."""
+        reply = self.transport.send(self.authorize(request))
+        return self.decode(reply, op)
+
+
+def _authorized(provider: HttpProvider,
+                exchange: Generator[WireRequest, WireReply, Any]) -> Generator[
+                    WireRequest, WireReply, Any]:
+    """Pass an exchange's requests through ``provider.authorize``."""
+    try:
+        request = next(exchange)
+        while True:
+            reply = yield provider.authorize(request)
+            request = exchange.send(reply)
+    except StopIteration as stop:
+        return stop.value

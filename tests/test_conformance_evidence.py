@@ -1,0 +1,333 @@
+"""The documented-exchange runner catches both sides of a misreading of the vendor's document.
+
+Broken copies of the example provider are registered in-process and run through the same
+runner as ``telephony conformance`` with the example's documented exchanges
+(``examples/telephony-example/tests/documented/example.json``); each test asserts that the
+property fails, naming the exchange, its source and the difference.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from telephony_example.conformance import Fixtures
+from telephony_example.emulator import ExampleEmulator
+from telephony_example.provider import ExampleProvider
+from telephony_example.spec import SPEC as EXAMPLE
+
+import telephony_core
+from telephony_core.emulation import route
+from telephony_core.http import Route, WireRequest
+from telephony_core.provider import ProviderSpec
+from telephony_core.results import CallRef
+from telephony_core.testing.documented import (
+    check_provider,
+    compare_json,
+    discover,
+    load,
+    shape_differences,
+)
+from telephony_core.testing.runner import run_suite
+
+DOCUMENTED = str(Path(__import__("telephony_example").__file__).parent.parent / "tests"
+                 / "documented" / "example.json")
+
+
+def copy_of_example(name: str, implementation: type,
+                    emulator: type = ExampleEmulator) -> ProviderSpec:
+    """The example's spec under another name (registered in-process, never installed)."""
+
+    class Emulator(emulator):
+        def connect_url(self, base_url: str) -> str:
+            return super().connect_url(base_url).replace("example://", f"{name}://")
+
+    return ProviderSpec(
+        name=name, title=f"broken copy of the example ({name})", package="telephony_example",
+        implementation=implementation, operations=dict(EXAMPLE.operations),
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    names: list[str] = []
+    yield names
+    for name in names:
+        telephony_core.unregister(name)
+
+
+def register(names: list[str], spec: ProviderSpec) -> None:
+    telephony_core.register(spec, replace=True)
+    names.append(spec.name)
+
+
+FIXTURES_PATH = "telephony_example.conformance:Fixtures"
+
+
+class AgainstExampleSamples(Fixtures):
+    """The example's fixtures, with its documented exchanges named explicitly (a copy under
+    another name would not find them by the provider name in the file)."""
+
+    documented = (DOCUMENTED,)
+    vendor_spec = None  # the documented exchanges alone (the spec check is tested below)
+
+
+class MisreadingProvider(ExampleProvider):
+    """Reads the dial reply's call id from a key the document does not have."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        ExampleProvider.routes["dial"].to_request,
+        lambda p, data, payload: CallRef(p.name, data.get("call_id"), raw=data))}
+
+
+class ChattyProvider(ExampleProvider):
+    """Sends a key the document does not have with every dial."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: WireRequest("POST", "/api/calls", json={
+            **ExampleProvider.routes["dial"].to_request(p, payload).json, "priority": 1}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+class RenamingEmulator(ExampleEmulator):
+    """Answers a dial with {"call_id": ...}, where the document says {"id": ...}."""
+
+    @route("POST", "/api/calls")
+    def dial(self, request):
+        data, status = super().dial(request)
+        return ({"call_id": data["id"]}, status) if "id" in data else (data, status)
+
+
+def test_the_example_keeps_its_documented_exchanges(registered):
+    register(registered, copy_of_example("example-documented", ExampleProvider))
+    results = run_suite("example-documented", fixtures=AgainstExampleSamples,
+                        select="test_documented")
+    assert results.passed, json.dumps(results, indent=1)
+    entry = results.result("documented.provider[dial: extension to an external number]", "dial")
+    assert entry == {"outcome": "passed"}
+    assert results.result("documented.emulator[hangup: a live call]", "hangup") == {
+        "outcome": "passed"}
+    assert results["counts"] == {"passed": 12, "failed": 0, "skipped": 0}
+
+
+def test_a_provider_misreading_a_documented_reply_fails(registered):
+    register(registered, copy_of_example("example-misread", MisreadingProvider))
+    results = run_suite("example-misread", fixtures=AgainstExampleSamples,
+                        select="test_documented_provider")
+    entry = results.result("documented.provider[dial: extension to an external number]", "dial")
+    assert entry["outcome"] == "failed", entry
+    message = entry["message"]
+    assert "documented exchange 'dial: extension to an external number' of example.json" in message
+    assert "(source: examples/telephony-example/API.md (Login; Dial))" in message
+    assert "result.call_id: got null, documented '1495700000.101'" in message
+    # the other samples still hold: the failure is precise
+    assert results.result("documented.provider[hangup: a live call]", "hangup")["outcome"] == (
+        "passed")
+
+
+def test_a_provider_sending_an_undocumented_key_fails(registered):
+    register(registered, copy_of_example("example-chatty", ChattyProvider))
+    results = run_suite("example-chatty", fixtures=AgainstExampleSamples,
+                        select="test_documented_provider and dial")
+    entry = results.result("documented.provider[dial: the caller is busy]", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "wire[1] POST /api/calls: json.priority: sent 1, not documented" in entry["message"]
+
+
+def test_an_emulator_answering_another_shape_fails(registered):
+    register(registered, copy_of_example("example-renaming", ExampleProvider, RenamingEmulator))
+    results = run_suite("example-renaming", fixtures=AgainstExampleSamples,
+                        select="test_documented_emulator and dial")
+    entry = results.result("documented.emulator[dial: extension to an external number]", "dial")
+    assert entry["outcome"] == "failed", entry
+    message = entry["message"]
+    assert "the example-renaming emulator differs from the vendor's document" in message
+    assert "wire[1] POST /api/calls: json.id: documented, missing from the emulator's reply" in (
+        message)
+    assert "json.call_id: in the emulator's reply" in message
+    # a documented error reply keeps its shape in the broken emulator: that one passes
+    assert results.result("documented.emulator[dial: the caller is busy]", "dial") == {
+        "outcome": "passed"}
+
+
+class ReplayingEmulator(ExampleEmulator):
+    """Answers a call listing with the vendor's sample, whatever its model holds."""
+
+    @route("GET", "/api/calls")
+    def list_calls(self, request):
+        return {"calls": [{"id": "1495700000.101", "from": "1000", "to": "41000",
+                           "state": "ringing", "direction": "outbound"}]}
+
+
+def test_an_emulator_replaying_the_sample_fails(registered):
+    register(registered, copy_of_example("example-replaying", ExampleProvider, ReplayingEmulator))
+    results = run_suite("example-replaying", fixtures=AgainstExampleSamples,
+                        select="test_documented_emulator and list_calls")
+    entry = results.result("documented.emulator[list_calls: one outbound call ringing]",
+                           "list_calls")
+    assert entry["outcome"] == "failed", entry
+    assert "the reply carries the documented '1495700000.101' where the prepared model has" in (
+        entry["message"])
+
+
+def test_a_sample_the_provider_cannot_handle_fails_never_skips(registered, tmp_path):
+    data = json.loads(Path(DOCUMENTED).read_text())
+    data["exchanges"] = [{**data["exchanges"][0], "name": "dial to a queue",
+                          "payload": {"caller": "ext:1000", "callee": "queue:6400"}}]
+    path = tmp_path / "queue.json"
+    path.write_text(json.dumps(data))
+
+    class QueueSamples(Fixtures):
+        documented = (str(path),)
+
+    register(registered, copy_of_example("example-queue", ExampleProvider))
+    results = run_suite("example-queue", fixtures=QueueSamples, select="test_documented_provider")
+    entry = results.result("documented.provider[dial to a queue]", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "the operation raised PayloadError" in entry["message"]
+
+
+def test_a_malformed_file_fails_with_its_reason(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"provider": "example", "exchanges": [{"name": "x", "operation": "dial"}]}')
+    [exchange] = load(path).exchanges
+    assert "cites no 'source'" in exchange.problem
+    assert "an operation needs 'wire'" in exchange.problem
+    spec = copy_of_example("example-malformed", ExampleProvider)
+    assert check_provider(spec, exchange) == [f"the exchange is malformed: {exchange.problem}"]
+
+
+def test_discovery_reads_the_package_tests_folder():
+    found = discover(EXAMPLE)
+    assert [e.name for e in found][:2] == ["dial: extension to an external number",
+                                          "dial: the caller is busy"]
+    assert discover(copy_of_example("example-other", ExampleProvider)) == []
+
+
+def test_comparison_rules():
+    out: list[str] = []
+    compare_json({"a": "<any>", "b": 1, "c": "x"}, {"a": 5, "b": "1", "d": True}, "json",
+                 frozenset({"json.d"}), out)
+    assert out == ["json.b: sent '1' (string), documented 1 (number)",
+                   "json.c: documented ('x'), not sent"]
+    out = []
+    compare_json({"auth": "Bearer <any>"}, {"auth": "Basic abc"}, "headers", frozenset(), out)
+    assert out == ["headers.auth: sent 'Basic abc', documented 'Bearer <any>'"]
+    out = []
+    shape_differences({"calls": [{"id": "1", "n": 2}]}, {"calls": [{"id": "2", "n": "2"}]},
+                      "json", out)
+    assert out == ["json.calls[0].n: the emulator answered '2' (string), documented 2 (number)"]
+
+
+# -- vendor spec checks -----------------------------------------------------------------------
+
+SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"
+
+
+class PstnProvider(ExampleProvider):
+    """Calls an external number with to_type "pstn", which the PBX's spec does not allow."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: WireRequest("POST", "/api/calls", json={
+            **ExampleProvider.routes["dial"].to_request(p, payload).json,
+            **({"to_type": "pstn"} if payload["callee"].startswith("tel:") else {})}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+def test_a_request_violating_the_declared_spec_fails(registered):
+    register(registered, copy_of_example("example-pstn", PstnProvider))
+    results = run_suite("example-pstn", fixtures=FIXTURES_PATH,
+                        select="test_traffic_matches_vendor_spec")
+    entry = results.result("spec.wire", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert ("example-pstn's traffic breaks the vendor spec:\n  - openapi.json: operation "
+            "createCall (POST /api/calls), request: json.to_type: 'pstn' is not one of "
+            "['extension', 'external']") in entry["message"]
+    assert results.result("spec.wire", "hangup") == {"outcome": "passed"}
+
+
+def test_the_spec_check_sees_every_session_of_the_suite(registered):
+    register(registered, copy_of_example("example-pstn-outcomes", PstnProvider))
+    results = run_suite("example-pstn-outcomes", fixtures=FIXTURES_PATH,
+                        select="test_valid_payloads and dial")
+    entry = results.result("outcomes", "dial")
+    assert entry["outcome"] == "failed", entry
+    assert "json.to_type: 'pstn' is not one of" in entry["message"]
+
+
+def _recorded(method: str, path: str, body: bytes = b"", ctype: str = "",
+              query: tuple = ()) -> tuple:
+    return method, path, list(query), {"Content-Type": ctype} if ctype else {}, body
+
+
+def test_twilio_requests_and_replies_are_checked():
+    from telephony_core.testing import spec_evidence as se
+
+    twilio = se.load(SPECS / "twilio" / "twilio_api_v2010.json")
+    assert se.load(str(SPECS / "twilio" / "twilio_api_v2010.json")) is twilio  # once per process
+    calls = "/2010-04-01/Accounts/AC" + "a" * 32 + "/Calls.json"
+    form = "application/x-www-form-urlencoded"
+    op, found = se.request_problems(twilio, *_recorded(
+        "POST", calls, b"To=%2B14155551212&From=%2B14155550000&Url=http%3A%2F%2Fx", form))
+    assert op.name == "CreateCall" and found == []
+    op, found = se.request_problems(twilio, *_recorded(
+        "POST", calls, b"To=%2B1&From=%2B2&Timeout=soon", form))
+    assert found == ["form.Timeout: 'soon' is not of type 'integer'"]
+    _, found = se.request_problems(twilio, *_recorded("POST", calls, b'{"To": "+1"}',
+                                                      "application/json"))
+    assert found == ["content type: sent 'application/json', the spec takes "
+                     "application/x-www-form-urlencoded"]
+    _, found = se.request_problems(twilio, *_recorded("POST", "/2010-04-01/Accounts/ACx/Calls.json",
+                                                      b"To=1", form))
+    assert "path.AccountSid: 'ACx' is too short" in found
+    sample = twilio.at("/paths/~12010-04-01~1Accounts~1{AccountSid}~1Calls.json/post/responses/"
+                       "201/content/application~1json/examples/create/value")
+    assert se.reply_problems(twilio, op, 201, "application/json", json.dumps(sample).encode()) == []
+    assert se.reply_problems(twilio, op, 201, "application/json", json.dumps(
+        {**sample, "status": "dialling"}).encode()) == [
+        "json.status: 'dialling' is not one of ['queued', 'ringing', 'in-progress', 'completed', "
+        "'busy', 'failed', 'no-answer', 'canceled']"]
+
+
+def test_telnyx_requests_are_checked_under_its_server_path():
+    import time
+
+    from telephony_core.testing import spec_evidence as se
+
+    started = time.monotonic()
+    telnyx = se.load(SPECS / "telnyx" / "spec3.json")
+    op, found = se.request_problems(telnyx, *_recorded(
+        "POST", "/v2/calls", json.dumps({"connection_id": "1", "to": "+15551230000",
+                                         "from": "+15551230001", "timeout_secs": "30"}).encode(),
+        "application/json"))
+    assert op.name == "DialCall"
+    assert found == ["json.timeout_secs: '30' is not of type 'integer'"]
+    op, found = se.request_problems(telnyx, *_recorded(
+        "POST", "/v2/calls/v3:abc/actions/hangup", b'{"command_id": "c-1"}', "application/json"))
+    assert op.name == "HangupCall" and found == []
+    assert time.monotonic() - started < 5  # the 4 MB spec must stay cheap
+
+
+def test_ari_swagger_operations_are_checked():
+    from telephony_core.testing import spec_evidence as se
+
+    ari = se.load(SPECS / "asterisk-ari")
+    op, found = se.request_problems(ari, *_recorded(
+        "POST", "/ari/channels", query=(("endpoint", "PJSIP/1000"), ("timeout", "soon"),
+                                        ("colour", "red"))))
+    assert op.name == "originate (channels.json)"
+    assert found[0] == "query.timeout: 'soon' is not of type 'integer'"
+    assert found[1].startswith("query.colour: sent, the spec declares no such parameter")
+    _, found = se.request_problems(ari, *_recorded("POST", "/ari/channels"))
+    assert found == ["query.endpoint: required by the spec, not sent"]
+    op, found = se.request_problems(ari, *_recorded("DELETE", "/ari/channels/1.2",
+                                                    query=(("reason", "normal"),)))
+    assert op.name == "hangup (channels.json)" and found == []
+    op, _ = se.request_problems(ari, *_recorded("GET", "/ari/channels/1.2"))
+    problems = se.reply_problems(ari, op, 200, "application/json", b'{"id": "1.2"}')
+    assert "json: 'accountcode' is a required property" in problems
+    _, found = se.request_problems(ari, *_recorded("PATCH", "/ari/channels/1.2"))
+    assert found[0].startswith("PATCH /ari/channels/1.2: the spec allows only")
