@@ -7,6 +7,9 @@ Two properties are adapted, both documented in docs/providers/ari.md:
   whether it was placed. Under a reply-lost fault the check here is stricter than the
   suite's: the originate was sent exactly once, and the result is either OutcomeUnknown or a
   CallRef confirmed by that GET for a channel the model really has.
+* faults: ``stall`` on transfer: its reply (204, no body) is complete once the head is
+  sent, so the stall delays nothing; the check asserts it was sent once and ended in a result
+  or OutcomeUnknown.
 * equivalence leaves play_prompt out: its flow (answer, play, hang up) runs on stream events
   through model primitives the shared model does not have (it plays prompts itself on answer),
   so its effects cannot be compared with the simulator's.
@@ -22,6 +25,7 @@ from telephony_core.testing import ProviderFixtures
 from telephony_core.testing.base import check_result, run
 from telephony_core.testing.equivalence import EquivalenceTests
 from telephony_core.testing.faults import FAULTS
+from telephony_core.testing.spec_evidence import VendorSpec
 from telephony_core.testing.suite import FaultTests
 
 ORIGINATES = ("dial", "play_prompt")
@@ -47,6 +51,8 @@ def offered_call(session: Any) -> dict[str, Any]:
 
 class Fixtures(ProviderFixtures):
     provider = "ari"
+    #: every request and reply of every conformance test is checked against ARI's Swagger specs
+    vendor_spec = VendorSpec("../shared/specs/asterisk-ari", base_path="/ari")
     samples = {
         "dial": {"caller": "ext:1000", "callee": "ext:1001"},
         "play_prompt": {"to": "ext:1000", "prompts": ["hello111"]},
@@ -59,6 +65,9 @@ class Fixtures(ProviderFixtures):
 
     def test_fault(self, spec, declared, fault_name, emulate, debug_logs) -> None:
         case = FAULTS[fault_name]
+        if fault_name == "stall" and declared == "transfer":
+            self._stall_of_an_empty_reply(spec, emulate)
+            return
         if declared not in ORIGINATES or not (case.reply_lost and case.app_runs):
             FaultTests.test_fault(self, spec, declared, fault_name, emulate, debug_logs)
             return
@@ -82,6 +91,22 @@ class Fixtures(ProviderFixtures):
                             f"GET /channels/{{id}}: {[str(r) for r in seen]}"
             assert outcome.result.raw.get("reconciled") is True
             assert channel in session.app.channels, "the confirmed channel must exist"
+
+    def _stall_of_an_empty_reply(self, spec, emulate) -> None:
+        """continueInDialplan answers 204 with no body: the stall fault sends the whole head
+        (Content-Length: 0) and then stalls nothing, so the reply is complete and the transfer
+        succeeds. Checked instead: sent once, and a result or OutcomeUnknown."""
+        from telephony_core.emulation import Fault
+
+        with emulate() as session:
+            payload = self.sample(session, "transfer")
+            session.server.clear()
+            session.server.inject(Fault.stall(5.0), method="POST", times=1)
+            outcome = run(session, "transfer", payload)
+            sent = [r for r in session.server.requests if r.path.endswith("/continue")]
+        assert len(sent) == 1, [str(r) for r in sent]
+        assert outcome.ok or isinstance(outcome.error, OutcomeUnknown), outcome.describe()
+        assert check_result(spec, "transfer", outcome) is None
 
     def test_model_equivalence(self, spec) -> None:
         cls = type(self)

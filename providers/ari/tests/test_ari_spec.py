@@ -1,6 +1,11 @@
 """Spec evidence: every request the provider sends is an operation of the ARI Swagger specs
 (path, method, query parameters, allowed values), and every emulator reply and event frame
-fits the spec's models. Specs: ../shared/specs/asterisk-ari/ (not copied into the project)."""
+fits the spec's models. Specs: ../shared/specs/asterisk-ari/ (not copied into the project).
+
+Requests and replies go through the conformance kit's checker (spec_evidence, which the
+conformance suite also runs on all its traffic through ``Fixtures.vendor_spec``) and through
+``swagger.py`` here, which is stricter on models (no undeclared property, inherited event
+properties, allowMultiple) and is the only one that checks the WebSocket's event frames."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from ari_helpers import ari, wait_for
 from swagger import SPECS, Spec
 
 from telephony_core.errors import TelephonyError
+from telephony_core.testing.spec_evidence import load, reply_problems, request_problems
 
 pytestmark = pytest.mark.skipif(not SPECS.is_dir(), reason=f"the ARI specs are not at {SPECS}")
 
@@ -67,6 +73,15 @@ def test_every_request_is_a_spec_operation_and_every_reply_fits_its_model(spec):
         requests = list(emu.server.requests)
         replies = list(emu.app.replies)
         frames = [frame for _, frame in emu.app.sent]
+    kit = load(SPECS)  # the conformance kit's generic checker, then this folder's stricter one
+    for request in requests:
+        op, problems = request_problems(kit, request.method, request.path,
+                                        list(request.query_list), request.headers, request.body,
+                                        "/ari")
+        assert op is not None and not problems, problems
+    for request, status, body in replies:
+        op, _ = request_problems(kit, request.method, request.path, [], {}, b"", "/ari")
+        assert not reply_problems(kit, op, status, "application/json", body)
     used = set()
     for request in requests:
         used.add(spec.check_request(request.method, request.path, request.query_list,
