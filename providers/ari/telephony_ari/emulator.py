@@ -134,10 +134,21 @@ class AriEmulator(EmulatorApp):
     # -- events --------------------------------------------------------------------------
 
     def attach(self, sock: Any, subscribe_all: bool) -> int:
+        """A WebSocket is being upgraded: from now on its frames are kept until
+        :meth:`activate` (the handshake's reply has left by then), so nothing sent between
+        the client seeing the upgrade and this server's handler starting is lost."""
         with self.lock:
             self.connection_count += 1
-            self.sockets.append((sock, subscribe_all, self.connection_count))
+            self.sockets.append([sock, subscribe_all, self.connection_count, []])
             return self.connection_count
+
+    def activate(self, sock: Any) -> None:
+        with self.lock:
+            for entry in self.sockets:
+                if entry[0] is sock and entry[3] is not None:
+                    for text in entry[3]:
+                        self._write(sock, text)
+                    entry[3] = None
 
     def detach(self, sock: Any) -> None:
         with self.lock:
@@ -147,12 +158,19 @@ class AriEmulator(EmulatorApp):
         """Close every event WebSocket (as a restart of Asterisk's HTTP server would)."""
         with self.lock:
             dropped, self.sockets = list(self.sockets), []
-        for sock, _, _ in dropped:
+        for entry in dropped:
             try:
-                sock.close()
+                entry[0].close()
             except Exception:  # already closed
                 log.debug("closing a dropped stream failed")
         return len(dropped)
+
+    @staticmethod
+    def _write(sock: Any, text: str) -> None:
+        try:
+            sock.send(text)
+        except Exception:  # a closing socket: the client will reconnect
+            log.debug("an event could not be sent on a closing stream")
 
     def _now(self) -> str:
         stamp = self.pbx.clock.datetime()
@@ -165,14 +183,14 @@ class AriEmulator(EmulatorApp):
             frame["channel"] = channel.model()
         text = json.dumps(frame)
         with self.lock:
-            targets = [(s, n) for s, every, n in self.sockets
-                       if every or channel is None or channel.stasis]
-            for sock, number in targets:
-                try:
-                    sock.send(text)
-                    self.sent.append((number, frame))
-                except Exception:  # a closing socket: the client will reconnect
-                    log.debug("an event could not be sent on a closing stream")
+            for sock, every, number, pending in self.sockets:
+                if not (every or channel is None or channel.stasis):
+                    continue
+                self.sent.append((number, frame))
+                if pending is not None:
+                    pending.append(text)
+                else:
+                    self._write(sock, text)
 
     def _channels_of(self, call_id: str | None) -> list[Channel]:
         return [c for c in self.channels.values() if c.call == call_id]
@@ -584,18 +602,19 @@ class _Hub:
         return self.apps.get(app), every
 
     def _check(self, connection: Any, request: Any) -> Any:
-        emulator, _ = self._target(request.path)
+        emulator, every = self._target(request.path)
         if emulator is None:
             return connection.respond(400, "Invalid application provided in param [app].\n")
         if not emulator.authorized(request.headers.get("Authorization")):
             return connection.respond(401, "Authentication required\n")
+        emulator.attach(connection, every)  # the app is registered with the upgrade
         return None
 
     def _serve(self, connection: Any) -> None:
-        emulator, every = self._target(connection.request.path)
+        emulator, _ = self._target(connection.request.path)
         if emulator is None:
             return
-        emulator.attach(connection, every)
+        emulator.activate(connection)
         del emulator  # hold no strong reference while waiting
         try:
             for _ in connection:  # ARI clients send nothing; wait for the close
