@@ -77,6 +77,7 @@ class Channel:
     started: bool = False
     offered: bool = False
     held: bool = False
+    moh: str | None = None  # the music-on-hold class playing (startMoh), None when off
 
     def model(self) -> dict[str, Any]:
         """The Channel model of channels.json (every required property)."""
@@ -450,6 +451,30 @@ class AriEmulator(EmulatorApp):
     def unmute(self, request: Request, channel_id: str):
         """unmute DELETE /channels/{channelId}/mute?direction=both|in|out"""
         return self._channel_op(request, channel_id, "unmute")
+
+    @route("POST", "/ari/channels/{channel_id}/moh")
+    def start_moh(self, request: Request, channel_id: str):
+        """startMoh POST /channels/{channelId}/moh?mohClass= (kept on the channel: the
+        shared model has no per-call music; no ARI event reports it)"""
+        return self._moh(request, channel_id, request.args.get("mohClass", "default"))
+
+    @route("DELETE", "/ari/channels/{channel_id}/moh")
+    def stop_moh(self, request: Request, channel_id: str):
+        """stopMoh DELETE /channels/{channelId}/moh"""
+        return self._moh(request, channel_id, None)
+
+    def _moh(self, request: Request, channel_id: str, moh_class: str | None) -> Response:
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        with self.pbx.lock:
+            channel = self._live(channel_id)
+            if isinstance(channel, Response):
+                return channel
+            if channel.state != "Up":
+                return self._error("Channel in invalid state", 412)
+            channel.moh = moh_class
+        return Response(status=204)
 
     @route("POST", "/ari/channels/{channel_id}/answer")
     def answer(self, request: Request, channel_id: str):

@@ -9,6 +9,7 @@ inbound calls that enter the app are; calls placed by ``dial`` continue in the d
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +21,8 @@ from telephony_core.context import current, new_key
 from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
+    PayloadError,
+    PayloadProblem,
     ProviderError,
     TelephonyError,
     TransportError,
@@ -304,6 +307,21 @@ class AriProvider(HttpProvider):
                                 call["callee"], call["state"], raw=call))
         return out
 
+    # -- beyond the catalogue ---------------------------------------------------------------
+
+    def start_moh(self, call: str, moh_class: str | None = None) -> Ack:
+        """Play music on hold to a channel: ``startMoh`` POST /channels/{channelId}/moh
+        (``mohClass`` from musiconhold.conf, Asterisk's default class when omitted). The
+        catalogue's music-on-hold operations are configuration, so this is an extra:
+        ``client.provider.start_moh("call:ID")``. Sent once (no retry)."""
+        payload = _checked_call(call)
+        params = {"mohClass": _checked_class(moh_class)} if moh_class is not None else None
+        return self._simple("POST", "/moh", payload, params)
+
+    def stop_moh(self, call: str) -> Ack:
+        """``stopMoh`` DELETE /channels/{channelId}/moh."""
+        return self._simple("DELETE", "/moh", _checked_call(call))
+
     # -- call flows ------------------------------------------------------------------------
 
     def follow_up(self, event: Event) -> Sequence[FollowUp]:
@@ -340,6 +358,24 @@ class AriProvider(HttpProvider):
         if stream is not None:
             stream.close()
         super().close()
+
+
+def _checked_call(call: object) -> dict[str, Any]:
+    if not isinstance(call, str) or not _CALL.fullmatch(call):
+        raise PayloadError([PayloadProblem("call", "expected call:ID, the channel id (letters, "
+                                                   "digits, '.', '_', ':', '-')")])
+    return {"call": call}
+
+
+def _checked_class(value: object) -> str:
+    if not isinstance(value, str) or not _CLASS.fullmatch(value):
+        raise PayloadError([PayloadProblem("moh_class", "expected a musiconhold.conf class "
+                                                        "name (letters, digits, '_', '-')")])
+    return value
+
+
+_CALL = re.compile(r"call:[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_CLASS = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _message(reply: WireReply) -> str:

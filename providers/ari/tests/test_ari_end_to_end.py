@@ -228,3 +228,22 @@ def test_the_demo_password_never_reaches_a_log(caplog):
 
     assert "ari-demo" not in caplog.text
     assert base64.b64encode(b"asterisk:ari-demo").decode() not in caplog.text
+
+
+def test_music_on_hold_on_a_channel_is_a_provider_extra(emu):
+    ref = emu.client.dial(caller="ext:1000", callee="ext:1001")
+    emu.app.pbx.answer("ext:1000")
+    emu.client.provider.start_moh(ref.call_id, "jazz")
+    channel = emu.app.channels[ref.call_id[5:]]
+    assert channel.moh == "jazz"
+    assert dict(emu.server.requests[-1].query_list) == {"mohClass": "jazz"}
+    emu.client.provider.stop_moh(ref.call_id)
+    assert channel.moh is None
+    for bad in ("ext:1000", 5):
+        with pytest.raises(PayloadError, match="call:ID"):
+            emu.client.provider.start_moh(bad)
+    with pytest.raises(PayloadError, match="musiconhold"):
+        emu.client.provider.start_moh(ref.call_id, "../etc")
+    with pytest.raises(ProviderError) as info:
+        emu.client.provider.start_moh("call:gone")
+    assert info.value.category == "not_found"

@@ -42,6 +42,8 @@ def everything(emu) -> None:
                     lambda: client.dial(caller="ext:9999", callee="ext:1001")):
         with pytest.raises(TelephonyError):
             attempt()
+    client.provider.start_moh(ref.call_id, "default")
+    client.provider.stop_moh(ref.call_id)
     client.hangup(ref.call_id)
     played = client.play_prompt(to="ext:1002", prompts=["hello111", "nosuch"],
                                 caller_id="5551000", menu={"2": "tel:41001"})
@@ -87,7 +89,8 @@ def test_every_request_is_a_spec_operation_and_every_reply_fits_its_model(spec):
         used.add(spec.check_request(request.method, request.path, request.query_list,
                                     request.body))
     assert used >= {"originateWithId", "get", "list", "hangup", "hold", "unhold", "mute",
-                    "unmute", "continueInDialplan", "redirect", "answer", "playWithId"}
+                    "unmute", "continueInDialplan", "redirect", "answer", "playWithId",
+                    "startMoh", "stopMoh"}
     for request, status, body in replies:
         spec.check_reply(request.method, request.path, status, body)
     kinds = set()
