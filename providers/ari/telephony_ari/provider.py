@@ -75,6 +75,7 @@ class AriProvider(HttpProvider):
         self._stream: EventStream | None = None
         self._stream_lock = threading.Lock()
         self._waited = False
+        self._closed = False
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -98,6 +99,9 @@ class AriProvider(HttpProvider):
         if not self.config.get("stream", True):
             return None
         with self._stream_lock:
+            if self._closed:
+                raise TelephonyError("the client is closed", provider=self.name,
+                                     operation="events")
             if self._stream is None:
                 self._stream = EventStream(StreamSource(
                     self._events_url(), lambda text: events_from_frame(text, self.plan),
@@ -354,7 +358,9 @@ class AriProvider(HttpProvider):
         return ()
 
     def close(self) -> None:
-        stream, self._stream = self._stream, None
+        with self._stream_lock:
+            self._closed = True
+            stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
         super().close()

@@ -17,6 +17,7 @@ from telephony_core.errors import (
     OutcomeUnknown,
     PayloadError,
     ProviderError,
+    TelephonyError,
     TransportError,
 )
 from telephony_core.streams import StreamError
@@ -247,3 +248,23 @@ def test_music_on_hold_on_a_channel_is_a_provider_extra(emu):
     with pytest.raises(ProviderError) as info:
         emu.client.provider.start_moh("call:gone")
     assert info.value.category == "not_found"
+
+
+def test_strict_stasis_refuses_channel_operations_outside_the_app():
+    with ari(stasis_only=True) as running:
+        ref = running.client.dial(caller="ext:1000", callee="ext:1001")
+        running.app.pbx.answer("ext:1000")
+        with pytest.raises(ProviderError) as info:
+            running.client.hold(ref.call_id)
+        assert (info.value.code, info.value.vendor_code) == ("not_in_stasis", "409")
+        running.client.hangup(ref.call_id)  # hangup works on any channel
+
+
+def test_a_closed_client_has_no_stream():
+    with ari() as running:
+        running.client.list_calls()
+        stream = running.client.provider.event_stream()
+        assert stream.connected
+    assert not stream.running
+    with pytest.raises(TelephonyError, match="closed"):
+        running.client.events(timeout=0.1)
