@@ -93,6 +93,14 @@ class Channel:
 
 
 class AriEmulator(EmulatorApp):
+    """ARI's channels resource and event WebSocket over the shared call model.
+
+    Demo credentials: ARI user ``asterisk``, password ``ari-demo`` (``password=`` replaces it).
+    The Stasis application is ``telephony-N`` (``app=``); the event WebSocket is served by a
+    process-wide server on another port, given in :meth:`connect_url` as ``events_port``.
+    ``stasis_only=True`` refuses channel operations outside the app with 409, as Asterisk does.
+    """
+
     def __init__(self, pbx: Pbx | None = None, *, username: str = "asterisk",
                  password: str = "ari-demo", app: str | None = None,
                  technology: str = "PJSIP", trunk: str = "trunk",
