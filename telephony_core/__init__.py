@@ -7,7 +7,8 @@
 Importing this package loads no provider; :func:`connect` imports only the one asked for.
 """
 
-from .aclient import AsyncClient, connect_async
+from typing import TYPE_CHECKING
+
 from .catalogue import OPERATIONS, Capability, Kind, Operation
 from .client import Client, connect
 from .errors import (
@@ -31,7 +32,19 @@ from .events import Deduplicator
 from .registry import register, unregister
 from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, SmsReceipt
 
+if TYPE_CHECKING:
+    from .aclient import AsyncClient, connect_async
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """AsyncClient and connect_async load asyncio's machinery only when first used."""
+    if name in ("AsyncClient", "connect_async"):
+        from . import aclient
+
+        return getattr(aclient, name)
+    raise AttributeError(f"module 'telephony_core' has no attribute {name!r}")
 
 __all__ = [
     "OPERATIONS",

@@ -21,9 +21,8 @@ from . import retry
 from .catalogue import Kind, Operation
 from .client import _single, resolve_target
 from .config import ProviderConfig
-from .context import serving
+from .context import serving, tracing
 from .errors import ConfigurationError, ProviderBug, TelephonyError
-from .evidence import tracing
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger

@@ -21,8 +21,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from .context import note_send
 from .errors import ConfigurationError, RateLimited, TransportError, TransportReason
-from .evidence import note_send
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
 from .wire import TransportSettings, WireReply, WireRequest

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from . import results, schemas
+from . import results
 from .errors import UnknownOperation
 
 __all__ = ["OPERATIONS", "Capability", "Kind", "Operation", "operation"]
@@ -54,6 +54,8 @@ class Operation:
     @property
     def schema(self) -> dict[str, Any]:
         """The canonical payload schema, bundled (a fresh copy)."""
+        from . import schemas  # jsonschema loads only when a schema is needed
+
         return schemas.load(self.name)
 
 

@@ -16,9 +16,8 @@ from typing import Any
 from . import retry
 from .catalogue import Kind, Operation
 from .config import ProviderConfig
-from .context import serving
+from .context import serving, tracing
 from .errors import ProviderBug, TelephonyError
-from .evidence import tracing
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
@@ -277,8 +276,9 @@ def connect(target: str | None = None, /, *, profile: str | None = None,
     * ``connect("yeastar", host=..., username=..., password=...)``: a name and options;
     * ``connect(profile="office")``: a ``[profiles.office]`` table of the TOML file
       ``config`` (default: ``$TELEPHONY_CONFIG`` or ``~/.config/telephony/config.toml``);
-    * ``connect()``: ``$TELEPHONY_URL`` if set, else ``$TELEPHONY_PROFILE``, else the built-in
-      simulator.
+    * ``connect()``: ``$TELEPHONY_URL`` if set, else ``$TELEPHONY_PROFILE``; with neither, a
+      ConfigurationError (a typo in a variable must not "succeed" against a simulated PBX:
+      ``connect("sim://")`` asks for the simulator).
 
     Keyword options override what the URL or profile says. No network traffic happens here.
     """
@@ -295,12 +295,24 @@ def resolve_target(target: str | None = None, /, *, profile: str | None = None,
     from .config import load_profile, parse_url, resolve
 
     if target is None and profile is None:
+        for variable in ("TELEPHONY_URL", "TELEPHONY_PROFILE"):
+            if variable in os.environ and not os.environ[variable].strip():
+                from .errors import ConfigurationError
+
+                raise ConfigurationError(f"${variable} is set but empty: give a provider URL "
+                                         f"or profile name, or unset it", key=variable)
         if os.environ.get("TELEPHONY_URL"):
             target = os.environ["TELEPHONY_URL"]
         elif os.environ.get("TELEPHONY_PROFILE"):
             profile = os.environ["TELEPHONY_PROFILE"]
         elif not options:
-            target = "sim://"
+            from .errors import ConfigurationError
+
+            raise ConfigurationError(
+                "nothing says which telephony system to use: pass a provider URL "
+                "(connect('yeastar://USER:PASSWORD@HOST:PORT')), a name and options, "
+                "profile=NAME, or set $TELEPHONY_URL or $TELEPHONY_PROFILE. "
+                "connect('sim://') gives the built-in simulator", key="url")
     raw: dict[str, Any] = {}
     if profile is not None:
         if target is not None:

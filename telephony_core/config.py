@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import jsonschema
-
 from .errors import ConfigurationError
 from .provider import ProviderSpec
 from .redaction import Secret, redact
@@ -187,7 +185,7 @@ def _coerce(key: str, value: Any, schema: Mapping[str, Any]) -> Any:
     return value
 
 
-def _explain(error: jsonschema.ValidationError, secrets: frozenset[str],
+def _explain(error: Any, secrets: frozenset[str],
              props: Mapping[str, Any]) -> str:
     key = error.path[0] if error.path else None
     if error.validator == "additionalProperties":
@@ -239,6 +237,8 @@ def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
     secrets = spec.secret_options
     plain = {k: (v.reveal() if isinstance(v, Secret) else _coerce(k, v, props.get(k, {})))
              for k, v in options.items()}
+    import jsonschema  # loaded on the first connect, not on import
+
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(plain), key=lambda e: list(map(str, e.path)))
     if errors:

@@ -18,7 +18,7 @@ import attrs
 
 from .errors import PayloadError, PayloadProblem
 
-__all__ = ["OperationContext", "check_key", "current", "new_key"]
+__all__ = ["OperationContext", "Trace", "check_key", "current", "new_key", "note_send", "tracing"]
 
 #: What an idempotency key may be: the intersection of what vendors accept as ids (Telnyx
 #: command_id, ARI channel ids, Temporal workflow ids): 1-64 of letters, digits, ``-_.:``.
@@ -70,3 +70,39 @@ class serving:
 
     def __exit__(self, *exc_info: object) -> None:
         _current.reset(self._token)
+
+
+class Trace:
+    """Whether an operation's attempt reached the transport at all (``sends`` > 0).
+
+    An exception raised by a provider before its first send is a bug in the provider, not a
+    network outcome: nothing left, so it must not become ``OutcomeUnknown``.
+    """
+
+    __slots__ = ("sends",)
+
+    def __init__(self) -> None:
+        self.sends = 0
+
+
+_trace: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
+    "telephony_trace", default=None)
+
+
+class tracing:
+    """``with tracing() as trace:`` counts the transport sends made in this context."""
+
+    def __enter__(self) -> Trace:
+        self.trace = Trace()
+        self._token = _trace.set(self.trace)
+        return self.trace
+
+    def __exit__(self, *exc_info: object) -> None:
+        _trace.reset(self._token)
+
+
+def note_send() -> None:
+    """Called by a transport as it starts sending a request."""
+    trace = _trace.get()
+    if trace is not None:
+        trace.sends += 1

@@ -27,8 +27,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .watchdog import Watch
 
-__all__ = ["EvidenceAdapter", "IncompleteHead", "SendRecord", "Trace", "note_send", "recording",
-           "tracing"]
+__all__ = ["EvidenceAdapter", "IncompleteHead", "SendRecord", "recording"]
 
 
 class SendRecord:
@@ -165,38 +164,3 @@ class EvidenceAdapter(HTTPAdapter):
         manager.pool_classes_by_scheme = _POOLS
         return manager
 
-
-class Trace:
-    """Whether an operation's attempt reached the transport at all (``sends`` > 0).
-
-    An exception raised by a provider before its first send is a bug in the provider, not a
-    network outcome: nothing left, so it must not become ``OutcomeUnknown``.
-    """
-
-    __slots__ = ("sends",)
-
-    def __init__(self) -> None:
-        self.sends = 0
-
-
-_trace: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
-    "telephony_trace", default=None)
-
-
-class tracing:
-    """``with tracing() as trace:`` counts the transport sends made in this context."""
-
-    def __enter__(self) -> Trace:
-        self.trace = Trace()
-        self._token = _trace.set(self.trace)
-        return self.trace
-
-    def __exit__(self, *exc_info: object) -> None:
-        _trace.reset(self._token)
-
-
-def note_send() -> None:
-    """Called by a transport as it starts sending a request."""
-    trace = _trace.get()
-    if trace is not None:
-        trace.sends += 1

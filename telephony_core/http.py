@@ -25,8 +25,9 @@ import urllib3.exceptions
 
 from . import watchdog
 from .config import ProviderConfig
+from .context import note_send
 from .errors import RateLimited, TelephonyError, TransportError, TransportReason
-from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, note_send, recording
+from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, recording
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
 from .wire import (

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
-from . import schemas
 from .catalogue import OPERATIONS, Capability, Operation, operation
 from .errors import ConfigurationError, UnsupportedOperation
 from .redaction import SECRETS, Secret
@@ -138,6 +137,8 @@ class ProviderSpec:
 
     @functools.cache  # noqa: B019 - specs live as long as the process; a handful exist
     def _schema_text(self, name: str) -> str:
+        from . import schemas
+
         if name not in self.operations:
             operation(name)
             raise UnsupportedOperation(name, self.operations, provider=self.name)
@@ -148,6 +149,8 @@ class ProviderSpec:
 
     @functools.cache  # noqa: B019
     def validator(self, name: str):
+        from . import schemas
+
         return schemas.validator_for(self.schema(name))
 
     @property
@@ -169,6 +172,8 @@ class ProviderSpec:
 
     def check(self) -> list[str]:
         """Problems with this declaration (empty when it is sound); run when loading in tests."""
+        from . import schemas
+
         found: list[str] = []
         for name in self.operations:
             try:

@@ -12,8 +12,6 @@ from collections.abc import Iterable
 from importlib import metadata
 
 import attrs
-from stevedore import DriverManager
-from stevedore.exception import NoMatches
 
 from .errors import ConfigurationError, ProviderLoadError, ProviderNotFound
 from .provider import ProviderSpec
@@ -93,6 +91,9 @@ def _duplicate_error(name: str, eps: list[metadata.EntryPoint]) -> ProviderLoadE
 
 
 def _load(name: str, ep: metadata.EntryPoint) -> ProviderSpec:
+    from stevedore import DriverManager
+    from stevedore.exception import NoMatches
+
     dist = _dist(ep)[0]
     failure: list[str] = []
 

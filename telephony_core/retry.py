@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import random
 import time
@@ -120,6 +119,7 @@ def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: 
 async def arun(attempt: Callable[[], Awaitable[T]], kind: Kind, policy: RetryPolicy, *,
                provider: str, operation: str) -> T:
     """:func:`run` for coroutines: asyncio sleeps, the same decisions and deadline."""
+    import asyncio
     start = time.monotonic()
     token = _deadline.set(start + policy.deadline)
     try:

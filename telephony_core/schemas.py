@@ -99,11 +99,58 @@ def _pattern(validator, pattern: str, instance: Any, schema: Mapping[str, Any]):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-def validator_for(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+def reference_validator_for(schema: Mapping[str, Any]) -> jsonschema.protocols.Validator:
+    """The reference: jsonschema, with ECMA-262 patterns. It explains every failure."""
     base = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     base.check_schema(schema)
     cls = _with_ecma_patterns(base)
     return cls(schema, format_checker=base.FORMAT_CHECKER)
+
+
+class PayloadValidator:
+    """A payload schema's validator: a compiled fast path decides "valid?" (jsonschema-rs, when
+    installed: the ``fast`` extra), the jsonschema reference explains what is wrong.
+
+    The two are proven to accept and refuse the same payloads by a Hypothesis test
+    (tests/test_core_fast_validation.py); problems are always computed by the reference, so
+    their paths and messages are the reference's by construction. Set
+    ``TELEPHONY_FAST_VALIDATION=0`` to use the reference alone. Attributes other than
+    ``is_valid`` come from the reference validator (``schema``, ``iter_errors``...).
+    """
+
+    def __init__(self, schema: Mapping[str, Any]):
+        self.reference = reference_validator_for(schema)
+        self.fast = _compile_fast(schema)
+
+    def is_valid(self, payload: Any) -> bool:
+        if self.fast is not None:
+            try:
+                return bool(self.fast.is_valid(payload))
+            except (TypeError, ValueError, OverflowError):
+                pass  # not JSON data (a set, bytes, a huge int): the reference decides
+        return bool(self.reference.is_valid(payload))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reference, name)
+
+
+def _compile_fast(schema: Mapping[str, Any]) -> Any:
+    import os
+
+    if os.environ.get("TELEPHONY_FAST_VALIDATION", "1") == "0":
+        return None
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    try:
+        return jsonschema_rs.validator_for(dict(schema))
+    except Exception:  # a schema it cannot compile: the reference alone is still right
+        return None
+
+
+def validator_for(schema: Mapping[str, Any]) -> PayloadValidator:
+    return PayloadValidator(schema)
 
 
 @functools.cache
@@ -190,8 +237,10 @@ def problems(validator: jsonschema.protocols.Validator, payload: Any) -> list[Pa
     return out
 
 
-def validate(validator: jsonschema.protocols.Validator, payload: Any, **where) -> None:
+def validate(validator: Any, payload: Any, **where: Any) -> None:
     """Raise :class:`PayloadError` listing every problem of ``payload``."""
+    if validator.is_valid(payload):
+        return
     found = problems(validator, payload)
     if found:
         raise PayloadError(found, **where)

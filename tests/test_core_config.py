@@ -105,3 +105,21 @@ def test_config_repr_hides_secrets(loopback_spec):
     with from_url("loopback://api:hunter22@h") as c:
         assert "hunter22" not in repr(c.config) and "hunter22" not in repr(c)
         assert "Secret('***')" in repr(c.config)
+
+
+def test_nothing_configured_is_an_error_that_says_how(monkeypatch):
+    monkeypatch.delenv("TELEPHONY_URL", raising=False)
+    monkeypatch.delenv("TELEPHONY_PROFILE", raising=False)
+    with pytest.raises(ConfigurationError) as info:
+        telephony_core.connect()
+    assert "sim://" in str(info.value) and "TELEPHONY_URL" in str(info.value)
+
+
+@pytest.mark.parametrize("variable", ["TELEPHONY_URL", "TELEPHONY_PROFILE"])
+def test_an_empty_environment_variable_is_an_error(monkeypatch, variable):
+    monkeypatch.delenv("TELEPHONY_URL", raising=False)
+    monkeypatch.delenv("TELEPHONY_PROFILE", raising=False)
+    monkeypatch.setenv(variable, " ")
+    with pytest.raises(ConfigurationError) as info:
+        telephony_core.connect()
+    assert variable in str(info.value) and "empty" in str(info.value)

@@ -12,7 +12,7 @@ from telephony_core.sim.provider import event_to_json
 
 @pytest.fixture
 def client():
-    with telephony_core.connect() as c:
+    with telephony_core.connect("sim://") as c:
         yield c
 
 

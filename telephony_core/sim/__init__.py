@@ -1,6 +1,6 @@
 """The embedded simulator: a PBX call-state model and the in-process ``sim`` provider.
 
-``telephony_core.connect()`` with nothing configured returns the ``sim`` provider; every vendor
+``telephony_core.connect("sim://")`` returns the ``sim`` provider; every vendor
 emulator is a thin wire adapter over the same :class:`Pbx` model.
 """
 

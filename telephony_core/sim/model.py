@@ -98,6 +98,8 @@ class Call:
     menu: dict[str, str] = attrs.Factory(dict)
     timer: int | None = None
     permission: str | None = None
+    #: the trunk leg's own id, on a model built with ``leg_ids`` (see :class:`Pbx`)
+    trunk_id: str | None = None
 
     @property
     def parties(self) -> tuple[str, ...]:
@@ -145,9 +147,18 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Pbx:
-    """A simulated PBX. Every public method takes :attr:`lock`; emulators may serve threads."""
+    """A simulated PBX. Every public method takes :attr:`lock`; emulators may serve threads.
 
-    def __init__(self, setup: Setup | None = None, clock: Clock | None = None):
+    ``leg_ids``: give a call through a trunk a second id for its trunk leg, as a Yeastar PBX
+    does (its guide's ringing.md and keypress.md reports show an outbound leg id one above the
+    call's ``callid``, present while the extension still rings; an inbound leg's id is the
+    call's, inbound-call-request.md). Off by default: the ``sim`` provider and the other
+    emulators keep one id per call. It changes no behaviour, only the ids :meth:`by_trunk_id`
+    finds (and which ids the counter hands out).
+    """
+
+    def __init__(self, setup: Setup | None = None, clock: Clock | None = None, *,
+                 leg_ids: bool = False):
         self.setup = setup or load_setup()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
@@ -157,6 +168,7 @@ class Pbx:
         self.events: list[Event] = []
         self._subscribers: list[Callable[[Event], None]] = []
         self._ids = itertools.count(101)
+        self.leg_ids = leg_ids
 
     @classmethod
     def default(cls) -> Pbx:
@@ -276,7 +288,15 @@ class Pbx:
         call_id = f"{int(self.clock.now())}.{next(self._ids)}"
         call = Call(call_id, direction, legs, self.clock.now(), reference=reference)
         self.calls[call_id] = call
+        if self.leg_ids and direction != "internal":
+            call.trunk_id = call_id if direction == "inbound" else \
+                f"{int(self.clock.now())}.{next(self._ids)}"
         return call
+
+    @_locked
+    def by_trunk_id(self, trunk_id: str) -> Call | None:
+        """The live call whose trunk leg's own id is ``trunk_id`` (``leg_ids`` models)."""
+        return next((c for c in self.calls.values() if c.trunk_id == trunk_id), None)
 
     # -- placing calls -----------------------------------------------------------------------
 

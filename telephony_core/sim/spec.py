@@ -26,5 +26,5 @@ SPEC = ProviderSpec(
         "get_music_on_hold": "scopes {tenant, group, user}, {extension} or {} (system)",
         "send_sms": "through a GSM trunk (sender = trunk name), at most 2000 characters",
     },
-    docs="The in-process PBX model: what `connect()` gives with nothing configured.",
+    docs="The in-process PBX model: `connect('sim://')`.",
 )

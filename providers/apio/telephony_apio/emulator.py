@@ -1,15 +1,24 @@
-"""The APIO emulator: the music_on_hold routes over the shared PBX model's settings.
+"""The APIO emulator: APIO core's authentication and the music_on_hold routes over the shared
+PBX model's settings.
 
-Demo credentials: user ``admin``, password ``apio-demo`` (or whatever ``create(password=...)``
-is given). Only ``/users/`` paths exist, as on a real gateway: seed 004's PUT example writes
-``/user/``, a typo of the document, so a provider sending it gets the 404 a gateway would give.
-A BroadWorks source has no "default" selection: a user without music of its own plays its
-group's, which is what the shared model starts such a user with.
+Demo credentials: the M2M token ``apio-demo-m2m`` (``create(token=...)``), or user ``admin`` with
+password ``apio-demo`` (``create(password=...)``) for the login flow. As APIO core documents
+(../shared/vendor-docs/apio-core/auth.md, openapi.yaml), only ``Authorization: Bearer`` is
+accepted: the M2M token, or an access token from ``POST /api/v01/auth/login`` (renewed with the
+refresh token at ``GET /api/v01/auth/access_token``); a refusal is 401 ``{"error": ...}``.
+``expire_tokens()`` ends every access token (the M2M token never expires).
+
+The resources sit under ``prefix`` (``/api/v01/p2`` by default, as behind an APIO core;
+``/api/v1`` as on a provisioning gateway, seed 004). Only ``/users/`` paths exist, as on a real
+gateway: seed 004's PUT example writes ``/user/``, a typo of the document, so a provider sending
+it gets the 404 a gateway would give. A BroadWorks source has no "default" selection: a user
+without music of its own plays its group's, which is what the shared model starts such a user
+with.
 """
 
 from __future__ import annotations
 
-import base64
+import secrets
 from typing import Any
 
 from telephony_core.emulation import EmulatorApp, Request, route
@@ -19,8 +28,9 @@ from telephony_core.sim.model import MohSettings, MohSource
 
 __all__ = ["ApioEmulator", "create"]
 
-PATH = "/api/v1/tenants/{tenant}/groups/{group}/users/{user}/services/music_on_hold/"
-DEMO_USER, DEMO_PASSWORD = "admin", "apio-demo"
+RESOURCE = "/tenants/{tenant}/groups/{group}/users/{user}/services/music_on_hold/"
+DEFAULT_PREFIX = "/api/v01/p2"
+DEMO_USER, DEMO_PASSWORD, DEMO_TOKEN = "admin", "apio-demo", "apio-demo-m2m"
 
 
 def _source(source: MohSource) -> dict[str, Any]:
@@ -54,30 +64,62 @@ def _parse_source(body: Any) -> dict[str, Any]:
 
 class ApioEmulator(EmulatorApp):
     def __init__(self, pbx: Pbx | None = None, *, password: str = DEMO_PASSWORD,
-                 token: str | None = None):
+                 token: str = DEMO_TOKEN, prefix: str = DEFAULT_PREFIX):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.username, self.password, self.token = DEMO_USER, password, token
+        self.prefix = prefix.rstrip("/")
+        self.access_tokens: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.logins = 0
+        for method, handler in (("GET", self.get), ("PUT", self.put)):
+            self.add_route(method, self.prefix + RESOURCE, handler)
 
     def connect_url(self, base_url: str) -> str:
         host = base_url.removeprefix("http://")
-        return f"apio://{self.username}:{self.password}@{host}?scheme=http"
+        return f"apio://{host}?scheme=http&token={self.token}&path_prefix={self.prefix}"
+
+    def expire_tokens(self) -> None:
+        self.access_tokens.clear()
+
+    def _bearer(self, request: Request) -> str | None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        return value if scheme == "Bearer" and value else None
 
     def _authorized(self, request: Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme == "Bearer":
-            return self.token is not None and value == self.token
-        if scheme == "Basic":
-            try:
-                user, _, password = base64.b64decode(value).decode().partition(":")
-            except ValueError:
-                return False
-            return (user, password) == (self.username, self.password)
-        return False
+        token = self._bearer(request)
+        return token is not None and (token == self.token or token in self.access_tokens)
+
+    def _refused(self, message: str):
+        return self.json_response({"error": message}, 401)
+
+    # -- authentication (APIO core) ----------------------------------------------------------
+
+    @route("POST", "/api/v01/auth/login")
+    def login(self, request: Request):
+        self.logins += 1
+        body = self.read_json(request)
+        if not isinstance(body, dict) or (body.get("username"), body.get("password")) != (
+                self.username, self.password):
+            return self._refused("invalid credentials")
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.access_tokens.add(access)
+        self.refresh_tokens.add(refresh)
+        return self.json_response({"access_token": access, "refresh_token": refresh,
+                                   "token": self.token})
+
+    @route("GET", "/api/v01/auth/access_token")
+    def access_token(self, request: Request):
+        if self._bearer(request) not in self.refresh_tokens:
+            return self._refused("the refresh token is expired or revoked")
+        access = secrets.token_urlsafe(24)
+        self.access_tokens.add(access)
+        return self.json_response({"access_token": access})
+
+    # -- music on hold -----------------------------------------------------------------------
 
     def _scope(self, request: Request, tenant: str, group: str, user: str):
         if not self._authorized(request):
-            return None, self.json_response({"error": "authentication required"}, 401)
+            return None, self._refused("authentication required")
         scope = {"tenant": tenant, "group": group, "user": user}
         try:
             self.pbx.get_music_on_hold(scope)
@@ -87,17 +129,18 @@ class ApioEmulator(EmulatorApp):
             return None, self.json_response({"error": "service not assigned"}, 404)
         return scope, None
 
-    @route("GET", PATH)
     def get(self, request: Request, tenant: str, group: str, user: str):
         scope, refusal = self._scope(request, tenant, group, user)
         return refusal or self.json_response(_render(self.pbx.get_music_on_hold(scope)))
 
-    @route("PUT", PATH)
     def put(self, request: Request, tenant: str, group: str, user: str):
         scope, refusal = self._scope(request, tenant, group, user)
         if refusal:
             return refusal
         body = self.read_json(request)
+        if not isinstance(body, dict):
+            return self.json_response({"error": "failed to update: a JSON object expected"},
+                                      400)
         changes: dict[str, Any] = {}
         try:
             if "isActive" in body:

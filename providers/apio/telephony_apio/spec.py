@@ -13,15 +13,22 @@ SPEC = ProviderSpec(
         "set_music_on_hold": "schemas/set_music_on_hold.json",
     },
     config_schema={"type": "object", "required": ["host"], "properties": {
-        "host": {"type": "string", "minLength": 1, "description": "the APIO gateway's host"},
+        "host": {"type": "string", "minLength": 1, "description": "the APIO core's host"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "username": {"type": "string", "minLength": 1, "description": "the APIO user (basic auth)"},
-        "password": {"type": "string", "minLength": 1, "writeOnly": True,
-                     "description": "the APIO user's password (basic auth)"},
-        "auth": {"enum": ["basic", "bearer"], "default": "basic",
-                 "description": "HTTP basic (default) or a bearer token"},
+        "path_prefix": {"type": "string", "pattern": "^(/[A-Za-z0-9._~-]+)+$",
+                        "default": "/api/v01/p2",
+                        "description": "where the tenants' resources sit: /api/v01/p2 behind "
+                                       "an APIO core, /api/v1 on a provisioning gateway "
+                                       "reached directly (deployment-dependent)"},
         "token": {"type": "string", "minLength": 1, "writeOnly": True,
-                  "description": "the bearer token, with auth=bearer"},
+                  "description": "the APIO user's M2M token (never expires; sent as "
+                                 "Authorization: Bearer)"},
+        "username": {"type": "string", "minLength": 1,
+                     "description": "an APIO user, for the login flow (not available yet: "
+                                    "give token)"},
+        "password": {"type": "string", "minLength": 1, "writeOnly": True,
+                     "description": "that user's password, for the login flow (not available "
+                                    "yet: give token)"},
     }},
     details={
         "get_music_on_hold": "scope {tenant, group, user}, all required; a user without the "

@@ -8,15 +8,22 @@ from urllib.parse import quote
 
 from telephony_core.results import MusicOnHold, MusicSource
 
-__all__ = ["from_apio", "moh_path", "to_apio"]
+__all__ = ["DEFAULT_PREFIX", "from_apio", "moh_path", "to_apio"]
 
 _SELECTION_TO_APIO = {"custom": "Custom", "group": "Group"}
 
 
-def moh_path(scope: Mapping[str, str]) -> str:
+#: where the BroadWorks resources sit behind an APIO core (Netaxis' own UI, rockwelln/apio_pv_ui
+#: src/utils.js: API_BASE_URL "/api/v01/p2"); a provisioning gateway reached directly serves them
+#: at "/api/v1" (seed 004). Deployment-dependent, hence the ``path_prefix`` option.
+DEFAULT_PREFIX = "/api/v01/p2"
+
+
+def moh_path(scope: Mapping[str, str], prefix: str = DEFAULT_PREFIX) -> str:
     """The service's path; ``/users/`` (seed 004's PUT example says ``/user/``: a typo)."""
     tenant, group, user = (quote(scope[k], safe="") for k in ("tenant", "group", "user"))
-    return f"/api/v1/tenants/{tenant}/groups/{group}/users/{user}/services/music_on_hold/"
+    return (f"{prefix.rstrip('/')}/tenants/{tenant}/groups/{group}/users/{user}"
+            "/services/music_on_hold/")
 
 
 def _source_to_apio(source: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import telephony_core
-from telephony_core.emulation import EmulatorServer, Fault, emulated
+from telephony_core.emulation import Fault, emulated
 from telephony_core.errors import (
     AuthenticationError,
+    ConfigurationError,
     PayloadError,
     ProviderError,
     UnsupportedOperation,
@@ -20,13 +21,13 @@ from telephony_core.results import MusicSource
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCOPE = {"tenant": "foo", "group": "foogroup", "user": "foouser"}
-PATH = "/api/v1/tenants/foo/groups/foogroup/users/foouser/services/music_on_hold/"
+PATH = "/api/v01/p2/tenants/foo/groups/foogroup/users/foouser/services/music_on_hold/"
 CANARY = "canary-apio-5e1d"
 
 
 @pytest.fixture
 def emu():
-    with emulated("apio", password=CANARY, client_options={"timeout": 1, "deadline": 5}) as e:
+    with emulated("apio", token=CANARY, client_options={"timeout": 1, "deadline": 5}) as e:
         yield e
 
 
@@ -55,25 +56,39 @@ def test_a_user_without_the_service_is_not_found_with_a_clear_message(emu):
     assert "not assigned to that user" in str(info.value)
 
 
-def test_wrong_password_is_an_authentication_error_and_never_echoed(caplog):
+def test_a_wrong_token_is_an_authentication_error_and_never_echoed(caplog):
     caplog.set_level(logging.DEBUG)
-    with emulated("apio", password=CANARY) as emu:
-        url = emu.app.connect_url(emu.server.url).replace(CANARY, "wrong-pass-77")
+    with emulated("apio", token=CANARY) as emu:
+        url = emu.app.connect_url(emu.server.url).replace(CANARY, "wrong-token-77")
         with telephony_core.connect(url) as client, pytest.raises(AuthenticationError) as info:
             client.get_music_on_hold(SCOPE)
-    assert "wrong-pass-77" not in str(info.value) + caplog.text
+    assert "wrong-token-77" not in str(info.value) + caplog.text
 
 
-def test_bearer_token_mode():
-    from telephony_apio.emulator import ApioEmulator
+def test_the_m2m_token_goes_as_a_bearer_token():
+    with emulated("apio", token="tok-apio-canary") as emu:
+        assert emu.client.get_music_on_hold(SCOPE).active is True
+        assert emu.server.requests[-1].headers["Authorization"] == "Bearer tok-apio-canary"
+        assert "tok-apio-canary" not in repr(emu.client.config)
 
-    app = ApioEmulator(token="tok-apio-canary")
-    with EmulatorServer(app) as server:
-        url = server.url.replace("http://", "apio://") + "?scheme=http&auth=bearer"
-        with telephony_core.connect(url, token="tok-apio-canary") as client:
-            assert client.get_music_on_hold(SCOPE).active is True
-            assert server.requests[-1].headers["Authorization"] == "Bearer tok-apio-canary"
-            assert "tok-apio-canary" not in repr(client.config)
+
+def test_http_basic_is_gone_and_a_password_alone_is_refused_before_sending():
+    """APIO core accepts bearer tokens only (apio-core openapi.yaml, securitySchemes); the
+    provider used to default to HTTP Basic, a 401 on every call. Logging in with a password
+    waits for the core's session mechanism: until then a clear configuration error."""
+    with emulated("apio") as emu:
+        host = emu.server.url.removeprefix("http://")
+        with pytest.raises(ConfigurationError, match="M2M token") as info:
+            telephony_core.connect(f"apio://admin:apio-demo@{host}?scheme=http")
+        assert info.value.key == "token" and "apio-demo" not in str(info.value)
+        assert emu.server.attempts == 0
+
+
+def test_the_prefix_follows_the_deployment():
+    """A provisioning gateway reached directly serves seed 004's /api/v1 paths."""
+    with emulated("apio", prefix="/api/v1") as emu:
+        assert emu.client.get_music_on_hold(SCOPE).active is True
+        assert emu.server.requests[-1].path == PATH.replace("/api/v01/p2", "/api/v1")
 
 
 def test_a_put_is_idempotent_so_a_503_is_retried(emu):
@@ -118,8 +133,6 @@ def test_the_password_never_shows_in_debug_logs_errors_or_reprs(emu, caplog):
     emu.server.inject(Fault.reset_after_read(), times=None)
     with pytest.raises(telephony_core.TelephonyError) as info:
         emu.client.get_music_on_hold(SCOPE)
-    import base64
-    basic = base64.b64encode(f"admin:{CANARY}".encode()).decode()
     text = caplog.text + str(info.value) + repr(info.value) + repr(emu.client) + \
         repr(emu.client.config)
-    assert CANARY not in text and basic not in text
+    assert CANARY not in text

@@ -40,8 +40,14 @@ def test_the_seed_get_reply_becomes_a_music_on_hold():
 
 
 def test_the_path_uses_users_not_the_seeds_typo_and_quotes_segments():
-    assert moh_path(SEED_SCOPE) == \
+    assert moh_path(SEED_SCOPE, "/api/v1") == \
         "/api/v1/tenants/foo/groups/foogroup/users/foouser/services/music_on_hold/"
     assert "/user/" not in moh_path(SEED_SCOPE)
     assert moh_path({"tenant": "a b", "group": "g%", "user": "u"}).startswith(
-        "/api/v1/tenants/a%20b/groups/g%25/")
+        "/api/v01/p2/tenants/a%20b/groups/g%25/")
+
+
+def test_behind_an_apio_core_the_resources_sit_under_its_prefix():
+    """Netaxis' own UI (rockwelln/apio_pv_ui src/utils.js) reaches tenants at /api/v01/p2;
+    the provider used to hard-code the gateway's /api/v1, a 404 behind an APIO core."""
+    assert moh_path(SEED_SCOPE).startswith("/api/v01/p2/tenants/foo/")

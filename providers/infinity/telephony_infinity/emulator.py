@@ -2,13 +2,31 @@
 
 Demo credentials: appid ``10001``, access key ``infinity-demo`` (``create(accesskey=...)``
 changes it). Callbacks go to ``status_url`` (extension status) and ``callback_url`` (CDRs) when
-given. A refusal of the model comes back the way Infinity acknowledges: ``ret`` 200 with a
-non-zero ``data.status`` and the reason in ``desc``.
+given.
+
+Every reply has the shape of the vendor's samples (tests/documented/*.json cite them):
+
+* login (INF-doc "Obtain authorization token interface"): the token at ``data.result.token``;
+* a command carried out: ``{"ret": 200, "data": {"status": 0, "desc", "reqtime", "rsptime"},
+  "msg": ""}`` (seed 003, MakeCall, SpyCall, Logout samples);
+* a command refused: ``ret`` 200, ``data.status`` 1 and ``data.errors {code, codemsg}`` from the
+  global error table (1003 operation failed, 1010 extension exception, 1012 no such extension,
+  1014 not registered, 1015 not in a call);
+* an interface error: ``{"ret": 400|600, "data": [], "msg": ...}`` (global error table).
+
+A wrong access key gets the global table's own example refusal (status 1, errors 1003
+"Authorization failed"); the document does not say what a real login refusal looks like.
+``SpyCall`` follows the Chinese page (``voice-cn-api/page/api-Xfr``): monitortype 1 starts a
+listen, 2 switches an ongoing listen to whisper (refused when the supervisor is not listening
+to that agent), 3 switches back. A token remembers the extensions that existed when it was
+issued; naming one added since is refused with 1010 until the application logs in again, as the
+"Clear the Token interface" page describes.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from telephony_core.emulation import EmulatorApp, Request, WebhookSender, route
@@ -23,11 +41,34 @@ REQUIRED = {
     "App.Sip_Call.MakeCall": ("extnumber", "destnumber"),
     "App.Sip_Call.SpyCall": ("monitortype", "extnumber", "destnumber"),
 }
-SPY_MODES = {"1": "listen", "2": "whisper", "3": "listen"}
+#: what each service says when it worked (the vendor's sample ``desc``s)
+DONE = {"App.Sip_Call.PlayVoice": "Play command sent successfully",
+        "App.Sip_Call.MakeCall": "Call command sent successfully",
+        "App.Sip_Call.SpyCall": "请求成功"}
+#: the shared model's refusal codes -> the global table's data.errors.code
+ERROR_CODES = {"extension_not_found": ("1012", "extension does not exist"),
+               "extension_not_registered": ("1014", "extension not registered"),
+               "call_not_found": ("1015", "The extension is not in a call"),
+               "call_not_connected": ("1015", "The extension is not in a call")}
 
 
-def _reply(ret: int = 200, status: int = 0, desc: str = "ok", **data: Any) -> dict[str, Any]:
-    return {"ret": ret, "data": {"status": status, "desc": desc, **data}, "msg": ""}
+def _stamps() -> dict[str, int]:
+    now = int(time.time())
+    return {"reqtime": now, "rsptime": now}
+
+
+def _done(desc: str, **extra: Any) -> dict[str, Any]:
+    return {"ret": 200, "data": {"status": 0, "desc": desc, **extra, **_stamps()}, "msg": ""}
+
+
+def _refused(desc: str, code: str, codemsg: str) -> dict[str, Any]:
+    return {"ret": 200, "data": {"status": 1, "desc": desc,
+                                 "errors": {"code": code, "codemsg": codemsg}, **_stamps()},
+            "msg": ""}
+
+
+def _interface_error(ret: int, msg: str) -> dict[str, Any]:
+    return {"ret": ret, "data": [], "msg": msg}
 
 
 class InfinityEmulator(EmulatorApp):
@@ -36,9 +77,10 @@ class InfinityEmulator(EmulatorApp):
                  status_url: str | None = None, password: str | None = None):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.appid, self.accesskey = appid, password or accesskey
-        self.tokens: set[str] = set()
+        self.tokens: dict[str, frozenset[str]] = {}  # token -> the extensions it knows
         self.logins = 0
         self.keys: dict[str, str] = {}  # call id -> the key pressed
+        self.times: dict[str, dict[str, str]] = {}  # call id -> start/answer "Y-m-d H:M:S"
         self.cdr_sender = WebhookSender(callback_url) if callback_url else None
         self.status_sender = WebhookSender(status_url) if status_url else None
         self.pbx.subscribe(self._on_event)
@@ -53,32 +95,45 @@ class InfinityEmulator(EmulatorApp):
     @route("POST", "/")
     def rpc(self, request: Request):
         form = request.form
-        service = form.get("service", "")
+        service = form.get("service", "").strip()
         if service == "App.Sip_Auth.Login":
-            return self._login(form)
-        if form.get("token") not in self.tokens:
-            return self.json_response({"ret": 600, "data": {}, "msg": "token invalid or expired"})
+            return self.json_response(self._login(form))
+        token = form.get("token")
+        if token not in self.tokens:
+            return self.json_response(_interface_error(
+                600, "The token is invalid, please log in again to verify"))
         if service == "App.Sip_Auth.Logout":
-            self.tokens.discard(form["token"])
-            return self.json_response(_reply(desc="logged out"))
-        missing = [f for f in REQUIRED.get(service, ()) if not form.get(f)]
+            del self.tokens[token]
+            return self.json_response(_done("logout successful"))
         if service not in REQUIRED:
-            return self.json_response({"ret": 404, "data": {}, "msg": f"no service {service}"})
+            return self.json_response(_interface_error(400, f"Illegal request: no service "
+                                                            f"{service}"))
+        missing = [f for f in REQUIRED[service] if not form.get(f)]
         if missing:
-            return self.json_response({"ret": 400, "data": {}, "msg": f"missing {missing[0]}"})
+            return self.json_response(_interface_error(
+                400, f"Illegal request: invalid parameter {missing[0]}"))
+        unknown_to_token = [f for f in ("extnumber", "destnumber")
+                            if form.get(f) in self.pbx.setup.extensions
+                            and form[f] not in self.tokens[token]]
+        if service != "App.Sip_Call.PlayVoice" and unknown_to_token:
+            return self.json_response(_refused(
+                "Extension exception", "1010", "Extension exception"))
         try:
             getattr(self, service.rsplit(".", 1)[1].lower())(form)
         except ProviderError as exc:
-            return self.json_response(_reply(status=1, desc=exc.message))
-        return self.json_response(_reply(desc="command sent successfully"))
+            code, codemsg = ERROR_CODES.get(exc.code, ("1003", "operation failed"))
+            return self.json_response(_refused(exc.message, code, codemsg))
+        return self.json_response(_done(DONE[service]))
 
-    def _login(self, form) -> Any:
+    def _login(self, form) -> dict[str, Any]:
         self.logins += 1
         if (form.get("appid"), form.get("accesskey")) != (self.appid, self.accesskey):
-            return self.json_response({"ret": 401, "data": {}, "msg": "appid or accesskey wrong"})
+            return _refused("Authorization failed", "1003", "Authorization failed")
         token = secrets.token_hex(16)
-        self.tokens.add(token)
-        return self.json_response(_reply(desc="login ok", token=token))
+        self.tokens[token] = frozenset(self.pbx.setup.extensions)
+        return _done("Authorization successful", result={
+            "companycode": "1", "companyname": "emulated", "token": token,
+            "authtime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "authmodel": ""})
 
     def playvoice(self, form) -> None:
         key, _, group = form["userid"].partition("@")
@@ -93,36 +148,67 @@ class InfinityEmulator(EmulatorApp):
                       reference=form.get("customuuid") or None)
 
     def spycall(self, form) -> None:
-        mode = SPY_MODES.get(form["monitortype"])
-        if mode is None:
-            raise ProviderError("monitortype must be 1, 2 or 3", code="invalid", category="invalid")
-        self.pbx.monitor(f"ext:{form['extnumber']}", f"ext:{form['destnumber']}", mode)
+        supervisor, agent = f"ext:{form['extnumber']}", f"ext:{form['destnumber']}"
+        kind = form["monitortype"]
+        if kind == "1":
+            self.pbx.monitor(supervisor, agent, "listen")
+        elif kind in ("2", "3"):
+            self._switch(supervisor, agent, *(("listen", "whisper") if kind == "2"
+                                              else ("whisper", "listen")))
+        else:
+            raise ProviderError("monitortype must be 1, 2 or 3", code="invalid",
+                                category="invalid")
+
+    def _switch(self, supervisor: str, agent: str, was: str, becomes: str) -> None:
+        """monitortype 2/3: change the mode of a monitor that is going on."""
+        with self.pbx.lock:
+            calls = [c for c in self.pbx.calls.values() if agent in c.parties]
+            if not calls:
+                raise ProviderError(f"{agent[4:]} is in no call", code="call_not_found",
+                                    category="not_found")
+            for leg in (leg for call in calls for leg in call.legs):
+                if leg.party == supervisor and leg.role == f"monitor-{was}":
+                    leg.role = f"monitor-{becomes}"
+                    return
+        raise ProviderError(f"{supervisor[4:]} is not in {was} mode on {agent[4:]}'s call",
+                            code="operation_failed", category="invalid")
 
     # -- callbacks -------------------------------------------------------------------------
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "call.dtmf" and event.call_id:
             self.keys[event.call_id] = event.data.get("key", "")
+        if event.call_id and event.kind in ("call.ringing", "call.answered"):
+            stamp = self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")
+            times = self.times.setdefault(event.call_id, {"start": stamp, "answer": ""})
+            if event.kind == "call.answered" and not times["answer"]:
+                times["answer"] = stamp
         status = {"call.ringing": "ring", "call.answered": "answer", "call.hangup": "hangup"}
         exts = [p for p in event.parties if p.startswith("ext:")]
         if self.status_sender and event.kind in status and exts:
             others = [p for p in event.parties if not p.startswith("ext:")]
             self.status_sender.send({
-                "uuid": event.call_id, "buuid": f"{event.call_id}-b", "status": status[event.kind],
-                "extnumber": exts[0][4:], "caller": exts[0][4:],
-                "callee": others[0].split(":", 1)[1] if others else "",
-                "direction": "callout", "starttime": str(int(self.pbx.clock.now())),
-                "customuuid": event.reference or ""})
+                "buuid": f"{event.call_id}-b", "callee": others[0].split(":", 1)[1]
+                if others else "", "caller": exts[0][4:], "companycode": "1",
+                "direction": "callout", "disnumber": "", "extnumber": exts[0][4:],
+                "isbleg": "false", "method": "3", "starttime": str(int(self.pbx.clock.now())),
+                "status": status[event.kind], "uuid": event.call_id, "ip": "127.0.0.1"})
         if self.cdr_sender and event.kind == "cdr":
             tel = [p[4:] for p in event.parties if p.startswith("tel:")]
+            end = self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")
+            times = self.times.pop(event.call_id or "", {"start": end, "answer": ""})
             self.cdr_sender.send({
-                "uuid": event.call_id, "customuuid": event.reference or "",
+                "answertime": times["answer"], "hangupcause": 16,
+                "duration": int(event.data.get("duration", 0)), "id": 1,
+                "extnumber": exts[0][4:] if exts else "", "uuid": event.call_id,
+                "downloadip": "127.0.0.1", "customuuid": event.reference or "",
+                "chengshudu": "1", "callmethod": 6, "recordfilename": "", "companycode": 1,
+                "memberid": "0", "hangupdirection": 10040,
+                "billsec": int(event.data.get("talk", 0)), "endtime": end,
+                "starttime": times["start"],
+                "type": "callout", "disnumber": "", "crmid": "0",
                 "userkey": self.keys.get(event.call_id or "", ""),
-                "billsec": int(event.data.get("talk", 0)),
-                "duration": int(event.data.get("duration", 0)),
-                "hangupcause": 16, "extnumber": exts[0][4:] if exts else "",
-                "destnumber": tel[0] if tel else "", "type": "callout",
-                "endtime": self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")})
+                "destnumber": tel[0] if tel else ""})
 
 
 def create(pbx: Pbx | None = None, **options: Any) -> InfinityEmulator:

@@ -24,7 +24,8 @@ SPEC = ProviderSpec(
     events=True,
     details={
         "dial": "ext: agent rung first, then a tel: number (App.Sip_Call.MakeCall); no call id",
-        "monitor": "listen or whisper only (App.Sip_Call.SpyCall); no barge",
+        "monitor": "listen (SpyCall monitortype 1) or whisper (1, then 2: the switch of an "
+                   "ongoing listen); no barge",
         "play_prompt": "to tel:, exactly one prompt, a one-key menu to a group: is required "
                        "(App.Sip_Call.PlayVoice); no call id, join callbacks by reference",
     },

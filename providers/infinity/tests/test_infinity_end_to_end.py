@@ -70,7 +70,7 @@ def test_dial_and_monitor_change_the_model(emu):
 def test_a_model_refusal_is_a_provider_error_with_the_vendors_description(emu):
     with pytest.raises(ProviderError, match="prompt 'nosuch' is not uploaded") as info:
         emu.client.play_prompt(**{**PROMPT, "prompts": ["nosuch"]})
-    assert info.value.vendor_code == "status 1"
+    assert info.value.vendor_code == "1003"  # data.errors.code: operation failed
 
 
 def test_barge_and_several_prompts_are_refused_before_sending(emu):
@@ -92,6 +92,30 @@ def test_an_expired_token_is_renewed_once(emu):
     emu.app.expire_tokens()
     emu.client.play_prompt(**PROMPT)
     assert emu.app.logins == logins + 1
+
+
+def test_errors_code_1010_logs_in_again_and_places_the_dial_once(emu):
+    """1010: the token predates the extension; a new login and one more request place the call,
+    and only one call exists (the refused request was not acted on)."""
+    emu.client.play_prompt(**PROMPT)  # logged in
+    emu.app.pbx.far_hangup("tel:13333333333")
+    [token] = emu.app.tokens
+    emu.app.tokens[token] = frozenset()  # as if 1001 were added after this login
+    logins = emu.app.logins
+    emu.client.dial("ext:1001", "tel:41000")
+    assert emu.app.logins == logins + 1
+    assert len(emu.app.pbx.list_calls()) == 1
+
+
+def test_a_whisper_through_the_emulator_ends_as_a_whisper(emu):
+    emu.client.dial("ext:1000", "tel:41000")
+    emu.app.pbx.answer("ext:1000")
+    emu.app.pbx.answer("tel:41000")
+    emu.server.clear()
+    emu.client.monitor("ext:1005", "ext:1000", "whisper")
+    assert [r.form()["monitortype"] for r in emu.server.requests] == ["1", "2"]
+    [call] = emu.app.pbx.list_calls()
+    assert [leg.role for leg in call.legs if leg.party == "ext:1005"] == ["monitor-whisper"]
 
 
 def test_the_token_is_renewed_before_its_lifetime_ends(emu):
@@ -154,3 +178,11 @@ def test_logout_on_close_and_no_secret_in_logs(caplog):
     assert "App.Sip_Auth.Logout" in [r.form().get("service") for r in emu.server.requests]
     assert CANARY not in text and token not in text
     assert token not in emu.app.tokens  # logged out
+
+
+def test_a_server_failure_at_login_is_transient_not_an_authentication_error(emu):
+    emu.server.inject(Fault.http_error(503), times=1)
+    with pytest.raises(ProviderError) as info:
+        emu.client.play_prompt(**PROMPT)
+    assert info.value.category == "transient"
+    assert emu.client.play_prompt(**PROMPT).call_id is None  # the next login works

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from telephony_infinity.provider import with_token
 from telephony_infinity.translate import (
     dial_fields,
     event_from_callback,
     monitor_fields,
+    monitor_steps,
     play_voice_fields,
 )
 
+from telephony_core.errors import EventError
 from telephony_core.http import WireRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -47,9 +50,17 @@ def test_makecall_and_spycall_fields():
                         "reference": "r1"}) == {
         "service": "App.Sip_Call.MakeCall", "extnumber": "20280003",
         "destnumber": "85322888486", "customuuid": "r1"}
-    assert monitor_fields({"supervisor": "ext:1005", "call": "ext:1001", "mode": "whisper"}) == {
-        "service": "App.Sip_Call.SpyCall", "extnumber": "1005", "destnumber": "1001",
-        "monitortype": "2"}
+    assert monitor_fields({"supervisor": "ext:1005", "call": "ext:1001"}, "1") == {
+        "service": "App.Sip_Call.SpyCall", "monitortype": "1", "extnumber": "1005",
+        "destnumber": "1001"}
+
+
+def test_a_whisper_is_a_listen_then_the_switch_to_whisper():
+    """monitortype 2 switches an ongoing listen (INF-doc voice-cn-api/page/api-Xfr); sending
+    it alone, as the provider once did, asks to switch a listen that does not exist."""
+    payload = {"supervisor": "ext:1005", "call": "ext:1001"}
+    assert [s["monitortype"] for s in monitor_steps({**payload, "mode": "whisper"})] == ["1", "2"]
+    assert [s["monitortype"] for s in monitor_steps({**payload, "mode": "listen"})] == ["1"]
 
 
 def test_the_seed_extension_status_callback():
@@ -66,3 +77,17 @@ def test_the_seed_cdr_callback_keeps_the_reference_and_the_key():
     assert event.parties == ("tel:85781218893",)  # extnumber is empty in the sample
     assert event.data["userkey"] == "" and event.data["billsec"] == 10
     assert event.raw == fixture("seed_cdr_callback")
+
+
+@pytest.mark.parametrize("body", [
+    [], "ring", 7, None, {"status": "ring", "caller": ["1"]}, {"billsec": 1, "uuid": {}},
+    {"status": "ring", "starttime": "1e300"}, {"hangupcause": 1, "endtime": 10 ** 30},
+    {"status": {"a": 1}}, {"customuuid": [1]}, {"billsec": 1, "destnumber": True},
+])
+def test_an_unreadable_callback_is_a_typed_error_or_an_event_never_a_raw_exception(body):
+    try:
+        event = event_from_callback(body)
+    except EventError as exc:
+        assert exc.operation == "parse_event" and exc.problem
+    else:
+        assert event.kind in ("call.ringing", "cdr", "system")

@@ -19,7 +19,7 @@ def live_call(session: Any) -> dict[str, Any]:
 
 class Fixtures(ProviderFixtures):
     provider = "telecmi"
-    samples = {"hold": live_call, "unhold": live_call,
+    samples = {"hold": live_call, "unhold": live_call, "hangup": live_call,
                "dial": {"caller": "tel:41000", "callee": "tel:41001", "caller_id": "5551000"},
                "play_prompt": {"to": "tel:41000", "prompts": ["hello111"],
                                "caller_id": "5551000"}}

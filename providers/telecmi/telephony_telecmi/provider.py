@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from telephony_core.errors import AuthenticationError, ProviderError
 from telephony_core.events import parse_body
-from telephony_core.http import HttpProvider, HttpTransport, Route, WireReply, WireRequest
+from telephony_core.http import (
+    HttpProvider,
+    HttpTransport,
+    MalformedReply,
+    Route,
+    WireReply,
+    WireRequest,
+)
 from telephony_core.redaction import redact
 from telephony_core.results import Ack, CallRef, Event
 
@@ -15,10 +24,19 @@ from .translate import bridge_call, event_from_webhook, play_call
 
 __all__ = ["TeleCmiProvider"]
 
-#: HTTP status -> (category, code); 502 means "a required property is missing" here, not a
-#: gateway failure
+#: HTTP status -> (category, code) on the make-call host (seed 001's table); 502 means "a
+#: required property is missing" here, not a gateway failure
 STATUS = {404: ("not_found", "not_found"), 422: ("invalid", "missing_property"),
           502: ("invalid", "missing_property")}
+#: live-call actions by region: the Node SDK (telecmi/piopiy_node src/voice/hold.js and
+#: hangup.js, global accounts) posts to /v1/call/global_action; src/ind_voice/hold.js (India)
+#: to /v1/call/action; both name the call ``cmiuid``. See docs/providers/telecmi.md.
+ACTION_PATHS = {"global": "/v1/call/global_action", "india": "/v1/call/action"}
+LIVE_ACTIONS = ("hold", "unhold", "hangup")
+_AUTH_WORDS = ("secret", "app id", "appid", "authenticat")
+_CALL_WORDS = ("cmiuuid", "cmiuid", "call not found", "no such call")
+#: request ids remembered for live_call_id (the newest win; a bounded map)
+_REMEMBERED = 4096
 
 
 def _make_call(build):
@@ -32,9 +50,10 @@ def _make_call(build):
 def _call_ref(self: TeleCmiProvider, data: Any, payload: dict[str, Any]) -> CallRef:
     """No call id: TeleCMI answers with a ``request_id`` (kept in ``raw``), while the live call's
     id (``cmiuuid``, what hold takes) is only known from its events. A ``request_id`` passed to
-    hold would be refused, so it is not offered as the call id."""
-    if not data.get("request_id"):
-        raise ValueError("the reply has no request_id")
+    hold would be refused, so it is not offered as the call id; :meth:`live_call_id` maps it to
+    the live call once an event has told."""
+    if not isinstance(data, dict) or not data.get("request_id"):
+        raise MalformedReply("the make-call reply has no request_id")
     return CallRef(self.name, None, raw=data)
 
 
@@ -48,14 +67,38 @@ class TeleCmiProvider(HttpProvider):
         super().__init__(spec, config)
         self.credentials = {"appid": config["appid"], "secret": config.secret("secret")}
         self.actions = HttpTransport.from_config(config, base_url=config["action_url"])
+        self._legs: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._legs_lock = threading.Lock()
 
     def invoke(self, op, payload):
-        if op.name in ("hold", "unhold"):
-            body = {**self.credentials, "cmiuuid": payload["call"].split(":", 1)[1],
-                    "action": op.name}
-            reply = self.actions.send(WireRequest("POST", "/v1/call/action", json=body))
-            return Ack(self.name, raw=self.decode(reply, op))
+        if op.name in LIVE_ACTIONS:
+            path = ACTION_PATHS[self.config.get("region", "global")]
+            body = {**self.credentials, "action": op.name,
+                    "cmiuid": payload["call"].split(":", 1)[1]}
+            reply = self.actions.send(WireRequest("POST", path, json=body))
+            return Ack(self.name, raw=self._decode_action(reply, op))
         return super().invoke(op, payload)
+
+    def _decode_action(self, reply: WireReply, op) -> Any:
+        """The live-action host answers 404 for "Invalid app id or secret, authentication
+        failed, Missing parameter, cmiuuid not found" alike (PIOPIY-doc piopiy/docs/get-cmiuuid,
+        same host); its message tells which, when there is one."""
+        if reply.status == 404:
+            message = redact(_message(reply))
+            lowered = message.lower()
+            if any(word in lowered for word in _AUTH_WORDS):
+                raise AuthenticationError(f"TeleCMI refused the app id or secret (HTTP 404): "
+                                          f"{message}")
+            if any(word in lowered for word in _CALL_WORDS):
+                raise ProviderError(f"TeleCMI knows no live call by that id (HTTP 404): "
+                                    f"{message}", code="call_not_found", category="not_found",
+                                    vendor_code="404")
+            raise ProviderError(
+                "TeleCMI answered 404, which on the live-action host means a wrong app id or "
+                "secret, a missing parameter, or a call id it does not know (ended calls "
+                f"included): {message}", code="not_found_or_refused", category="not_found",
+                vendor_code="404")
+        return self.decode(reply, op)
 
     def decode(self, reply: WireReply, op) -> Any:
         if reply.status == 420:
@@ -67,8 +110,33 @@ class TeleCmiProvider(HttpProvider):
                                 vendor_code=str(reply.status))
         return super().decode(reply, op)
 
+    # -- events ------------------------------------------------------------------------------
+
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
-        return [event_from_webhook(parse_body(body, headers))]
+        event = event_from_webhook(parse_body(body, headers))
+        self._remember(event)
+        return [event]
+
+    def _remember(self, event: Event) -> None:
+        request_id, leg = event.data.get("request_id"), event.data.get("leg") or "a"
+        if not isinstance(request_id, str) or not event.call_id or not isinstance(leg, str):
+            return
+        with self._legs_lock:
+            self._legs.setdefault(request_id, {})[leg] = event.call_id
+            self._legs.move_to_end(request_id)
+            while len(self._legs) > _REMEMBERED:
+                self._legs.popitem(last=False)
+
+    def live_call_id(self, request_id: str, leg: str = "a") -> str | None:
+        """``call:CMIUUID`` of a call placed with ``request_id`` (``CallRef.raw["request_id"]``),
+        once one of its events has been through this client's ``parse_event``; None before.
+
+        Leg ``a`` is the number called first (``to``/``caller``), ``b`` the one bridged to it.
+        TeleCMI's own look-up by request id (``/v1/piopiy/requestid_cdr``) answers CDRs without
+        the ``cmiuuid``, so it cannot tell this."""
+        with self._legs_lock:
+            cmiuuid = self._legs.get(request_id, {}).get(leg)
+        return f"call:{cmiuuid}" if cmiuuid else None
 
     def close(self) -> None:
         self.actions.close()

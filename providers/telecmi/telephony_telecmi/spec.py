@@ -9,7 +9,8 @@ SPEC = ProviderSpec(
     implementation="telephony_telecmi.provider:TeleCmiProvider",
     emulator="telephony_telecmi.emulator:create",
     operations={"play_prompt": "schemas/play_prompt.json", "dial": "schemas/dial.json",
-                "hold": "schemas/hold.json", "unhold": "schemas/hold.json"},
+                "hold": "schemas/hold.json", "unhold": "schemas/hold.json",
+                "hangup": "schemas/hangup.json"},
     config_schema={"type": "object", "required": ["appid", "secret"], "properties": {
         "host": {"type": "string", "minLength": 1, "default": "rest.telecmi.com"},
         "port": {"type": "integer", "minimum": 1, "maximum": 65535},
@@ -17,10 +18,11 @@ SPEC = ProviderSpec(
         "secret": {"type": "string", "minLength": 1, "writeOnly": True,
                    "description": "your TeleCMI app secret"},
         "region": {"enum": ["global", "india"], "default": "global",
-                   "description": "global_pcmo_make_call or ind_pcmo_make_call"},
+                   "description": "global: global_pcmo_make_call and /v1/call/global_action; "
+                                  "india: ind_pcmo_make_call and /v1/call/action"},
         "action_url": {"type": "string", "pattern": "^https?://",
                        "default": "https://piopiy.telecmi.com",
-                       "description": "base URL of the live-call actions (hold/unhold)"},
+                       "description": "base URL of the live-call actions (hold/unhold/hangup)"},
     }},
     url_userinfo=("appid", "secret"),
     events=True,
@@ -28,7 +30,8 @@ SPEC = ProviderSpec(
         "play_prompt": "to tel: (digits, no + or leading 0), caller_id required; one PCMO play "
                        "action per prompt (file_name or file_url); no key menu; no call id",
         "dial": "tel: to tel: with a PCMO bridge; caller_id required",
-        "hold": "a live call by call:CMIUUID (call/action hold/unhold)",
+        "hold": "a live call by call:CMIUUID (call/global_action, or call/action for India)",
+        "hangup": "a live call by call:CMIUUID (action hangup on the same endpoint)",
     },
     docs="CPaaS voice API: calls are lists of PCMO actions; credentials travel in the body.",
 )

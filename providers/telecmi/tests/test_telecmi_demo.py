@@ -11,4 +11,4 @@ def test_the_demo_runs_through_the_emulator_over_http():
     result = CliRunner().invoke(main, ["demo", "--provider", "telecmi"])
     assert result.exit_code == 0, result.output
     assert "(real HTTP)" in result.output
-    assert "4 steps ran, 8 skipped." in result.output
+    assert "6 steps ran, 6 skipped." in result.output

@@ -41,11 +41,51 @@ def test_play_prompt_places_the_call_and_events_join_by_reference(emu, webhook_r
     pbx.clock.advance(5)  # the file plays, then the call ends
     emu.app.sender.wait(5)
     events = [e for b in app.bodies for e in emu.client.parse_event(b)]
-    assert [e.kind for e in events] == ["call.ringing", "call.answered", "call.hangup", "cdr"]
-    assert {e.reference for e in events} == {"order-9"}
+    # global live events (out_started, out_answered), then the leg's CDR; PIOPIY sends no live
+    # hangup event
+    assert [e.kind for e in events] == ["call.ringing", "call.answered", "cdr"]
+    assert [e.data["status"] for e in events] == ["out_started", "out_answered", "answered"]
+    assert {e.reference for e in events} == {"order-9"}  # back from the extra_params text
+    assert all(e.at is not None for e in events)  # time in ms, end_time in seconds
     assert ref.call_id is None  # the live call's id only comes with its events
     assert {e.data["request_id"] for e in events} == {ref.raw["request_id"]}
     assert {e.call_id for e in events} == {call.id}  # the cmiuuid hold takes
+    assert emu.client.provider.live_call_id(ref.raw["request_id"]) == f"call:{call.id}"
+
+
+def test_a_bridged_call_reports_each_leg_and_hangs_up_by_its_live_id(emu, webhook_receiver):
+    _, app = webhook_receiver
+    ref = emu.client.dial("tel:41000", "tel:41001", caller_id="5551000", reference="r-7")
+    pbx = emu.app.pbx
+    pbx.answer("tel:41000")
+    pbx.answer("tel:41001")
+    pbx.clock.advance(12)
+    emu.app.sender.wait(5)
+    live = [e for b in app.bodies for e in emu.client.parse_event(b)]
+    assert [(e.data["leg"], e.data["status"]) for e in live] == [
+        ("a", "out_started"), ("a", "out_answered"), ("b", "out_started"), ("b", "out_bridged")]
+    call = emu.client.provider.live_call_id(ref.raw["request_id"])
+    emu.client.hangup(call)
+    assert emu.server.requests[-1].path == "/v1/call/global_action"
+    assert emu.server.requests[-1].json()["action"] == "hangup"
+    emu.app.sender.wait(5)
+    cdrs = [e for b in app.bodies for e in emu.client.parse_event(b) if e.kind == "cdr"]
+    assert sorted(e.data["leg"] for e in cdrs) == ["a", "b"]  # one CDR per leg
+    assert {e.call_id for e in cdrs} == {call[5:], call[5:] + "-b"}
+    assert all("billsec" not in e.data and e.data["talk"] >= 12 for e in cdrs)
+    assert not pbx.list_calls()
+
+
+def test_a_bad_secret_on_the_live_action_host_is_an_authentication_error():
+    """The action host answers 404 for a bad secret (PIOPIY-doc piopiy/docs/get-cmiuuid); read
+    as not_found it sent applications hunting for a call that exists."""
+    with emulated("telecmi") as emu:
+        emu.client.dial("tel:41000", "tel:41001", caller_id="5551000")
+        [call] = emu.app.pbx.list_calls()
+        url = emu.app.connect_url(emu.server.url).replace("telecmi-demo", "wrong-secret-4")
+        with telephony_core.connect(url) as client, pytest.raises(AuthenticationError) as info:
+            client.hold(f"call:{call.id}")
+        assert "wrong-secret-4" not in str(info.value)
 
 
 def test_india_region_uses_its_endpoint():
@@ -123,7 +163,7 @@ def test_bad_input_is_refused_before_sending(emu, payload, words):
 
 
 def test_undeclared_operations(emu):
-    assert not emu.client.supports("send_sms") and not emu.client.supports("hangup")
+    assert not emu.client.supports("send_sms") and emu.client.supports("hangup")
     with pytest.raises(UnsupportedOperation):
         emu.client.send_sms("tel:1", "hi")
 

@@ -1,12 +1,29 @@
-"""The Yeastar emulator: the S-Series HTTP API (seeds 000, 002, vendors.md) over the shared model.
+"""The Yeastar emulator: the S-Series HTTP API over the shared model, built from the vendor's guide
+(../shared/vendor-docs/yeastar-s-series-api-guide/, samples under api_sample/) and seeds 000/002.
 
 Demo credentials: user ``api``, password ``yeastar-demo`` (``create(password=...)`` changes
 it). Like the PBX: every request is a POST with a JSON body and a ``token`` query parameter;
 failures are HTTP 200 ``{"status": "Failed", "errno": "..."}``; tokens die after 30 idle minutes
-of the model's clock; five failed logins from one address lock it out for ten minutes; event
-reports are POSTed (re-sent until HTTP 200) to the ``url`` given at login, or to
-``http://CLIENT:PORT/``. Reports are v1 bodies with one ``"ext"`` key per party, unless the
-login asked for ``version: "1.0.2"``, which gets a list.
+of the model's clock; five failed logins from one address lock it out for ten minutes.
+
+* Ids (Y18): a call through a trunk has a second id for its trunk leg (the model is switched to
+  ``leg_ids``): an outbound call's ``outboundid`` is not its ``callid`` (ringing.md,
+  keypress.md), and ``outbound/hangup|transfer_*|query`` take only the ``outboundid``
+  (errno 10007 for the callid); an inbound call's ``inboundid`` is its ``callid``.
+* Reports go to ``http://CLIENT:PORT/`` + the login's ``url`` as a path, or to ``http://`` +
+  ``url`` when ``urltag`` is "1" (the vendor's v1 help site, vendor-fidelity.md Y6); a
+  heartbeat (which must carry ``ipaddr`` and ``port``, api_authentication.md) moves them.
+  Bodies follow the guide's samples (call-report/*.md, system_report/*.md): the older shape
+  with one ``"ext"`` key per extension and an ``inbound``/``outbound`` leg object, or, when
+  the login asked for ``version: "1.0.2"``, the same members in a ``"call"`` list. API
+  transfers are not reported (call-transfer.md); hold and mute are not reported (the PBX
+  reports extension status as Ringing/Busy/Idle/Registered/Unregistered only). An SMS gets
+  ``{"status": "Success", "smsid"}`` and then an ``sms-send`` report.
+* Extras: ``extensionlist/query`` (query-extension-list.md) from the model's extensions;
+  every answered call is recorded (the emulator's choice: a PBX records what its settings
+  say), its NewCdr names the file, and ``recording/get_random`` + a GET of
+  ``recording/download`` serve it (download-a-call-recording-file.md: a random string is
+  valid for 30 seconds and once; 20012 for an unknown file, 20013 for a bad random string).
 """
 
 from __future__ import annotations
@@ -26,6 +43,16 @@ from telephony_core.sim import Pbx
 __all__ = ["YeastarEmulator", "create"]
 
 TOKEN_IDLE = 1800.0
+RANDOM_LIFETIME = 30.0
+#: a recording's bytes: a WAV header and a second of 8 kHz 16-bit silence
+SILENCE = (b"RIFF" + (36 + 16000).to_bytes(4, "little") + b"WAVEfmt "
+           + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + (1).to_bytes(2, "little")
+           + (8000).to_bytes(4, "little") + (16000).to_bytes(4, "little")
+           + (2).to_bytes(2, "little") + (16).to_bytes(2, "little") + b"data"
+           + (16000).to_bytes(4, "little") + bytes(16000))
+#: the model's extension states as extensionlist/query words them
+EXTENSION_LIST_STATUS = {"idle": "Registered", "ringing": "Ringing", "talking": "Busy",
+                         "held": "Hold", "waiting": "Busy"}
 LOCKOUT = 600.0
 ERRNO = {
     "extension_not_found": "10006", "extension_not_idle": "10008",
@@ -41,8 +68,15 @@ REPORTS = {
     "call.offered": "Invite", "call.ringing": "RING", "call.answered": "ANSWERED",
     "call.hangup": "BYE", "call.failed": "CallFailed", "call.dtmf": "DTMF",
     "prompt.finished": "PlayPromptEnd", "cdr": "NewCdr", "call.transferred": "Tranfer",
-    "extension.status": "ExtensionStatus",
+    "extension.status": "ExtensionStatus", "sms.status": "sms-send",
 }
+#: the model's failure reasons as call-failure.md words them ("NO ANSWER" is not in the guide)
+FAILURES = {"dnd": "DND", "busy": "User busy", "rejected": "User busy",
+            "no_answer": "NO ANSWER"}
+#: the model's extension statuses the PBX reports (change-of-extension-status.md); hold and
+#: mute are not extension statuses there
+EXTENSION_STATUS = {"talking": "Busy", "idle": "Idle", "monitoring-listen": "Busy",
+                    "monitoring-whisper": "Busy", "monitoring-barge": "Busy"}
 STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held": "Talking"}
 
 
@@ -78,6 +112,11 @@ class YeastarEmulator(EmulatorApp):
     def __init__(self, pbx: Pbx | None = None, *, password: str = "yeastar-demo",
                  username: str = "api"):
         super().__init__(pbx if pbx is not None else Pbx.default())
+        self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
+        self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
+        self._api_transfer = False
+        self.recordings: dict[str, bytes] = {}
+        self._randoms: dict[str, tuple[str, float]] = {}  # random -> (recording, expiry)
         self.username = username
         self.password = password
         self.tokens: dict[str, float] = {}  # token -> last activity (model clock)
@@ -97,6 +136,8 @@ class YeastarEmulator(EmulatorApp):
             ("v1.0.0", "outbound/playprompt"): self._outbound_playprompt,
             ("v1.0.0", "extension/playprompt"): self._extension_playprompt,
             ("v1.0.1", "sms/send"): self._sms,
+            ("v1.0.0", "extensionlist/query"): self._extension_list,
+            ("v1.0.1", "recording/get_random"): self._get_random,
             ("v1.0.0", "inbound/query"): self._query("inbound"),
             ("v1.0.0", "outbound/query"): self._query("outbound"),
             ("v1.0.0", "inbound/hangup"): self._leg_hangup("inbound"),
@@ -127,7 +168,7 @@ class YeastarEmulator(EmulatorApp):
 
     @route(["GET", "PUT", "DELETE", "POST"], "/api/{version}/{path:path}")
     def api(self, request: Request, version: str, path: str):
-        if request.method != "POST":
+        if request.method != "POST" and path != "recording/download":
             return self._failed("20001")
         try:
             body = json.loads(request.get_data() or b"{}")
@@ -142,7 +183,9 @@ class YeastarEmulator(EmulatorApp):
                 token = request.args.get("token", "")
                 self._check_token(token)
                 if path == "heartbeat":
-                    return self.json_response({"status": "Success"})
+                    return self.json_response(self._heartbeat(body, request))
+                if path == "recording/download":
+                    return self._download(request)
                 if path == "logout":
                     self.tokens.pop(token, None)
                     return self.json_response({"status": "Success"})
@@ -179,12 +222,27 @@ class YeastarEmulator(EmulatorApp):
         token = secrets.token_hex(16)
         self.tokens[token] = now
         self.report_format = "1.0.2" if body.get("version") == "1.0.2" else "v1"
-        target = body.get("url") or f"http://{address}:{body.get('port', 8260)}/"
+        self._report_to(address, body)
+        return {"status": "Success", "token": token}
+
+    def _report_to(self, address: str, body: dict[str, Any]) -> None:
+        """Where reports go: the ``url`` as a path on ADDRESS:PORT, or with ``urltag`` "1" an
+        address written without a scheme."""
+        url = str(body.get("url") or "")
+        if url and str(body.get("urltag", "0")) == "1":
+            target = f"http://{url}"
+        else:
+            target = f"http://{address}:{body.get('port', 8260)}/{url.lstrip('/')}"
         if self.sender is None or self.sender.url != target:
             if self.sender is not None:
                 self.sender.close()
             self.sender = WebhookSender(target, max_attempts=5)
-        return {"status": "Success", "token": token}
+
+    def _heartbeat(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        """api_authentication.md: ``<ipaddr>`` and ``<port>`` are required (10004 without)."""
+        ipaddr, _port = _need(body, "ipaddr", "port")
+        self._report_to(ipaddr, body)
+        return {"status": "Success"}
 
     def _check_token(self, token: str) -> None:
         if not token:
@@ -253,25 +311,68 @@ class YeastarEmulator(EmulatorApp):
         text = unquote(str(body.get("message", "")))
         return {"smsid": self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id}
 
+    def _extension_list(self, body):
+        rows = []
+        for number, ext in sorted(self.pbx.setup.extensions.items()):
+            state = self.pbx.extension_state(number)
+            status = EXTENSION_LIST_STATUS.get(state, "Busy") if ext.registered else \
+                "Unavailable"
+            rows.append({"extnumber": number, "status": status, "type": "SIP",
+                         "username": getattr(ext, "name", "") or "", "agentid": ""})
+        return {"extlist": rows}
+
+    def _get_random(self, body):
+        [name] = _need(body, "recording")
+        if name not in self.recordings:
+            raise Failed("20012")
+        random = secrets.token_hex(16)
+        self._randoms[random] = (name, self.pbx.clock.now() + RANDOM_LIFETIME)
+        return {"recording": name, "random": random}
+
+    def _download(self, request: Request):
+        name, random = request.args.get("recording", ""), request.args.get("random", "")
+        issued = self._randoms.pop(random, None)  # once only
+        if issued is None or issued[0] != name or self.pbx.clock.now() > issued[1]:
+            raise Failed("20013")
+        if name not in self.recordings:
+            raise Failed("20014")
+        return self.text_response(self.recordings[name], content_type="audio/x-wav")
+
     def _query(self, direction: str):
+        """query-inbound-calls.md / query-outbound-calls.md: one row per call through a trunk,
+        keyed by the trunk leg's own id; an inbound row names its answering extensions in
+        ``callee``."""
         def query(body):
-            ids = [f"call:{i}" for i in str(body.get(f"{direction}id", "")).split(",") if i]
+            wanted = {i for i in str(body.get(f"{direction}id", "")).split(",") if i}
             rows = []
-            for call in self.pbx.list_calls(direction, ids or None):
-                if call.direction != direction:  # internal calls use no trunk: in neither list
+            for call in self.pbx.list_calls(direction):
+                if call.direction != direction or call.trunk_id is None:
+                    continue  # internal calls use no trunk: in neither list
+                if wanted and call.trunk_id not in wanted:
                     continue
-                parties = [p.split(":", 1)[1] for p in call.parties]
-                to = parties[1] if len(parties) > 1 else (call.pending or ":").split(":", 1)[1]
-                rows.append({f"{direction}id": call.id, "from": parties[0] if parties else "",
-                             "to": to, "status": STATUS.get(call.state, "Talking"),
-                             "trunk": next((leg.trunk for leg in call.legs if leg.trunk), "")})
+                leg = self._leg_object(call)
+                row = {f"{direction}id": call.trunk_id, "from": leg["from"], "to": leg["to"],
+                       "trunk": leg["trunk"], "status": STATUS.get(call.state, "Talking")}
+                if direction == "inbound":
+                    row["callee"] = [{"extid": p[4:]} for p in call.parties[1:]
+                                     if p.startswith("ext:")]
+                rows.append(row)
             return {direction: rows}
         return query
 
+    def _leg_call(self, leg: str, leg_id: str):
+        """The call whose ``leg`` (inbound|outbound) has the id ``leg_id``; 10007 otherwise
+        (the callid of an outbound call is not its outboundid)."""
+        call = self.pbx.by_trunk_id(leg_id)
+        if call is None or call.direction != leg:
+            raise Failed("10007")
+        return call
+
     def _leg_hangup(self, leg: str):
         def hangup(body):
-            [call_id] = _need(body, f"{leg}id")
-            self.pbx.hangup(f"call:{call_id}", leg=leg)
+            [leg_id] = _need(body, f"{leg}id")
+            call = self._leg_call(leg, leg_id)
+            self.pbx.hangup(f"call:{call.id}", leg=leg)
             return {}
         return hangup
 
@@ -298,58 +399,137 @@ class YeastarEmulator(EmulatorApp):
 
     def _transfer(self, leg: str, kind: str):
         def transfer(body):
-            [call_id] = _need(body, f"{leg}id")
+            [leg_id] = _need(body, f"{leg}id")
+            call_id = self._leg_call(leg, leg_id).id
             if kind == "outbound":
                 [outto] = _need(body, "outto")
                 to = f"tel:{outto}"
             else:
                 field = {"extension": "extid"}.get(kind, f"{kind}id")
                 to = f"{'ext' if kind == 'extension' else kind}:{_need(body, field)[0]}"
-            call = self.pbx.transfer(f"call:{call_id}", to, leg=leg,
-                                     permission_extension=_fromext(body))
-            return {"callid": call.id}
+            self._api_transfer = True  # call-transfer.md: API transfers are not reported
+            try:
+                call = self.pbx.transfer(f"call:{call_id}", to, leg=leg,
+                                         permission_extension=_fromext(body))
+            finally:
+                self._api_transfer = False
+            return {"callid": call.id}  # transfer-an-outbound-call-*.md: the callid
         return transfer
 
     # -- event reports -----------------------------------------------------------------------
 
+    def _leg_object(self, call) -> dict[str, Any]:
+        """The ``inbound``/``outbound`` object of a call (inbound-call.md, ringing.md):
+        from, to, trunk and the leg's own id."""
+        parties = [p.split(":", 1)[1] for p in call.parties]
+        pending = (call.pending or ":").split(":", 1)[1]
+        tel = next((p.split(":", 1)[1] for p in (*call.parties, call.pending or "")
+                    if p.startswith("tel:")), "")
+        if call.direction == "inbound":
+            first, to = (parties[0] if parties else ""), (parties[1] if len(parties) > 1
+                                                          else pending)
+        else:  # from the extension (or the first number of a callback) to the number
+            first = parties[0] if parties else ""
+            to = tel if tel != first else (parties[1] if len(parties) > 1 else pending)
+        return {"from": first, "to": to,
+                "trunk": next((leg.trunk for leg in call.legs if leg.trunk), "") or "",
+                f"{call.direction}id": call.trunk_id}
+
+    def _track(self, event: Event) -> dict[str, Any] | None:
+        """The trunk leg object of the event's call, kept after the call ends (BYE, NewCdr)."""
+        call = self.pbx.calls.get(event.call_id or "")
+        if call is not None and call.trunk_id is not None:
+            self._legs[call.id] = {"direction": call.direction, "object": self._leg_object(call)}
+            while len(self._legs) > 1024:
+                self._legs.pop(next(iter(self._legs)))
+        return self._legs.get(event.call_id or "")
+
     def _report(self, event: Event) -> None:
-        action = REPORTS.get(event.kind)
-        if self.sender is None or action is None:
+        leg = self._track(event)
+        pairs = self._report_pairs(event, leg)  # also files the recording of an answered call
+        if pairs is None or self.sender is None:
             return
-        pairs: list[tuple[str, Any]] = [("action", action)]
-        if event.call_id:
-            pairs.append(("callid", event.call_id))
-        exts = [{"extid": p[4:]} for p in event.parties if p.startswith("ext:")]
-        if event.kind == "call.offered":
-            number = event.parties[0][4:] if event.parties else ""
-            pairs.append(("inbound", {"from": number, "to": event.data.get("to"),
-                                      "trunk": event.data.get("trunk"),
-                                      "inboundid": event.call_id}))
-        elif event.kind == "cdr":
-            parties = [p.split(":", 1)[1] for p in event.parties]
-            pairs += [("timestart", self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")),
-                      ("callfrom", parties[0] if parties else ""),
-                      ("callto", parties[1] if len(parties) > 1 else ""),
-                      ("callduraction", str(int(event.data["duration"]))),
-                      ("talkduraction", str(int(event.data["talk"]))),
-                      ("status", event.data["status"]),
-                      ("type", event.data["direction"].capitalize())]
-        elif event.kind == "call.dtmf":
-            pairs.append(("info", event.data.get("key")))
-        elif event.kind == "call.failed":
-            pairs.append(("reason", event.data.get("reason")))
-        elif event.kind == "call.transferred":
-            pairs.append(("to", event.data.get("to")))
-        elif event.kind == "extension.status":
-            pairs += [("extension", event.data.get("extension")),
-                      ("status", event.data.get("status"))]
-        if self.report_format == "1.0.2":
-            body = json.dumps(dict(pairs, **({"ext": exts} if exts else {})))
-        else:  # v1: one "ext" key per party, as the real PBX writes them
-            items = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs]
-            items += [f'"ext": {json.dumps(e)}' for e in exts]
-            body = "{" + ", ".join(items) + "}"
+        members = [(k, v) for k, v in pairs if k in ("ext", "inbound", "outbound")]
+        top = [(k, v) for k, v in pairs if k not in ("ext", "inbound", "outbound")]
+        if self.report_format == "1.0.2" and members:
+            body = json.dumps(dict(top, call=[{k: v} for k, v in members]))
+        else:  # the guide's samples: one "ext" key per extension, the leg object as is
+            body = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs) + "}"
         self.sender.send(body.encode(), headers={"Content-Type": "application/json"})
+
+    def _report_pairs(self, event: Event, leg: dict[str, Any] | None
+                      ) -> list[tuple[str, Any]] | None:
+        """The report of a model event as the guide prints it, or None (not reported)."""
+        action = REPORTS.get(event.kind)
+        if action is None or (event.kind == "call.transferred" and self._api_transfer):
+            return None
+        exts: list[tuple[str, Any]] = [("ext", {"extid": p[4:]}) for p in event.parties
+                                       if p.startswith("ext:")]
+        legs: list[tuple[str, Any]] = [(leg["direction"], leg["object"])] if leg else []
+        head: list[tuple[str, Any]] = [("action", action), ("callid", event.call_id)]
+        if event.kind == "call.offered":
+            return head + legs
+        if event.kind == "call.answered":
+            first = event.parties[0] if event.parties else None
+            head[0] = ("action", "ANSWERED" if event.data.get("party") == first else "ANSWER")
+            return head + legs + exts
+        if event.kind in ("call.ringing", "call.hangup"):
+            return head + legs + exts
+        if event.kind == "call.failed":
+            reason = FAILURES.get(str(event.data.get("reason")), str(event.data.get("reason")))
+            party = event.data.get("party")
+            return [("action", action), ("reason", reason), ("callid", event.call_id)] + (
+                [("ext", {"extid": party[4:]})] if isinstance(party, str)
+                and party.startswith("ext:") else [])
+        if event.kind == "call.dtmf":
+            return head + legs + [("info", event.data.get("key"))]
+        if event.kind == "prompt.finished":
+            prompt = "+".join(event.data.get("prompts") or [])
+            if leg and leg["direction"] == "outbound":  # prompt-play-end.md, second sample
+                return [*head, ("outbound", {"trunkname": leg["object"]["trunk"]}),
+                        ("prompt", prompt)]
+            return head + exts[:1] + [("prompt", prompt)]
+        if event.kind == "call.transferred":  # call-transfer.md: no top-level "to"
+            return head + exts[:1] + legs
+        if event.kind == "cdr":
+            return self._cdr(event, leg)
+        if event.kind == "extension.status":
+            status = EXTENSION_STATUS.get(str(event.data.get("status")))
+            extension = str(event.data.get("extension", "")).removeprefix("ext:")
+            return None if status is None else [("action", action), ("extension", extension),
+                                                ("status", status)]
+        if event.kind == "sms.status":
+            return [("action", action), ("status", "Succeed"),
+                    ("smsid", event.data.get("message_id"))]
+        return None
+
+    def _cdr(self, event: Event, leg: dict[str, Any] | None) -> list[tuple[str, Any]]:
+        """cdr.md: callfrom/callto, durations as strings, the trunk by direction, ``type``."""
+        parties = [p.split(":", 1)[1] for p in event.parties]
+        direction = str(event.data.get("direction"))
+        kind = {"internal": "Internal", "inbound": "Inbound", "outbound": "Outbound"}[direction]
+        if direction == "outbound" and all(p.startswith("tel:") for p in event.parties):
+            kind = "Callback"
+        trunk = str(event.data.get("trunk") or "")
+        pairs: list[tuple[str, Any]] = [
+            ("action", "NewCdr"), ("callid", event.call_id),
+            ("timestart", self.pbx.clock.datetime().strftime("%Y-%m-%d %H:%M:%S")),
+            ("callfrom", parties[0] if parties else ""),
+            ("callto", parties[1] if len(parties) > 1 else
+             (leg["object"]["to"] if leg else ""))]
+        if direction == "inbound":
+            pairs.append(("srctrunkname", trunk))
+        else:
+            pairs.append(("desttrunkname", trunk))
+        pairs += [("callduraction", str(int(event.data["duration"]))),
+                  ("talkduraction", str(int(event.data["talk"]))),
+                  ("status", event.data["status"]), ("type", kind)]
+        if event.data["status"] == "ANSWERED":  # cdr.md: TIME-CALLID-FROM-TO-Type.wav
+            name = (f"{self.pbx.clock.datetime().strftime('%Y%m%d%H%M%S')}-{event.call_id}-"
+                    f"{pairs[3][1]}-{pairs[4][1]}-{kind}.wav")
+            self.recordings[name] = SILENCE
+            pairs.append(("recording", name))
+        return pairs
 
 
 def create(pbx: Pbx | None = None, **options: Any) -> YeastarEmulator:

@@ -29,8 +29,13 @@ SPEC = ProviderSpec(
                                        "use at least their own)"},
         "report_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8260,
                         "description": "where the PBX POSTs event reports (given at login)"},
-        "report_url": {"type": "string", "minLength": 1,
-                       "description": "an explicit event-report URL given at login"},
+        "report_url": {"type": "string", "minLength": 1, "pattern": "^https?://[^/?#]+",
+                       "description": "a full event-report URL (http://HOST[:PORT]/PATH) given "
+                                      "at login and in heartbeats with urltag 1; its port "
+                                      "replaces report_port"},
+        "report_ip": {"type": "string", "minLength": 1,
+                      "description": "the heartbeat's ipaddr (where reports go); default: the "
+                                     "local address this host uses to reach the PBX"},
         "heartbeat_after": {"type": "number", "minimum": 10, "maximum": 1790, "default": 1500,
                             "description": "idle seconds before a heartbeat (tokens die at 1800)"},
     }},
@@ -38,14 +43,20 @@ SPEC = ProviderSpec(
     details={
         "dial": "ext->ext, ext->tel, tel->tel (callback), ext->ivr, tel->ivr, tel->queue, "
                 "tel->ringgroup; a tel: caller needs permission_extension",
-        "transfer": "leg required: inbound to ext/ivr/queue/ringgroup/tel, outbound to ext/ivr/tel",
-        "hold": "by extension (ext:N) only",
-        "monitor": "listen (one listener), whisper, barge; supervisor and target ext:",
+        "transfer": "call:ID from dial, an event or list_calls (the outbound leg's own id is "
+                    "found by outbound/query); inbound to ext/ivr/queue/ringgroup/tel, "
+                    "outbound to ext/ivr/tel; no report follows (the PBX reports no API "
+                    "transfer)",
+        "hold": "ext:N, or call:ID (the extension found by inbound/outbound query)",
+        "monitor": "listen (one listener), whisper, barge; supervisor ext:, target ext: or "
+                   "call:ID",
         "play_prompt": "to tel: (outbound/playprompt) or ext: (extension/playprompt); uploaded "
                        "prompt names only, not all digits, no '+'",
         "send_sms": "through a GSM trunk (sender = trunk name); at most 2000 characters, no emoji",
-        "hangup": "ext:N, or call:ID with leg inbound/outbound",
-        "list_calls": "inbound/query and outbound/query",
+        "hangup": "ext:N, or call:ID (leg inbound/outbound optional; the outbound leg's own id "
+                  "is found by outbound/query)",
+        "list_calls": "inbound/query and outbound/query; call_id is the leg's own id; ids "
+                      "take leg ids or the callid dial gave",
         "accept_call": "inbound/accept within the 10-second window",
     },
     docs="Yeastar S-Series HTTP API v1.0.x: token session, errno replies, event reports.",

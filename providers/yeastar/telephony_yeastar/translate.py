@@ -63,7 +63,7 @@ _TRANSFER_ACTION = {"ext": "transfer_extension", "ivr": "transfer_ivr", "queue":
 
 
 def _transfer(p: Mapping[str, Any]) -> Request:
-    leg, to = p["leg"], p["to"]
+    leg, to = p.get("leg") or "inbound", p["to"]
     body: dict[str, Any] = {f"{leg}id": _v(p["call"])}
     if _kind(to) == "tel":
         body.update(outto=_v(to), fromext=_v(p["permission_extension"]))
@@ -95,7 +95,8 @@ def _play_prompt(p: Mapping[str, Any]) -> Request:
 def _hangup(p: Mapping[str, Any]) -> Request:
     if _kind(p["call"]) == "ext":
         return V0, "extension/hangup", {"extid": _v(p["call"])}
-    return V0, f"{p['leg']}/hangup", {f"{p['leg']}id": _v(p["call"])}
+    leg = p.get("leg") or "inbound"
+    return V0, f"{leg}/hangup", {f"{leg}id": _v(p["call"])}
 
 
 def _sms(p: Mapping[str, Any]) -> Request:
@@ -122,13 +123,22 @@ def query_for(direction: str, ids: list[str] | None) -> Request:
 
 def call_info_fields(direction: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A query row as CallInfo fields; outbound calls go from an extension to a number,
-    inbound calls from a number to the number or extension it called."""
+    inbound calls from a number to the extension answering (``callee``), else the number it
+    called. ``call_id`` is the leg's own id (outboundid/inboundid): every call operation takes
+    it as ``call:ID``, as it takes the callid dial returned."""
     caller_kind, callee_kind = ("ext", "tel") if direction == "outbound" else ("tel", "tel")
     status = str(row.get("status", ""))
+    callee = f"{callee_kind}:{row['to']}" if row.get("to") else None
+    # query-inbound-calls.md: "callee": [{"extid": "1002"}] names the extension answering
+    callees = row.get("callee") if direction == "inbound" else None
+    if isinstance(callees, list):
+        ext = next((c.get("extid") for c in callees if isinstance(c, dict) and c.get("extid")),
+                   None)
+        callee = f"ext:{ext}" if ext else callee
     return {"call_id": str(row[f"{direction}id"]), "direction": direction,
             "caller": f"{caller_kind}:{row['from']}" if row.get("from") else None,
-            "callee": f"{callee_kind}:{row['to']}" if row.get("to") else None,
-            "state": CALL_STATES.get(status, "unknown"), "trunk": row.get("trunk")}
+            "callee": callee, "state": CALL_STATES.get(status, "unknown"),
+            "trunk": row.get("trunk") or None}
 
 
 def version_key(version: str) -> tuple[int, ...]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
+import urllib.request
 
 import pytest
 from telephony_yeastar.events import ReportFilter
@@ -20,7 +22,7 @@ from telephony_core.errors import (
 )
 
 CANARY = "canary-yeastar-2b7f"
-PAIRS = "not accepted: expected caller -> callee"
+PAIRS = "caller -> callee"
 MD5 = hashlib.md5(CANARY.encode()).hexdigest()
 
 
@@ -85,12 +87,55 @@ def test_call_control_by_extension_and_by_leg(emu):
     assert pbx.calls[ref.call_id].legs[0].muted
     client.unmute("ext:1000")
     client.monitor("ext:1005", "ext:1000", "barge")
-    [info] = client.list_calls(ids=[f"call:{ref.call_id}"])
-    assert (info.caller, info.callee, info.direction) == ("ext:1000", "tel:41000", "outbound")
+    # the outbound leg has its own id (Y18): list_calls gives it, and takes it back
+    [info] = client.list_calls(direction="outbound")
+    assert info.call_id == pbx.calls[ref.call_id].trunk_id != ref.call_id
+    [again] = client.list_calls(ids=[f"call:{info.call_id}"])
+    assert (again.caller, again.callee, again.direction) == ("ext:1000", "tel:41000", "outbound")
     client.transfer(f"call:{ref.call_id}", "ext:1002", leg="outbound")
     assert pbx.calls[ref.call_id].legs[-1].party == "ext:1002"
+    assert paths(emu)[-2:] == ["v1.0.0/outbound/query", "v1.0.0/outbound/transfer_extension"]
+    assert emu.server.requests[-1].json()["outboundid"] == info.call_id
     client.hangup(f"call:{ref.call_id}", leg="outbound")
     assert pbx.calls == {}
+
+
+def test_the_emulator_refuses_the_callid_where_the_outbound_leg_id_is_due(emu):
+    """A real PBX answers 10007 to outbound/hangup with the dial's callid (Y18): so does the
+    emulator, and the provider sends the leg's own id instead."""
+    pbx, client = emu.app.pbx, emu.client
+    ref = client.dial("ext:1000", "tel:41000", auto_answer=True)
+    leg_id = pbx.calls[ref.call_id].trunk_id
+    token = emu.server.requests[-1].query["token"]
+    request = urllib.request.Request(
+        f"{emu.server.url}/api/v1.0.0/outbound/hangup?token={token}", method="POST",
+        data=json.dumps({"outboundid": ref.call_id}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        assert json.loads(reply.read()) == {"status": "Failed", "errno": "10007"}
+    client.hangup(f"call:{ref.call_id}")
+    assert pbx.calls == {}
+    assert emu.server.requests[-1].json() == {"outboundid": leg_id}
+
+
+@pytest.mark.parametrize("op", ["hold", "mute"])
+def test_hold_and_mute_take_the_call_id_of_every_kind_of_call(emu, op):
+    pbx, client = emu.app.pbx, emu.client
+    internal = client.dial("ext:1003", "ext:1001", auto_answer=True)
+    pbx.answer("ext:1001")
+    outbound = client.dial("ext:1002", "tel:41000", auto_answer=True)
+    pbx.answer("tel:41000")
+    inbound = pbx.incoming("5558888", "5551000")
+    client.accept_call(f"call:{inbound.id}")
+    pbx.answer(inbound.parties[-1])
+    for ref, ext in ((internal.call_id, "1003"), (outbound.call_id, "1002"),
+                     (inbound.id, inbound.parties[-1][4:])):
+        client.invoke(op, {"call": f"call:{ref}"})
+        assert emu.server.requests[-1].path == f"/api/v1.0.0/extension/{op}"
+        assert emu.server.requests[-1].json() == {"extid": ext}
+    with pytest.raises(ProviderError) as info:
+        client.invoke(op, {"call": "call:999.999"})
+    assert info.value.category == "not_found"
 
 
 def test_inbound_accept_refuse_transfer_and_hangup(emu):

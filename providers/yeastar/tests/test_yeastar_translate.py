@@ -10,7 +10,7 @@ from telephony_yeastar.errors import ERRNO, error_for
 from telephony_yeastar.events import ReportFilter, events_from_report
 from telephony_yeastar.translate import call_info_fields, first_emoji, query_for, request_for
 
-from telephony_core.errors import AuthenticationError, ProviderError
+from telephony_core.errors import AuthenticationError, EventError, ProviderError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = json.loads((FIXTURES / "seed_requests.json").read_text())
@@ -77,10 +77,35 @@ def test_a_v1_report_keeps_both_parties_of_the_repeated_ext_key():
 
 
 def test_the_well_formed_1_0_2_report_reads_the_same():
-    body = json.dumps({"action": "BYE", "callid": "1.2",
-                       "ext": [{"extid": "1000"}, {"extid": "1002"}]}).encode()
+    """vendor-fidelity.md Y31: 1.0.2 puts the members in a "call" list."""
+    body = json.dumps({"action": "BYE", "callid": "1.2", "call": [
+        {"ext": {"extid": "1000"}}, {"outbound": {"from": "1000", "to": "41000",
+                                                  "outboundid": "1.3"}}]}).encode()
     [event] = events_from_report(body)
-    assert event.parties == ("ext:1000", "ext:1002")
+    assert event.parties == ("ext:1000", "tel:41000")
+    assert event.data["outbound_id"] == "1.3"
+
+
+@pytest.mark.parametrize("body", [
+    b"", b"[]", b"not json", b'{"callid": "1.2"}', b'{"action": 5}',
+    b'{"action": "BYE", "ext": "1000"}', b'{"action": "BYE", "call": {"ext": 1}}',
+    b'{"action": "BYE", "call": ["x"]}', b'{"action": "RING", "outbound": [1, 2]}',
+    b'{"action": "NewCdr", "callfrom": {"x": 1}, "type": []}',
+    b'{"action": "PlayPromptEnd", "outbound": {"trunkname": "T"}}',
+    b'{"action": "Invite", "inbound": {}}',
+])
+def test_no_report_body_raises_anything_but_a_typed_error(body):
+    try:
+        events_from_report(body)
+    except EventError as exc:
+        assert "report" in str(exc)
+
+
+def test_an_unreadable_report_names_what_is_missing():
+    with pytest.raises(EventError, match="'action'"):
+        events_from_report(b'{"callid": "1.2"}')
+    with pytest.raises(EventError, match="'ext' must be an object"):
+        events_from_report(b'{"action": "BYE", "ext": "1000"}')
 
 
 def test_new_cdr_and_invite_reports():
@@ -115,3 +140,27 @@ def test_report_filter_drops_resent_reports():
     assert reports.is_new(body) and not reports.is_new(body)
     assert reports.is_new(REPORTS["invite"]) and reports.is_new(REPORTS["new_cdr"])
     assert reports.is_new(body)  # fell out of the window of 2
+
+
+def test_an_outbound_row_is_matched_by_evidence_never_by_a_guess():
+    from telephony_yeastar.calls import match_outbound
+
+    rows = [{"outboundid": "1.316", "from": "1002", "to": "41000"},
+            {"outboundid": "1.401", "from": "1003", "to": "42000"}]
+    assert match_outbound("1.316", rows, {})["outboundid"] == "1.316"  # the leg id itself
+    assert match_outbound("1.9", rows, {"outbound_id": "1.401"})["outboundid"] == "1.401"
+    assert match_outbound("1.9", rows, {"ext": "ext:1003", "tel": "tel:42000"}
+                          )["outboundid"] == "1.401"  # the parties this client dialled
+    assert match_outbound("1.315", rows, {})["outboundid"] == "1.316"  # the samples' +1
+    # +1 names a call to another number than the one dialled: no guess
+    assert match_outbound("1.315", rows, {"tel": "tel:99999"}) is None
+    assert match_outbound("1.500", rows, {}) is None
+
+
+@pytest.mark.parametrize("errno", ["10029", "10032", "10033", *map(str, range(20007, 20010)),
+                                   *map(str, range(20011, 20022))])
+def test_the_help_sites_errnos_are_mapped_not_undocumented(errno):
+    """vendor-fidelity.md Y14: codes beyond the guide's appendix A."""
+    error = error_for(errno)
+    assert isinstance(error, ProviderError) and error.vendor_code == errno
+    assert error.category != "unknown" and "undocumented" not in error.message

@@ -1,0 +1,442 @@
+"""The Twilio provider: REST API 2010-04-01 with inline TwiML, conference mode, signed callbacks.
+
+Every request is form-encoded and authenticated with HTTP Basic (Account SID + Auth Token, or
+API key SID + secret); the encoded header is registered as a secret so it is masked everywhere.
+Creating a Call, a Participant or a Message has no idempotency key at Twilio, so those
+operations are sent once and a lost answer ends in OutcomeUnknown (the core's retry policy, by
+operation kind); this module never re-sends anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from telephony_core.catalogue import Operation
+from telephony_core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    PayloadError,
+    PayloadProblem,
+    ProviderError,
+    RateLimited,
+    TelephonyError,
+    TransportError,
+)
+from telephony_core.http import HttpProvider, MalformedReply, WireReply, WireRequest
+from telephony_core.redaction import get_logger, redact
+from telephony_core.results import Ack, CallRef, Event, SmsReceipt
+
+from .signature import SignatureError, body_hash_ok, signature_ok
+from .translate import (
+    call_id,
+    call_info,
+    conference_twiml,
+    dial_twiml,
+    event_from_callback,
+    play_twiml,
+    split_call_id,
+    wire_address,
+)
+
+__all__ = ["URL_HEADER", "TwilioProvider"]
+
+log = get_logger("telephony_twilio")
+
+#: The key an application adds to the headers it passes to parse_event: the full public URL
+#: Twilio requested (query string included). Without it the status_callback option is used.
+#: The space is deliberate: no HTTP request can carry a header of that name, so a forged
+#: request forwarded with its headers cannot choose the URL its signature is checked against
+#: (which would let a callback signed for another of your URLs be replayed here).
+URL_HEADER = "Telephony URL"
+
+#: Twilio error code -> (canonical code, category); https://www.twilio.com/docs/api/errors
+VENDOR_CODES: dict[int, tuple[str, str]] = {
+    20404: ("not_found", "not_found"),
+    21205: ("invalid_url", "invalid"),
+    21210: ("caller_id_not_verified", "forbidden"),
+    21211: ("invalid_to_number", "invalid"),
+    21212: ("invalid_from_number", "invalid"),
+    21213: ("caller_id_required", "invalid"),
+    21214: ("to_number_unreachable", "invalid"),
+    21215: ("no_outbound_permission", "forbidden"),
+    21216: ("no_outbound_permission", "forbidden"),
+    21217: ("invalid_to_number", "invalid"),
+    21220: ("call_not_connected", "invalid"),
+    21401: ("invalid_to_number", "invalid"),
+    21408: ("no_outbound_permission", "forbidden"),
+    21602: ("sms_empty", "invalid"),
+    21606: ("sender_not_sms_capable", "invalid"),
+    21610: ("recipient_opted_out", "forbidden"),
+    21611: ("sms_queue_full", "busy"),
+    21612: ("recipient_unreachable", "invalid"),
+    21614: ("recipient_not_mobile", "invalid"),
+    21617: ("sms_too_long", "invalid"),
+}
+_BY_STATUS = {400: "invalid", 403: "forbidden", 404: "not_found", 405: "invalid",
+              409: "busy", 422: "invalid"}
+_LIVE = ("queued", "ringing", "in-progress")
+_CALLBACK_EVENTS = ["initiated", "ringing", "answered", "completed"]
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class TwilioProvider(HttpProvider):
+    """Twilio over its REST API; see the module docstring and docs/providers/twilio.md."""
+
+    routes: Mapping[str, Any] = {}
+
+    def __init__(self, spec, config):
+        super().__init__(spec, config)
+        try:
+            self._setup(config)
+        except ConfigurationError:
+            self.transport.close()  # nothing is kept of a client that is refused
+            self.forget_secrets()
+            raise
+
+    def _setup(self, config) -> None:
+        self.account_sid, user, secret = self._credentials(config)
+        basic = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+        self.add_secret(basic)
+        self._authorization = "Basic " + basic
+        self.add_secret(self._authorization)
+        self._signing_token = config.secret("webhook_auth_token") or (
+            secret if user.startswith("AC") else None)
+        if config.get("status_callback") and not self._signing_token:
+            raise ConfigurationError(
+                "option 'webhook_auth_token' is required with API-key credentials when "
+                "status_callback is set: Twilio signs callbacks with the account's Auth Token, "
+                "which an API key secret cannot check", key="webhook_auth_token",
+                provider=self.spec.name)
+        self.base = f"/2010-04-01/Accounts/{self.account_sid}"
+
+    @staticmethod
+    def _credentials(config) -> tuple[str, str, str]:
+        """(account SID, Basic user, Basic password) from the URL's user:password or keywords."""
+        user, password = config.get("username"), config.secret("password")
+        account = config.get("account_sid")
+        key, key_secret = config.secret("api_key"), config.secret("api_secret")
+        token = config.secret("auth_token")
+        if (user and password is None) or (password and not user):
+            raise ConfigurationError("the URL needs both a user (Account SID or API key SID) "
+                                     "and a password (Auth Token or API key secret)",
+                                     key="username", provider="twilio")
+        if user and user.startswith("SK"):
+            key, key_secret = user, password
+        elif user:
+            if account and account != user:
+                raise ConfigurationError("option 'account_sid' differs from the Account SID in "
+                                         "the URL", key="account_sid", provider="twilio")
+            account, token = user, password
+        if key or key_secret:
+            if not (key and key_secret):
+                raise ConfigurationError("API-key credentials need both 'api_key' (SK...) and "
+                                         "'api_secret'", key="api_key" if not key
+                                         else "api_secret", provider="twilio")
+            if not account:
+                raise ConfigurationError("option 'account_sid' is required with API-key "
+                                         "credentials: requests go to /Accounts/{AccountSid}",
+                                         key="account_sid", provider="twilio")
+            return account, key, key_secret
+        if account and token:
+            return account, account, token
+        raise ConfigurationError(
+            "Twilio needs credentials: twilio://ACCOUNT_SID:AUTH_TOKEN@api.twilio.com, or "
+            "account_sid= and auth_token=, or api_key=, api_secret= and account_sid=",
+            key="auth_token" if account else "account_sid", provider="twilio")
+
+    # -- the wire ----------------------------------------------------------------------------
+
+    def authorize(self, request: WireRequest) -> WireRequest:
+        return request.with_headers({"Authorization": self._authorization})
+
+    def decode(self, reply: WireReply, op: Operation | None) -> Any:
+        """Twilio's error body ``{code, message, more_info, status}`` to the hierarchy, the
+        code kept as ``vendor_code`` (https://www.twilio.com/docs/usage/twilios-response)."""
+        if reply.status < 400:
+            data = reply.json() if reply.body else None
+            if reply.body and not isinstance(data, dict):
+                raise MalformedReply(f"Twilio's reply (HTTP {reply.status}) is not a JSON "
+                                     "object")
+            return data
+        body: Any = None
+        try:
+            body = json.loads(reply.body) if reply.body else None
+        except ValueError:
+            body = None
+        code = body.get("code") if isinstance(body, dict) else None
+        message = body.get("message") if isinstance(body, dict) else None
+        text = redact(str(message))[:300] if message else f"HTTP {reply.status}"
+        vendor = str(code) if code is not None else str(reply.status)
+        if reply.status == 401 or code == 20003:
+            raise AuthenticationError(f"Twilio refused the credentials (HTTP {reply.status}, "
+                                      f"code {vendor}): {text}")
+        if reply.status >= 500:
+            raise ProviderError(f"Twilio failed (HTTP {reply.status}): {text}",
+                                code="server_error", category="transient", vendor_code=vendor)
+        canonical, category = VENDOR_CODES.get(code if isinstance(code, int) else -1, (
+            "rejected", _BY_STATUS.get(reply.status, "invalid")))
+        more = body.get("more_info") if isinstance(body, dict) else None
+        raise ProviderError(f"Twilio refused the request (HTTP {reply.status}, code {vendor}): "
+                            f"{text}" + (f" (see {more})" if isinstance(more, str) else ""),
+                            code=canonical, category=category, vendor_code=vendor)
+
+    def _post(self, path: str, form: Mapping[str, Any], op: Operation) -> dict[str, Any]:
+        return self.call(WireRequest("POST", self.base + path, data=dict(form)), op)
+
+    def _get(self, path: str, params: Mapping[str, Any], op: Operation) -> dict[str, Any]:
+        return self.call(WireRequest("GET", self.base + path, params=dict(params)), op)
+
+    def _callbacks(self, kind: str) -> dict[str, Any]:
+        url = self.config.get("status_callback")
+        if not url:
+            return {}
+        if kind == "message":
+            return {"StatusCallback": url}
+        return {"StatusCallback": url, "StatusCallbackMethod": "POST",
+                "StatusCallbackEvent": list(_CALLBACK_EVENTS)}
+
+    def _from(self, payload: Mapping[str, Any]) -> str:
+        value = payload.get("caller_id") or self.config.get("caller_id")
+        if not value:
+            raise PayloadError([PayloadProblem("caller_id", "Twilio needs a From number: give "
+                                               "caller_id (E.164, +14155550100) or set the "
+                                               "caller_id option")])
+        return str(value)
+
+    # -- operations --------------------------------------------------------------------------
+
+    def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
+        handler = getattr(self, "_op_" + op.name, None)
+        if handler is None:  # the spec declares only what is below
+            raise ProviderError(f"twilio has no handler for {op.name}", code="unsupported")
+        return handler(op, payload)
+
+    def _op_dial(self, op: Operation, payload: dict[str, Any]) -> CallRef:
+        caller_id = self._from(payload)
+        if not self.config.get("conference"):
+            data = self._post("/Calls.json", {
+                "To": wire_address(payload["caller"]), "From": caller_id,
+                "Twiml": dial_twiml(payload["callee"], caller_id), **self._callbacks("call")}, op)
+            return CallRef(self.name, call_id(_sid(data)), raw=data)
+        name = "tc" + secrets.token_hex(12)
+        first = self._post("/Calls.json", {
+            "To": wire_address(payload["caller"]), "From": caller_id,
+            "Twiml": conference_twiml(name), **self._callbacks("call")}, op)
+        sid = _sid(first)
+        try:
+            second = self._post("/Calls.json", {
+                "To": wire_address(payload["callee"]), "From": caller_id,
+                "Twiml": conference_twiml(name)}, op)
+        except TransportError as exc:
+            if exc.request_sent:
+                raise  # the callee's call may exist: the facade makes this OutcomeUnknown
+            # the callee's request never left: the caller's call is placed and alone. The
+            # facade would retry a never-sent failure, ringing the caller again: end the
+            # caller's call and refuse instead (a ProviderError is not retried for dial)
+            self._end_alone(sid, op)
+            raise ProviderError(f"the callee's call could not be sent ({exc.message}); the "
+                                f"caller's call {sid} was ended", code="callee_not_placed",
+                                category="transient") from None
+        except (ProviderError, RateLimited):
+            self._end_alone(sid, op)  # refused for sure: do not leave the caller alone
+            raise
+        return CallRef(self.name, call_id(sid, name), raw={"caller": first, "callee": second})
+
+    def _end_alone(self, sid: str, op: Operation) -> None:
+        """Hang up the caller's call of a conference dial whose callee was not placed."""
+        try:
+            self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op)
+        except TelephonyError as exc:
+            log.warning("twilio: could not end call %s after the callee was not placed: %s",
+                        sid, exc)
+
+    def _op_play_prompt(self, op: Operation, payload: dict[str, Any]) -> CallRef:
+        data = self._post("/Calls.json", {
+            "To": wire_address(payload["to"]), "From": self._from(payload),
+            "Twiml": play_twiml(payload["prompts"]), **self._callbacks("call")}, op)
+        return CallRef(self.name, call_id(_sid(data)), raw=data)
+
+    def _op_send_sms(self, op: Operation, payload: dict[str, Any]) -> SmsReceipt:
+        form: dict[str, Any] = {"To": wire_address(payload["to"]), "Body": payload["text"]}
+        sender = payload.get("sender") or self.config.get("sms_from") or self.config.get(
+            "messaging_service_sid")
+        if not sender:
+            raise PayloadError([PayloadProblem("sender", "Twilio needs a From number or a "
+                                               "Messaging Service: give sender or set the "
+                                               "sms_from or messaging_service_sid option")])
+        form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
+        data = self._post("/Messages.json", {**form, **self._callbacks("message")}, op)
+        if not isinstance(data.get("sid"), str):
+            raise ValueError("the Message resource has no sid")
+        return SmsReceipt(self.name, data["sid"], str(data.get("status") or "queued"), raw=data)
+
+    def _op_hangup(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        sid, _ = split_call_id(payload["call"])
+        return Ack(self.name, raw=self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op))
+
+    def _op_transfer(self, op: Operation, payload: dict[str, Any]) -> CallRef:
+        sid, _ = split_call_id(payload["call"])
+        twiml = dial_twiml(payload["to"], self.config.get("caller_id"))
+        data = self._post(f"/Calls/{sid}.json", {"Twiml": twiml}, op)
+        return CallRef(self.name, call_id(sid), raw=data)
+
+    #: rows per page of GET Calls.json (Twilio's maximum) and how many pages are followed
+    PAGE_SIZE = 1000
+    MAX_PAGES = 20
+
+    def _op_list_calls(self, op: Operation, payload: dict[str, Any]) -> list:
+        rows: list[dict[str, Any]] = []
+        for status in _LIVE:
+            rows += self._pages(op, {"Status": status, "PageSize": self.PAGE_SIZE})
+        found = [call_info(row) for row in rows]
+        wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
+        direction = payload.get("direction")
+        return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
+                and (direction is None or c.direction == direction)]
+
+    def _pages(self, op: Operation, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of GET Calls.json, following ``next_page_uri`` (only within this
+        account's Calls list: a reply cannot send the client elsewhere)."""
+        rows: list[dict[str, Any]] = []
+        path = self.base + "/Calls.json"
+        for _ in range(self.MAX_PAGES):
+            page = self.call(WireRequest("GET", path, params=params), op)
+            calls = page.get("calls")
+            if not isinstance(calls, list):
+                raise MalformedReply("the Calls page has no list 'calls'")
+            rows += [row for row in calls if isinstance(row, dict)]
+            following = page.get("next_page_uri")
+            if not following:
+                return rows
+            next_path, _, query = str(following).partition("?")
+            if next_path != path:
+                raise MalformedReply("Twilio's next_page_uri leaves the Calls list")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+        raise ProviderError(f"more than {self.MAX_PAGES * self.PAGE_SIZE} calls of one status: "
+                            "list_calls stops there", code="too_many_calls", category="invalid")
+
+    def _conference(self, op: Operation, ref: str) -> tuple[str, str]:
+        """(Call SID, Conference SID) of a conference-backed call, or a clear refusal."""
+        sid, name = split_call_id(ref)
+        if name is None:
+            raise ProviderError(
+                f"{op.name} needs a conference participant: Twilio can hold, mute and monitor "
+                f"only calls in a conference, and {ref} is not one (connect with "
+                "conference=true, so that dial places conference-backed calls)",
+                code="not_in_conference", category="invalid")
+        page = self._get("/Conferences.json", {"FriendlyName": name, "Status": "in-progress"},
+                         op)
+        rows = page.get("conferences")
+        if not isinstance(rows, list):
+            raise ValueError("the Conferences page has no list 'conferences'")
+        if not rows:
+            raise ProviderError(f"the conference of {ref} is not in progress (it has not started "
+                                "or has ended)", code="call_not_found", category="not_found")
+        return sid, str(rows[0]["sid"])
+
+    def _participant(self, op: Operation, payload: dict[str, Any], form: dict[str, Any]) -> Ack:
+        sid, conference = self._conference(op, payload["call"])
+        data = self._post(f"/Conferences/{conference}/Participants/{sid}.json", form, op)
+        return Ack(self.name, raw=data)
+
+    def _op_hold(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        form: dict[str, Any] = {"Hold": "true"}
+        if self.config.get("hold_url"):
+            form.update(HoldUrl=self.config["hold_url"], HoldMethod="GET")
+        return self._participant(op, payload, form)
+
+    def _op_unhold(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        return self._participant(op, payload, {"Hold": "false"})
+
+    def _op_mute(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        return self._participant(op, payload, {"Muted": "true"})
+
+    def _op_unmute(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        return self._participant(op, payload, {"Muted": "false"})
+
+    def _op_monitor(self, op: Operation, payload: dict[str, Any]) -> Ack:
+        caller_id = self.config.get("caller_id")
+        if not caller_id:
+            raise ConfigurationError("monitor needs the caller_id option: the From number of "
+                                     "the call that brings the supervisor in", key="caller_id")
+        sid, conference = self._conference(op, payload["call"])
+        form: dict[str, Any] = {"From": caller_id, "To": wire_address(payload["supervisor"])}
+        mode = payload["mode"]
+        if mode == "listen":
+            form["Muted"] = "true"
+        elif mode == "whisper":
+            form.update(Coaching="true", CallSidToCoach=sid)
+        data = self._post(f"/Conferences/{conference}/Participants.json", form, op)
+        return Ack(self.name, raw=data)
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+        """Verify X-Twilio-Signature, then turn a status callback into an event.
+
+        The URL Twilio requested comes from the ``Telephony URL`` header the application
+        sets (its public URL, query string included), else from the status_callback option."""
+        lower = {str(k).lower(): str(v) for k, v in headers.items()}
+        if not self._signing_token:
+            raise ConfigurationError("checking X-Twilio-Signature needs the account's Auth "
+                                     "Token: with API-key credentials set webhook_auth_token",
+                                     key="webhook_auth_token")
+        url = lower.get(URL_HEADER.lower()) or self.config.get("status_callback")
+        if not url:
+            raise ConfigurationError(
+                f"parse_event needs the URL Twilio requested: pass it in the {URL_HEADER} "
+                "header (the public URL, query string included) or set status_callback",
+                key="status_callback")
+        given = lower.get("x-twilio-signature")
+        if not given:
+            raise SignatureError("the webhook has no X-Twilio-Signature header: it is not "
+                                 "from Twilio", operation="parse_event")
+        ctype = lower.get("content-type", "")
+        if "json" in ctype:
+            return self._json_event(body, url, given)
+        try:
+            text = body.decode("utf-8")
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+        except (UnicodeDecodeError, ValueError):
+            raise PayloadError([PayloadProblem("$", "a Twilio callback body is form-encoded "
+                                               "UTF-8 (name=value&...); this one is not")],
+                               operation="parse_event") from None
+        if not signature_ok(self._signing_token, url, pairs, given):
+            raise SignatureError("X-Twilio-Signature does not match this body and URL: the "
+                                 "webhook is not from Twilio, or the URL is not the one Twilio "
+                                 "requested (behind a proxy, pass the public URL)",
+                                 operation="parse_event")
+        return [event_from_callback(dict(pairs))]
+
+    def _json_event(self, body: bytes, url: str, given: str) -> list[Event]:
+        matches = body_hash_ok(url, body)
+        if matches is None:
+            raise SignatureError("a JSON webhook is signed through bodySHA256 in its URL, and "
+                                 "this URL has none", operation="parse_event")
+        if not matches or not signature_ok(self._signing_token or "", url, (), given):
+            raise SignatureError("X-Twilio-Signature or bodySHA256 does not match this JSON "
+                                 "body and URL", operation="parse_event")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise PayloadError([PayloadProblem("$", "the JSON webhook body is not an object")],
+                               operation="parse_event")
+        return [event_from_callback({str(k): "" if v is None else str(v)
+                                     for k, v in data.items()})]
+
+
+def _sid(data: Mapping[str, Any]) -> str:
+    sid = data.get("sid")
+    if not isinstance(sid, str) or not sid.startswith("CA"):
+        raise ValueError("the Call resource has no Call SID")
+    return sid
