@@ -268,3 +268,16 @@ def test_a_closed_client_has_no_stream():
     assert not stream.running
     with pytest.raises(TelephonyError, match="closed"):
         running.client.events(timeout=0.1)
+
+
+def test_a_gap_whose_reconciliation_fails_says_so(emu):
+    got = reader(emu.client)
+    emu.client.list_calls()
+    stream = emu.client.provider.event_stream()
+    emu.server.inject(Fault.http_error(500, b'{"message": "boom"}'), path="/ari/channels",
+                      method="GET")
+    emu.app.drop_streams()
+    gap = wait_for(lambda: [e for e in got if e.kind == "system" and e.data.get("gap")])
+    assert stream.connections == 2
+    assert gap[0].data["reconciled"] is False and "live_calls" not in gap[0].data
+    assert "500" in gap[0].data["error"]
