@@ -7,9 +7,9 @@ Two properties are adapted, both documented in docs/providers/ari.md:
   whether it was placed. Under a reply-lost fault the check here is stricter than the
   suite's: the originate was sent exactly once, and the result is either OutcomeUnknown or a
   CallRef confirmed by that GET for a channel the model really has.
-* faults: ``stall`` on transfer: its reply (204, no body) is complete once the head is
-  sent, so the stall delays nothing; the check asserts it was sent once and ended in a result
-  or OutcomeUnknown.
+* faults: ``stall`` on transfer and monitor: their last reply (204, no body) is complete
+  once the head is sent, so the stall delays nothing; the check asserts the request was hit,
+  sent once, and ended in a result or OutcomeUnknown.
 * equivalence leaves play_prompt out: its flow (answer, play, hang up) runs on stream events
   through model primitives the shared model does not have (it plays prompts itself on answer),
   so its effects cannot be compared with the simulator's.
@@ -29,6 +29,8 @@ from telephony_core.testing.spec_evidence import VendorSpec
 from telephony_core.testing.suite import FaultTests
 
 ORIGINATES = ("dial", "play_prompt")
+#: non-idempotent operations whose last request is answered 204 (no body) -> its path suffix
+EMPTY_REPLIES = {"transfer": "/continue", "monitor": "/dial"}
 
 
 def live_call(session: Any) -> dict[str, Any]:
@@ -59,14 +61,16 @@ class Fixtures(ProviderFixtures):
         "hangup": live_call, "hold": live_call, "unhold": live_call,
         "mute": live_call, "unmute": live_call,
         "transfer": lambda session: {**live_call(session), "to": "ext:1002"},
+        "monitor": lambda session: {**live_call(session), "supervisor": "ext:1005",
+                                    "mode": "listen"},
         "list_calls": {},
         "accept_call": offered_call, "reject_call": offered_call,
     }
 
     def test_fault(self, spec, declared, fault_name, emulate, debug_logs) -> None:
         case = FAULTS[fault_name]
-        if fault_name == "stall" and declared == "transfer":
-            self._stall_of_an_empty_reply(spec, emulate)
+        if fault_name == "stall" and declared in EMPTY_REPLIES:
+            self._stall_of_an_empty_reply(spec, emulate, declared)
             return
         if declared not in ORIGINATES or not (case.reply_lost and case.app_runs):
             FaultTests.test_fault(self, spec, declared, fault_name, emulate, debug_logs)
@@ -92,21 +96,25 @@ class Fixtures(ProviderFixtures):
             assert outcome.result.raw.get("reconciled") is True
             assert channel in session.app.channels, "the confirmed channel must exist"
 
-    def _stall_of_an_empty_reply(self, spec, emulate) -> None:
-        """continueInDialplan answers 204 with no body: the stall fault sends the whole head
-        (Content-Length: 0) and then stalls nothing, so the reply is complete and the transfer
-        succeeds. Checked instead: sent once, and a result or OutcomeUnknown."""
+    def _stall_of_an_empty_reply(self, spec, emulate, op: str) -> None:
+        """continueInDialplan (transfer) and dial (monitor's last step) answer 204 with no
+        body: the stall fault sends the whole head (Content-Length: 0) and then stalls
+        nothing, so the reply is complete and the operation succeeds. Checked instead: the
+        faulted request was sent once, and the outcome is a result or OutcomeUnknown."""
         from telephony_core.emulation import Fault
 
+        suffix = EMPTY_REPLIES[op]
         with emulate() as session:
-            payload = self.sample(session, "transfer")
+            payload = self.sample(session, op)
             session.server.clear()
-            session.server.inject(Fault.stall(5.0), method="POST", times=1)
-            outcome = run(session, "transfer", payload)
-            sent = [r for r in session.server.requests if r.path.endswith("/continue")]
+            session.server.inject(Fault.stall(5.0), path=f"*{suffix}", method="POST",
+                                  times=1)
+            outcome = run(session, op, payload)
+            sent = [r for r in session.server.requests if r.path.endswith(suffix)]
         assert len(sent) == 1, [str(r) for r in sent]
+        assert sent[0].fault is not None, "the stall must have hit the request"
         assert outcome.ok or isinstance(outcome.error, OutcomeUnknown), outcome.describe()
-        assert check_result(spec, "transfer", outcome) is None
+        assert check_result(spec, op, outcome) is None
 
     def test_model_equivalence(self, spec) -> None:
         cls = type(self)

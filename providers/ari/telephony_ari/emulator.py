@@ -78,6 +78,9 @@ class Channel:
     offered: bool = False
     held: bool = False
     moh: str | None = None  # the music-on-hold class playing (startMoh), None when off
+    #: call (a party's channel) | snoop | created (channels/create, not dialled) | monitor
+    kind: str = "call"
+    snoop: tuple[str, str, str] | None = None  # (target channel, spy, whisper)
 
     def model(self) -> dict[str, Any]:
         """The Channel model of channels.json (every required property)."""
@@ -114,6 +117,7 @@ class AriEmulator(EmulatorApp):
         self.inbound_context, self.stasis_only = inbound_context, stasis_only
         self.channels: dict[str, Channel] = {}
         self.playbacks: dict[str, dict[str, Any]] = {}
+        self.bridges: dict[str, dict[str, Any]] = {}
         self.sockets: list[Any] = []
         #: every frame sent, per connection number (for tests: nothing lost or repeated)
         self.sent: list[tuple[int, dict[str, Any]]] = []
@@ -260,7 +264,11 @@ class AriEmulator(EmulatorApp):
         elif event.kind == "extension.status":
             channel = self._channel_for(call_id, str(event.data.get("extension", "")))
             status = event.data.get("status")
-            if channel is not None and status == "held":
+            if channel is not None and status == "idle" and channel.kind == "monitor":
+                for other in self._bridged_with(channel.id):
+                    self._destroy(other, NORMAL)
+                self._destroy(channel, NORMAL)
+            elif channel is not None and status == "held":
                 channel.held = True
                 self._send("ChannelHold", channel)
             elif channel is not None and status == "talking" and channel.held:
@@ -277,8 +285,18 @@ class AriEmulator(EmulatorApp):
             for channel in self._channels_of(call_id):
                 self._destroy(channel, cause)
 
+    def _bridged_with(self, channel_id: str) -> list[Channel]:
+        """The other channels of the bridges ``channel_id`` is in."""
+        ids = {c for b in self.bridges.values() if channel_id in b["channels"]
+               for c in b["channels"] if c != channel_id}
+        return [self.channels[c] for c in ids if c in self.channels]
+
     def _destroy(self, channel: Channel, cause: tuple[int, str]) -> None:
-        self.channels.pop(channel.id, None)
+        if self.channels.pop(channel.id, None) is None:
+            return
+        for bridge in self.bridges.values():
+            if channel.id in bridge["channels"]:
+                bridge["channels"].remove(channel.id)
         if channel.stasis and channel.started:
             self._send("StasisEnd", channel)
         self._send("ChannelDestroyed", channel, cause=cause[0], cause_txt=cause[1])
@@ -419,6 +437,12 @@ class AriEmulator(EmulatorApp):
             channel = self.channels.get(channel_id)
             if channel is None:
                 return self._error("Channel not found", 404)
+            if channel.kind in ("snoop", "created"):
+                self._destroy(channel, NORMAL)
+                return Response(status=204)
+            if channel.kind == "monitor":  # the supervisor leaves; the call goes on
+                failed = self._model(self.pbx.far_hangup, channel.party)
+                return failed or Response(status=204)
             action = self.pbx.reject_call if self._sync(channel).offered else self.pbx.hangup
             failed = self._model(action, f"call:{channel.call}")
         return failed or Response(status=204)
@@ -459,6 +483,135 @@ class AriEmulator(EmulatorApp):
     def unmute(self, request: Request, channel_id: str):
         """unmute DELETE /channels/{channelId}/mute?direction=both|in|out"""
         return self._channel_op(request, channel_id, "unmute")
+
+    @route("POST", "/ari/channels/{channel_id}/snoop/{snoop_id}")
+    def snoop(self, request: Request, channel_id: str, snoop_id: str):
+        """snoopChannelWithId POST /channels/{channelId}/snoop/{snoopId}?spy=&whisper=&app=
+        (400 invalid parameters, 404 no such channel): a Snoop channel in the app."""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        spy, whisper = request.args.get("spy", "none"), request.args.get("whisper", "none")
+        directions = ("none", "both", "out", "in")
+        if (spy not in directions or whisper not in directions
+                or request.args.get("app") != self.app):
+            return self._error("Invalid parameters", 400)
+        with self.pbx.lock:
+            target = self.channels.get(channel_id)
+            if target is None:
+                return self._error("Channel not found", 404)
+            if snoop_id in self.channels:
+                return self._error("Invalid parameters: the snoop id exists", 400)
+            channel = self._new_channel(target.call, "", channel_id=snoop_id, stasis=True,
+                                        args=request.args.get("appArgs", "").split(","))
+            channel.name = f"Snoop/{target.id}-{next(self._ids):08x}"
+            channel.kind, channel.snoop, channel.state = "snoop", (target.id, spy, whisper), "Up"
+            channel.started = True
+            self._send("StasisStart", channel, args=channel.args)
+            return channel.model()
+
+    @route("POST", "/ari/channels/create")
+    def create_channel(self, request: Request):
+        """create POST /channels/create?endpoint=&app= (409 the id exists): a channel in the
+        app, not dialled yet."""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        party = self._party(request.args.get("endpoint", ""))
+        if party is None or not party.startswith("ext:") or request.args.get("app") != self.app:
+            return self._error("Invalid parameters: endpoint or app", 400)
+        with self.pbx.lock:
+            channel_id = request.args.get("channelId") or f"{int(self.pbx.clock.now())}." \
+                                                          f"{next(self._ids)}"
+            if channel_id in self.channels:
+                return self._error("Channel with given unique ID already exists.", 409)
+            channel = self._new_channel("", party, channel_id=channel_id, stasis=True,
+                                        args=request.args.get("appArgs", "").split(","))
+            channel.kind = "created"
+            return channel.model()
+
+    @route("POST", "/ari/channels/{channel_id}/dial")
+    def dial_channel(self, request: Request, channel_id: str):
+        """dial POST /channels/{channelId}/dial (404, 409 cannot be dialled). A created
+        channel bridged with a snoop joins the snooped call as its monitor (pbx.monitor;
+        whisper none: listen, both: barge, else whisper); the model's refusal is a 409."""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        with self.pbx.lock:
+            channel = self.channels.get(channel_id)
+            if channel is None:
+                return self._error("Channel cannot be found.", 404)
+            snoops = [c for c in self._bridged_with(channel_id) if c.kind == "snoop"]
+            if channel.kind != "created" or not snoops or snoops[0].snoop[0] not in \
+                    self.channels:
+                return self._error("Channel cannot be dialed.", 409)
+            target = self.channels[snoops[0].snoop[0]]
+            whisper = snoops[0].snoop[2]
+            mode = {"none": "listen", "both": "barge"}.get(whisper, "whisper")
+            try:
+                self.pbx.monitor(channel.party, f"call:{target.call}", mode)
+            except ProviderError as exc:
+                return self._error(f"Channel cannot be dialed: {exc.message}", 409)
+            channel.kind, channel.call, channel.state = "monitor", target.call, "Up"
+            channel.linkedid = target.linkedid
+            self._send("ChannelStateChange", channel)
+            channel.started = True
+            self._send("StasisStart", channel, args=channel.args)
+        return Response(status=204)
+
+    # -- bridges.json --------------------------------------------------------------------
+
+    @route("POST", "/ari/bridges/{bridge_id}")
+    def create_bridge(self, request: Request, bridge_id: str):
+        """createWithId POST /bridges/{bridgeId}?type= (409 the id exists): a Bridge."""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        with self.pbx.lock:
+            if bridge_id in self.bridges:
+                return self._error("Bridge with the same bridgeId already exists", 409)
+            bridge = {"id": bridge_id, "technology": "simple_bridge",
+                      "bridge_type": request.args.get("type", "mixing"),
+                      "bridge_class": "stasis", "creator": "Stasis",
+                      "name": request.args.get("name", ""), "channels": [],
+                      "creationtime": self._now()}
+            self.bridges[bridge_id] = bridge
+            return {**bridge, "channels": list(bridge["channels"])}
+
+    @route("DELETE", "/ari/bridges/{bridge_id}")
+    def destroy_bridge(self, request: Request, bridge_id: str):
+        """destroy DELETE /bridges/{bridgeId} (404)"""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        with self.pbx.lock:
+            if self.bridges.pop(bridge_id, None) is None:
+                return self._error("Bridge not found", 404)
+        return Response(status=204)
+
+    @route("POST", "/ari/bridges/{bridge_id}/addChannel")
+    def add_channel(self, request: Request, bridge_id: str):
+        """addChannel POST /bridges/{bridgeId}/addChannel?channel=a,b (400 a channel does not
+        exist, 404 no bridge, 422 a channel is not in Stasis)"""
+        refusal = self._guard(request)
+        if refusal:
+            return refusal
+        wanted = [c for value in request.args.getlist("channel") for c in value.split(",") if c]
+        if not wanted:
+            return self._error("Channel not found", 400)
+        with self.pbx.lock:
+            bridge = self.bridges.get(bridge_id)
+            if bridge is None:
+                return self._error("Bridge not found", 404)
+            for cid in wanted:
+                channel = self.channels.get(cid)
+                if channel is None:
+                    return self._error("Channel not found", 400)
+                if not channel.stasis:
+                    return self._error("Channel not in Stasis application", 422)
+            bridge["channels"] += [c for c in wanted if c not in bridge["channels"]]
+        return Response(status=204)
 
     @route("POST", "/ari/channels/{channel_id}/moh")
     def start_moh(self, request: Request, channel_id: str):

@@ -295,6 +295,42 @@ class AriProvider(HttpProvider):
                          {"context": context, "extension": extension, "priority": 1})
         return CallRef(self.name, payload["call"])
 
+    def _op_monitor(self, payload: dict[str, Any]) -> Ack:
+        """snoopChannelWithId on the call's channel (listen: spy=both; whisper: also
+        whisper=out; barge: whisper=both), create (the supervisor's channel, not yet dialled),
+        createWithId a mixing bridge, addChannel both, then dial the supervisor. Ids derive
+        from the call and the supervisor, so one supervisor monitors a call once. When a step
+        is refused, what the earlier steps created is removed (best effort)."""
+        channel = payload["call"].removeprefix("call:")
+        number = payload["supervisor"].removeprefix("ext:")
+        snoop, supervisor, bridge = (f"{channel}-{what}-{number}" for what in
+                                     ("snoop", "sup", "mon"))
+        whisper = {"listen": "none", "whisper": "out", "barge": "both"}[payload["mode"]]
+        q = lambda text: quote(text, safe="")  # noqa: E731
+        created: list[WireRequest] = []
+        try:
+            self.call(WireRequest("POST", f"/channels/{q(channel)}/snoop/{q(snoop)}", params={
+                "spy": "both", "whisper": whisper, "app": self.app,
+                "appArgs": f"{FLOW_TAG},snoop"}))
+            created.append(WireRequest("DELETE", f"/channels/{q(snoop)}"))
+            self.call(WireRequest("POST", "/channels/create", params={
+                "endpoint": self.plan.endpoint(payload["supervisor"]), "app": self.app,
+                "appArgs": f"{FLOW_TAG},monitor", "channelId": supervisor}))
+            created.append(WireRequest("DELETE", f"/channels/{q(supervisor)}"))
+            self.call(WireRequest("POST", f"/bridges/{q(bridge)}", params={"type": "mixing"}))
+            created.append(WireRequest("DELETE", f"/bridges/{q(bridge)}"))
+            self.call(WireRequest("POST", f"/bridges/{q(bridge)}/addChannel",
+                                  params={"channel": f"{snoop},{supervisor}"}))
+            data = self.call(WireRequest("POST", f"/channels/{q(supervisor)}/dial"))
+        except ProviderError:
+            for undo in reversed(created):
+                try:
+                    self.call(undo)
+                except TelephonyError:
+                    log.debug("%s: cleaning up after a refused monitor failed", self.name)
+            raise
+        return Ack(self.name, raw=data)
+
     def _op_list_calls(self, payload: dict[str, Any]) -> list[CallInfo]:
         """listChannels GET /channels, grouped into calls by CHANNEL(linkedid)."""
         channels = self.call(WireRequest("GET", "/channels"))

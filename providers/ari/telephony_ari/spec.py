@@ -15,6 +15,7 @@ SPEC = ProviderSpec(
         "play_prompt": "schemas/play_prompt.json",
         "hangup": "schemas/call.json",
         "mute": "schemas/call.json", "unmute": "schemas/call.json",
+        "monitor": "schemas/monitor.json",
         "list_calls": None,
         "accept_call": None, "reject_call": None,
     },
@@ -59,6 +60,8 @@ SPEC = ProviderSpec(
                        "dialplan (follow-ups on stream events)",
         "hangup": "DELETE /channels/{id}",
         "mute": "POST/DELETE /channels/{id}/mute?direction=both",
+        "monitor": "snoopChannelWithId (spy/whisper by mode), create the supervisor's "
+                   "channel, a mixing bridge with both (createWithId, addChannel), then dial",
         "list_calls": "GET /channels, grouped into calls by CHANNEL(linkedid)",
         "accept_call": "continueInDialplan for a channel that entered the Stasis app",
         "reject_call": "DELETE /channels/{id}?reason=rejected",

@@ -281,3 +281,40 @@ def test_a_gap_whose_reconciliation_fails_says_so(emu):
     assert stream.connections == 2
     assert gap[0].data["reconciled"] is False and "live_calls" not in gap[0].data
     assert "500" in gap[0].data["error"]
+
+
+def test_monitor_snoops_creates_bridges_and_dials_the_supervisor(emu):
+    ref = emu.client.dial(caller="ext:1000", callee="ext:1001", idempotency_key="m1")
+    emu.app.pbx.answer("ext:1000")
+    emu.app.pbx.answer("ext:1001")
+    emu.server.clear()
+    emu.client.monitor("ext:1005", ref.call_id, "whisper")
+    assert [(r.method, r.path, dict(r.query_list)) for r in emu.server.requests] == [
+        ("POST", "/ari/channels/tc-m1/snoop/tc-m1-snoop-1005",
+         {"spy": "both", "whisper": "out", "app": emu.app.app, "appArgs": "telephony,snoop"}),
+        ("POST", "/ari/channels/create", {"endpoint": "PJSIP/1005", "app": emu.app.app,
+                                          "appArgs": "telephony,monitor",
+                                          "channelId": "tc-m1-sup-1005"}),
+        ("POST", "/ari/bridges/tc-m1-mon-1005", {"type": "mixing"}),
+        ("POST", "/ari/bridges/tc-m1-mon-1005/addChannel",
+         {"channel": "tc-m1-snoop-1005,tc-m1-sup-1005"}),
+        ("POST", "/ari/channels/tc-m1-sup-1005/dial", {})]
+    legs = emu.app.pbx.snapshot()["calls"][0]["legs"]
+    assert legs[-1]["party"] == "ext:1005" and legs[-1]["role"] == "monitor-whisper"
+    emu.app.pbx.far_hangup("ext:1005")  # the supervisor leaves; its channels go
+    assert "tc-m1-sup-1005" not in emu.app.channels
+    assert "tc-m1-snoop-1005" not in emu.app.channels
+
+
+def test_a_refused_monitor_removes_what_it_created(emu):
+    ref = emu.client.dial(caller="ext:1000", callee="ext:1001")
+    emu.app.pbx.answer("ext:1000")
+    emu.app.pbx.answer("ext:1001")
+    with pytest.raises(ProviderError) as info:  # 1002's monitor mode is disabled
+        emu.client.monitor("ext:1002", ref.call_id, "listen")
+    assert info.value.vendor_code == "409" and "monitor mode" in info.value.message
+    assert set(emu.app.channels) == {ref.call_id[5:], *[c for c in emu.app.channels
+                                                        if c.startswith("1495")]}
+    assert emu.app.bridges == {}
+    emu.client.monitor("ext:1005", ref.call_id, "barge")  # the ids are free again
+    assert emu.app.pbx.snapshot()["calls"][0]["legs"][-1]["role"] == "monitor-barge"

@@ -42,6 +42,10 @@ def everything(emu) -> None:
                     lambda: client.dial(caller="ext:9999", callee="ext:1001")):
         with pytest.raises(TelephonyError):
             attempt()
+    client.monitor("ext:1005", ref.call_id, "listen")
+    with pytest.raises(TelephonyError):
+        client.monitor("ext:1002", ref.call_id, "barge")  # refused at dial, cleaned up
+    pbx.far_hangup("ext:1005")
     client.provider.start_moh(ref.call_id, "default")
     client.provider.stop_moh(ref.call_id)
     client.hangup(ref.call_id)
@@ -90,7 +94,8 @@ def test_every_request_is_a_spec_operation_and_every_reply_fits_its_model(spec):
                                     request.body))
     assert used >= {"originateWithId", "get", "list", "hangup", "hold", "unhold", "mute",
                     "unmute", "continueInDialplan", "redirect", "answer", "playWithId",
-                    "startMoh", "stopMoh"}
+                    "startMoh", "stopMoh", "snoopChannelWithId", "create", "createWithId",
+                    "addChannel", "dial", "destroy"}
     for request, status, body in replies:
         spec.check_reply(request.method, request.path, status, body)
     kinds = set()
