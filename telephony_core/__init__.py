@@ -7,6 +7,7 @@
 Importing this package loads no provider; :func:`connect` imports only the one asked for.
 """
 
+import logging
 from typing import TYPE_CHECKING
 
 from .catalogue import OPERATIONS, Capability, Kind, Operation
@@ -15,6 +16,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     EventError,
+    InsecureTransportWarning,
     OutcomeUnknown,
     PayloadError,
     ProviderBug,
@@ -24,6 +26,7 @@ from .errors import (
     RateLimited,
     SignatureError,
     TelephonyError,
+    TelephonyWarning,
     TransportError,
     UnknownOperation,
     UnsupportedOperation,
@@ -36,6 +39,9 @@ if TYPE_CHECKING:
     from .aclient import AsyncClient, connect_async
 
 __version__ = "0.1.0"
+
+# A library logs; the application decides where it goes (no "last resort" stderr lines).
+logging.getLogger("telephony_core").addHandler(logging.NullHandler())
 
 
 def __getattr__(name: str) -> object:
@@ -59,6 +65,7 @@ __all__ = [
     "Deduplicator",
     "Event",
     "EventError",
+    "InsecureTransportWarning",
     "Kind",
     "MusicOnHold",
     "MusicSource",
@@ -73,6 +80,7 @@ __all__ = [
     "SignatureError",
     "SmsReceipt",
     "TelephonyError",
+    "TelephonyWarning",
     "TransportError",
     "UnknownOperation",
     "UnsupportedOperation",

@@ -14,11 +14,18 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import retry
-from .catalogue import Kind, Operation
+from .catalogue import (
+    AckOperation,
+    CallRefOperation,
+    Kind,
+    MusicOnHoldOperation,
+    Operation,
+)
 from .client import _single, resolve_target
 from .config import ProviderConfig
 from .context import serving, tracing
@@ -26,7 +33,17 @@ from .errors import ConfigurationError, ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
-from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
+from .results import (
+    Ack,
+    CallInfo,
+    CallRef,
+    Direction,
+    Event,
+    Leg,
+    MonitorMode,
+    MusicOnHold,
+    SmsReceipt,
+)
 from .session import adrive
 from .wire import HttpProvider
 
@@ -59,6 +76,35 @@ class AsyncClient(Facade):
 
     # -- doing things ------------------------------------------------------------------------
 
+    @overload
+    async def invoke(self, op: CallRefOperation,
+                     payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> CallRef: ...
+
+    @overload
+    async def invoke(self, op: AckOperation,
+                     payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> Ack: ...
+
+    @overload
+    async def invoke(self, op: MusicOnHoldOperation,
+                     payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> MusicOnHold: ...
+
+    @overload
+    async def invoke(self, op: Literal["send_sms"],
+                     payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> SmsReceipt: ...
+
+    @overload
+    async def invoke(self, op: Literal["list_calls"],
+                     payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> list[CallInfo]: ...
+
+    @overload
+    async def invoke(self, op: str, payload: Mapping[str, Any] | None = ..., /, *,
+                     idempotency_key: str | None = ..., **fields: Any) -> Any: ...
+
     async def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
                      idempotency_key: str | None = None, **fields: Any) -> Any:
         """Run operation ``op`` (see :meth:`Client.invoke`)."""
@@ -77,7 +123,15 @@ class AsyncClient(Facade):
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return await retry.arun(attempt, kind, self._policy, provider=self.name, operation=op)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+                                    operation=op)
+        except TelephonyError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         if self._transport is None:  # in-process (the simulator): nothing to await
@@ -96,34 +150,34 @@ class AsyncClient(Facade):
                                auto_answer=auto_answer, caller_id=caller_id,
                                permission_extension=permission_extension, reference=reference)
 
-    async def transfer(self, call: str, to: str, *, leg: str | None = None,
+    async def transfer(self, call: str, to: str, *, leg: Leg | None = None,
                        permission_extension: str | None = None,
                        idempotency_key: str | None = None) -> CallRef:
         """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
         return await self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
                                permission_extension=permission_extension)
 
-    async def hold(self, call: str, *, leg: str | None = None,
+    async def hold(self, call: str, *, leg: Leg | None = None,
                    idempotency_key: str | None = None) -> Ack:
         return await self._run("hold", idempotency_key, call=call, leg=leg)
 
-    async def unhold(self, call: str, *, leg: str | None = None,
+    async def unhold(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
         return await self._run("unhold", idempotency_key, call=call, leg=leg)
 
-    async def mute(self, call: str, *, leg: str | None = None,
+    async def mute(self, call: str, *, leg: Leg | None = None,
                    idempotency_key: str | None = None) -> Ack:
         return await self._run("mute", idempotency_key, call=call, leg=leg)
 
-    async def unmute(self, call: str, *, leg: str | None = None,
+    async def unmute(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
         return await self._run("unmute", idempotency_key, call=call, leg=leg)
 
-    async def hangup(self, call: str, *, leg: str | None = None,
+    async def hangup(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
         return await self._run("hangup", idempotency_key, call=call, leg=leg)
 
-    async def monitor(self, supervisor: str, call: str, mode: str, *,
+    async def monitor(self, supervisor: str, call: str, mode: MonitorMode, *,
                       idempotency_key: str | None = None) -> Ack:
         """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
         return await self._run("monitor", idempotency_key, supervisor=supervisor, call=call,
@@ -157,7 +211,7 @@ class AsyncClient(Facade):
                        idempotency_key: str | None = None) -> SmsReceipt:
         return await self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
 
-    async def list_calls(self, *, direction: str | None = None, ids: list[str] | None = None,
+    async def list_calls(self, *, direction: Direction | None = None, ids: list[str] | None = None,
                          idempotency_key: str | None = None) -> list[CallInfo]:
         return await self._run("list_calls", idempotency_key, direction=direction, ids=ids)
 

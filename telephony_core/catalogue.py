@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -28,6 +28,13 @@ class Capability(enum.StrEnum):
     SMS = "sms"
     CALL_CONTROL = "call_control"
     EVENTS = "events"
+
+
+#: Operation names grouped by what they return (for the typed overloads of ``invoke``).
+CallRefOperation = Literal["dial", "transfer", "play_prompt"]
+AckOperation = Literal["hold", "unhold", "mute", "unmute", "hangup", "monitor", "accept_call",
+                       "reject_call"]
+MusicOnHoldOperation = Literal["get_music_on_hold", "set_music_on_hold"]
 
 
 class Kind(enum.StrEnum):

@@ -10,18 +10,35 @@ between threads (the session, when the provider has one, is single flight across
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import retry
-from .catalogue import Kind, Operation
+from .catalogue import (
+    AckOperation,
+    CallRefOperation,
+    Kind,
+    MusicOnHoldOperation,
+    Operation,
+)
 from .config import ProviderConfig
 from .context import serving, tracing
 from .errors import ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
-from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, SmsReceipt
+from .results import (
+    Ack,
+    CallInfo,
+    CallRef,
+    Direction,
+    Event,
+    Leg,
+    MonitorMode,
+    MusicOnHold,
+    SmsReceipt,
+)
 from .wire import HttpProvider, WireReply, WireRequest
 
 __all__ = ["Client", "connect", "resolve_target"]
@@ -48,6 +65,35 @@ class Client(Facade):
 
     # -- doing things ------------------------------------------------------------------------
 
+    @overload
+    def invoke(self, op: CallRefOperation,
+               payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> CallRef: ...
+
+    @overload
+    def invoke(self, op: AckOperation,
+               payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> Ack: ...
+
+    @overload
+    def invoke(self, op: MusicOnHoldOperation,
+               payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> MusicOnHold: ...
+
+    @overload
+    def invoke(self, op: Literal["send_sms"],
+               payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> SmsReceipt: ...
+
+    @overload
+    def invoke(self, op: Literal["list_calls"],
+               payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> list[CallInfo]: ...
+
+    @overload
+    def invoke(self, op: str, payload: Mapping[str, Any] | None = ..., /, *,
+               idempotency_key: str | None = ..., **fields: Any) -> Any: ...
+
     def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
                idempotency_key: str | None = None, **fields: Any) -> Any:
         """Run operation ``op`` with a canonical payload (a mapping and/or keywords).
@@ -72,7 +118,14 @@ class Client(Facade):
                     failure = self._unexpected(exc, op, sent=trace.sends > 0)
             raise failure
 
-        return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+        started, outcome = time.perf_counter(), "ok"
+        try:
+            return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+        except TelephonyError as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            self._log_outcome(op, started, outcome)
 
     def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         """One attempt: the sans-IO exchange through the requests driver, or (plugin API 1 and
@@ -95,34 +148,34 @@ class Client(Facade):
                          auto_answer=auto_answer, caller_id=caller_id,
                          permission_extension=permission_extension, reference=reference)
 
-    def transfer(self, call: str, to: str, *, leg: str | None = None,
+    def transfer(self, call: str, to: str, *, leg: Leg | None = None,
                  permission_extension: str | None = None,
                  idempotency_key: str | None = None) -> CallRef:
         """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
         return self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
                          permission_extension=permission_extension)
 
-    def hold(self, call: str, *, leg: str | None = None,
+    def hold(self, call: str, *, leg: Leg | None = None,
              idempotency_key: str | None = None) -> Ack:
         return self._run("hold", idempotency_key, call=call, leg=leg)
 
-    def unhold(self, call: str, *, leg: str | None = None,
+    def unhold(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
         return self._run("unhold", idempotency_key, call=call, leg=leg)
 
-    def mute(self, call: str, *, leg: str | None = None,
+    def mute(self, call: str, *, leg: Leg | None = None,
              idempotency_key: str | None = None) -> Ack:
         return self._run("mute", idempotency_key, call=call, leg=leg)
 
-    def unmute(self, call: str, *, leg: str | None = None,
+    def unmute(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
         return self._run("unmute", idempotency_key, call=call, leg=leg)
 
-    def hangup(self, call: str, *, leg: str | None = None,
+    def hangup(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
         return self._run("hangup", idempotency_key, call=call, leg=leg)
 
-    def monitor(self, supervisor: str, call: str, mode: str, *,
+    def monitor(self, supervisor: str, call: str, mode: MonitorMode, *,
                 idempotency_key: str | None = None) -> Ack:
         """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
         return self._run("monitor", idempotency_key, supervisor=supervisor, call=call, mode=mode)
@@ -155,7 +208,7 @@ class Client(Facade):
                  idempotency_key: str | None = None) -> SmsReceipt:
         return self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
 
-    def list_calls(self, *, direction: str | None = None, ids: list[str] | None = None,
+    def list_calls(self, *, direction: Direction | None = None, ids: list[str] | None = None,
                    idempotency_key: str | None = None) -> list[CallInfo]:
         return self._run("list_calls", idempotency_key, direction=direction, ids=ids)
 

@@ -18,6 +18,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "EventError",
+    "InsecureTransportWarning",
     "OutcomeUnknown",
     "PayloadError",
     "PayloadProblem",
@@ -28,6 +29,7 @@ __all__ = [
     "RateLimited",
     "SignatureError",
     "TelephonyError",
+    "TelephonyWarning",
     "TransportError",
     "TransportReason",
     "UnknownOperation",
@@ -58,6 +60,15 @@ TRANSPORT_REASONS: tuple[str, ...] = (
     "refused", "dns", "connect_timeout", "tls", "read_timeout", "reset", "truncated", "redirect",
     "too_large", "deadline", "proxy", "closed", "malformed", "other",
 )
+
+
+class TelephonyWarning(UserWarning):
+    """Base of the library's warnings: filter them with ``-W`` or :mod:`warnings`."""
+
+
+class InsecureTransportWarning(TelephonyWarning):
+    """Credentials would travel unencrypted (plain http to a non-loopback host) or the
+    provider's certificate is not verified (``insecure=true``)."""
 
 
 def _rebuild(cls: type[TelephonyError], args: tuple[Any, ...],

@@ -8,6 +8,8 @@ sending, each with its own driver.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -149,6 +151,13 @@ class Facade:
         kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
                                    and op in self._provider.retry_safe) else definition.kind
         return definition, body, key, kind
+
+    def _log_outcome(self, op: str, started: float, outcome: str) -> None:
+        """One INFO line per operation: provider, operation, outcome, duration (nothing of the
+        payload, so nothing secret)."""
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s.%s %s in %.1f ms", self.name, op, outcome,
+                     (time.perf_counter() - started) * 1000)
 
     @staticmethod
     def _context(op: str, key: str, tries: int) -> OperationContext:

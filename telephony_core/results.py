@@ -18,13 +18,28 @@ __all__ = [
     "Ack",
     "CallInfo",
     "CallRef",
+    "CallState",
+    "Direction",
     "Event",
+    "EventKind",
+    "Leg",
+    "MonitorMode",
     "MusicOnHold",
     "MusicSource",
     "SmsReceipt",
 ]
 
 CallState = Literal["ringing", "talking", "held", "waiting", "unknown"]
+#: Which way a call goes, as list_calls reports it.
+Direction = Literal["inbound", "outbound", "internal"]
+#: Which leg of a call an id names (for providers whose ids do not say).
+Leg = Literal["inbound", "outbound"]
+#: How a supervisor joins a call.
+MonitorMode = Literal["listen", "whisper", "barge"]
+#: The event kinds the core knows; providers may add their own, so Event.kind stays a str.
+EventKind = Literal["call.offered", "call.ringing", "call.answered", "call.failed", "call.hangup",
+                    "call.transferred", "call.dtmf", "prompt.finished", "cdr",
+                    "extension.status", "sms.status", "system"]
 CALL_STATES: tuple[str, ...] = ("ringing", "talking", "held", "waiting", "unknown")
 
 EVENT_KINDS: tuple[str, ...] = (
@@ -65,10 +80,10 @@ class CallInfo:
     """One live call as ``list_calls`` sees it."""
 
     call_id: str
-    direction: str | None
+    direction: Direction | str | None
     caller: str | None
     callee: str | None
-    state: str = attrs.field(validator=attrs.validators.in_(CALL_STATES))
+    state: CallState = attrs.field(validator=attrs.validators.in_(CALL_STATES))
     trunk: str | None = None
     raw: Any = _raw_field()
 

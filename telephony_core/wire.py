@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -148,20 +149,23 @@ class TransportSettings:
                     base_path: str = "", base_url: str | None = None) -> TransportSettings:
         """``base_url`` replaces scheme, host and port, for a provider whose API spans two
         hosts."""
-        from .config import is_loopback
-        from .redaction import get_logger
+        import warnings
 
-        log = get_logger("telephony_core.http")
+        from .config import is_loopback
+        from .errors import InsecureTransportWarning
+
         host = config.get("host")
         scheme = config.get("scheme", "https")
         port = config.get("port", default_port)
-        if scheme == "http" and not is_loopback(host):
-            log.warning("provider %s: plain http to %s sends credentials unencrypted",
-                        config.provider, host)
+        target = urlsplit(base_url).hostname if base_url else host
+        plain = (base_url or "").startswith("http://") or (not base_url and scheme == "http")
+        if plain and not is_loopback(target):
+            warnings.warn(f"provider {config.provider}: plain http to {target} sends "
+                          "credentials unencrypted", InsecureTransportWarning, stacklevel=7)
         verify: bool | str = True
         if config.get("insecure"):
-            log.warning("provider %s: TLS certificate verification is OFF (insecure=true)",
-                        config.provider)
+            warnings.warn(f"provider {config.provider}: TLS certificate verification is OFF "
+                          "(insecure=true)", InsecureTransportWarning, stacklevel=7)
             verify = False
         elif config.get("ca"):
             verify = str(config["ca"])

@@ -13,7 +13,10 @@ from_url = telephony_core.connect
 
 
 def test_url_fills_userinfo_host_port_and_typed_query_options(loopback_spec):
-    with from_url("loopback://api:pw%2Fx@pbx.example:8088?timeout=2.5&retries=4&insecure=yes") as c:
+    from telephony_core.errors import InsecureTransportWarning
+
+    url = "loopback://api:pw%2Fx@pbx.example:8088?timeout=2.5&retries=4&insecure=yes"
+    with pytest.warns(InsecureTransportWarning), from_url(url) as c:
         cfg = c.config
     assert (cfg["username"], cfg.secret("password"), cfg["host"], cfg["port"]) == \
         ("api", "pw/x", "pbx.example", 8088)

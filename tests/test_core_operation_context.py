@@ -12,7 +12,7 @@ import pytest
 import telephony_core
 from telephony_core import context
 from telephony_core.emulation import EmulatorServer, Fault
-from telephony_core.errors import OutcomeUnknown, PayloadError
+from telephony_core.errors import OutcomeUnknown, PayloadError, ProviderError
 from telephony_core.http import WireRequest
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger
@@ -110,3 +110,14 @@ def test_the_basic_auth_helper_registers_the_encoded_credential(keyed, caplog):
     with caplog.at_level(logging.INFO):
         log.info("sent %s and %s", header, encoded)
     assert encoded not in caplog.text and "s3cret-pw" not in caplog.text
+
+
+def test_one_info_line_per_operation_with_its_outcome(loopback, caplog):
+    _, client = loopback
+    with caplog.at_level(logging.INFO, logger="telephony_core.client"):
+        client.list_calls()
+        with pytest.raises(ProviderError):
+            client.mute("ext:1000")  # the app answers 409: busy
+    lines = [r.getMessage() for r in caplog.records if r.name == "telephony_core.client"]
+    assert lines[0].startswith("loopback.list_calls ok in ")
+    assert lines[1].startswith("loopback.mute ProviderError in ") and len(lines) == 2

@@ -166,15 +166,18 @@ def test_payload_errors_list_every_problem_with_its_path(loopback):
     assert "colour" in str(info.value)
 
 
-def test_insecure_is_warned_about(loopback_spec, caplog):
-    with caplog.at_level(logging.WARNING, logger="telephony_core"):
+def test_insecure_transport_is_a_filterable_warning(loopback_spec):
+    import warnings
+
+    from telephony_core.errors import InsecureTransportWarning
+
+    with pytest.warns(InsecureTransportWarning, match="verification is OFF"):
         telephony_core.connect("loopback://api:pw@pbx.example?insecure=true").close()
-    assert "verification is OFF" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="telephony_core"):
+    with pytest.warns(InsecureTransportWarning, match="plain http"):
         telephony_core.connect("loopback://api:pw@pbx.example?scheme=http").close()
-    assert "plain http" in caplog.text
-    caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="telephony_core"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # loopback http is the emulators' normal case
         telephony_core.connect("loopback://api:pw@127.0.0.1?scheme=http").close()
-    assert caplog.text == ""  # loopback http is the emulators' normal case
+        warnings.simplefilter("error", InsecureTransportWarning)
+        with pytest.raises(InsecureTransportWarning):  # -W error works
+            telephony_core.connect("loopback://api:pw@pbx.example?scheme=http")
