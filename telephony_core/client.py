@@ -277,6 +277,8 @@ class Client(Facade):
         iterated (flows continue on events); it ends after ``timeout`` seconds without an
         event, and raises :class:`telephony_core.streams.StreamError` when the stream gave up.
         Webhook providers have no stream: use :meth:`parse_event`."""
+        from .errors import UnsupportedOperation
+
         stream = getattr(self._provider, "event_stream", None)
         source = stream() if callable(stream) else None
         if source is None:

@@ -101,6 +101,7 @@ def test_play_prompt_flow_answers_plays_and_hangs_up_on_stream_events(emu):
     assert [v for k, v in play[0].query_list if k == "media"] == ["sound:hello111",
                                                                   "recording:greet"]
     assert emu.server.requests_to(f"/ari/channels/{channel}/answer", "POST")
+    wait_for(lambda: f"{channel}-play" in emu.app.playbacks)  # recorded, then handled
     emu.app.pbx.clock.advance(10)  # PlaybackFinished -> hang up
     wait_for(lambda: emu.server.requests_to(f"/ari/channels/{channel}", "DELETE"))
     wait_for(lambda: not emu.app.pbx.calls)
@@ -110,7 +111,7 @@ def test_a_menu_key_continues_in_the_dialplan(emu):
     ref = emu.client.play_prompt(to="ext:1002", prompts=["hello111"], menu={"1": "ext:1003"})
     channel = ref.call_id[5:]
     emu.app.pbx.answer("ext:1002")
-    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{channel}/play/{channel}-play"))
+    wait_for(lambda: f"{channel}-play" in emu.app.playbacks)
     emu.app.pbx.clock.advance(6)
     emu.app.pbx.press("ext:1002", "1")
     moved = wait_for(lambda: emu.server.requests_to(f"/ari/channels/{channel}/continue"))

@@ -52,15 +52,13 @@ def everything(emu) -> None:
     played = client.play_prompt(to="ext:1002", prompts=["hello111", "nosuch"],
                                 caller_id="5551000", menu={"2": "tel:41001"})
     pbx.answer("ext:1002")
-    wait_for(lambda: emu.server.requests_to(
-        f"/ari/channels/{played.call_id[5:]}/play/{played.call_id[5:]}-play"))
+    wait_for(lambda: f"{played.call_id[5:]}-play" in emu.app.playbacks)  # the timer is set
     pbx.clock.advance(11)
     pbx.press("ext:1002", "2")
     wait_for(lambda: emu.server.requests_to(f"/ari/channels/{played.call_id[5:]}/continue"))
     other = client.play_prompt(to="ext:1003", prompts=["hello111"])
     pbx.answer("ext:1003")
-    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{other.call_id[5:]}/play/"
-                                            f"{other.call_id[5:]}-play"))
+    wait_for(lambda: f"{other.call_id[5:]}-play" in emu.app.playbacks)
     pbx.clock.advance(6)
     wait_for(lambda: emu.server.requests_to(f"/ari/channels/{other.call_id[5:]}", "DELETE"))
     pbx.incoming("41000", "5551000")
