@@ -2,7 +2,7 @@
 
 Demo credentials: ARI user ``asterisk``, password ``ari-demo``; every emulator gets its own
 Stasis application name (``telephony-N``), which is how the event WebSocket, served apart from
-the REST port by one process-wide :class:`_Hub`, finds it.
+the REST port by one process-wide :class:`~.event_server.Hub`, finds it.
 
 Wire shapes come from the ARI Swagger specs (../shared/specs/asterisk-ari/): channels.json
 (operations, the ``Channel`` model), events.json (``eventWebsocket`` and the event models),
@@ -31,10 +31,7 @@ import base64
 import itertools
 import json
 import secrets
-import threading
-import weakref
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
@@ -43,6 +40,8 @@ from telephony_core.errors import ProviderError
 from telephony_core.redaction import get_logger
 from telephony_core.results import Event
 from telephony_core.sim import Pbx
+
+from .event_server import Hub
 
 __all__ = ["AriEmulator", "create"]
 
@@ -124,7 +123,7 @@ class AriEmulator(EmulatorApp):
         self.connection_count = 0
         self._ids = itertools.count(1)
         self._placing: tuple[str, bool, list[str]] | None = None
-        self._hub = _Hub.get()
+        self._hub = Hub.get()
         self._hub.register(self)
         self.pbx.subscribe(self._on_event)
 
@@ -746,71 +745,6 @@ class AriEmulator(EmulatorApp):
             if channel is None or name != "CHANNEL(linkedid)":
                 return self._error("Channel or variable not found", 404)
             return {"value": channel.linkedid}
-
-
-class _Hub:
-    """The one event-WebSocket server of this process (``GET /ari/events?app=NAME``,
-    events.json ``eventWebsocket``): it finds the emulator by application name and checks
-    that emulator's credentials before upgrading."""
-
-    _instance: _Hub | None = None
-    _lock = threading.Lock()
-
-    def __init__(self) -> None:
-        from websockets.sync.server import serve
-
-        self.apps: weakref.WeakValueDictionary[str, AriEmulator] = \
-            weakref.WeakValueDictionary()
-        quiet = get_logger("telephony_ari.emulator.websocket")
-        self.server = serve(self._serve, "127.0.0.1", 0, process_request=self._check,
-                            logger=quiet, compression=None)
-        self.port = int(self.server.socket.getsockname()[1])
-        threading.Thread(target=self.server.serve_forever, daemon=True,
-                         name="ari-emulator-events").start()
-
-    @classmethod
-    def get(cls) -> _Hub:
-        with cls._lock:
-            if cls._instance is None:
-                cls._instance = cls()
-            return cls._instance
-
-    def register(self, emulator: AriEmulator) -> None:
-        self.apps[emulator.app] = emulator
-
-    def _target(self, path: str) -> tuple[AriEmulator | None, bool]:
-        parts = urlsplit(path)
-        query = parse_qs(parts.query)
-        app = (query.get("app") or [""])[0]
-        every = (query.get("subscribeAll") or ["false"])[0] == "true"
-        if parts.path != "/ari/events":
-            return None, every
-        return self.apps.get(app), every
-
-    def _check(self, connection: Any, request: Any) -> Any:
-        emulator, every = self._target(request.path)
-        if emulator is None:
-            return connection.respond(400, "Invalid application provided in param [app].\n")
-        if not emulator.authorized(request.headers.get("Authorization")):
-            return connection.respond(401, "Authentication required\n")
-        emulator.attach(connection, every)  # the app is registered with the upgrade
-        return None
-
-    def _serve(self, connection: Any) -> None:
-        emulator, _ = self._target(connection.request.path)
-        if emulator is None:
-            return
-        emulator.activate(connection)
-        del emulator  # hold no strong reference while waiting
-        try:
-            for _ in connection:  # ARI clients send nothing; wait for the close
-                pass
-        except Exception:  # closed by either side
-            log.debug("an event stream connection ended")
-        finally:
-            target, _ = self._target(connection.request.path)
-            if target is not None:
-                target.detach(connection)
 
 
 def create(pbx: Pbx | None = None, **options: Any) -> AriEmulator:
