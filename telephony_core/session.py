@@ -89,20 +89,33 @@ class _Bookkeeping:
 
 
 def _run_sync(exchange: Exchange, send: Callable[[WireRequest], WireReply]) -> Any:
+    """Run an exchange. A failure to send is thrown into it at its ``yield``, so a provider can
+    clean up (hang up the first leg when the second could not be placed) or let it pass."""
     try:
         request = next(exchange)
         while True:
-            request = exchange.send(send(request))
+            try:
+                reply = send(request)
+            except TelephonyError as exc:
+                request = exchange.throw(exc)
+                continue
+            request = exchange.send(reply)
     except StopIteration as stop:
         return stop.value
 
 
 async def _run_async(exchange: Exchange,
                      send: Callable[[WireRequest], Awaitable[WireReply]]) -> Any:
+    """:func:`_run_sync` for the async driver."""
     try:
         request = next(exchange)
         while True:
-            request = exchange.send(await send(request))
+            try:
+                reply = await send(request)
+            except TelephonyError as exc:
+                request = exchange.throw(exc)
+                continue
+            request = exchange.send(reply)
     except StopIteration as stop:
         return stop.value
 

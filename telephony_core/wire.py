@@ -14,7 +14,8 @@ An operation is either
 * an :class:`Exchange`: a generator function ``(provider, payload)`` that yields
   ``WireRequest``\\ s, receives each ``WireReply`` (undecoded: call ``provider.decode``), and
   returns the result. Use it for operations that need several requests (a lookup, then the
-  command).
+  command). A request that fails to send raises its ``TransportError`` at the ``yield``: catch
+  it to clean up (hang up a first leg) and re-raise, or let it pass.
 
 Sessions (a login that yields a token, renewal, keepalive, logout) are declared by the provider
 and run by the core (:mod:`telephony_core.session`), single flight, for both clients.
@@ -318,7 +319,11 @@ def _authorized(provider: HttpProvider,
     try:
         request = next(exchange)
         while True:
-            reply = yield provider.authorize(request)
+            try:
+                reply = yield provider.authorize(request)
+            except TransportError as exc:  # a failed send goes on to the provider's exchange
+                request = exchange.throw(exc)
+                continue
             request = exchange.send(reply)
     except StopIteration as stop:
         return stop.value

@@ -12,7 +12,7 @@ import pytest
 import telephony_core
 from telephony_core import context
 from telephony_core.emulation import EmulatorServer, Fault
-from telephony_core.errors import OutcomeUnknown, PayloadError, ProviderError
+from telephony_core.errors import OutcomeUnknown, PayloadError, ProviderError, TransportError
 from telephony_core.http import WireRequest
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger
@@ -127,12 +127,18 @@ class TwoStepProvider(LoopbackProvider):
     """A dial in two requests (like Twilio's conference dial): the caller's leg, then the
     callee's. Its second request goes to a port where nothing listens."""
 
+    cleaned: list[str] = []
+
     def two_step(self, payload):
         reply = yield WireRequest("POST", "/dial", json={"from": payload["caller"],
                                                          "to": payload["callee"]})
         first = self.decode(reply, None)
-        reply = yield WireRequest("POST", "/dial", json={"from": "x", "to": "y"},
-                                  base="http://127.0.0.1:9")
+        try:
+            reply = yield WireRequest("POST", "/dial", json={"from": "x", "to": "y"},
+                                      base="http://127.0.0.1:9")
+        except TransportError:
+            self.cleaned.append(first["id"])  # the exchange sees the failure: it may clean up
+            raise
         return first
 
     routes = {**LoopbackProvider.routes, "dial": two_step}
@@ -152,4 +158,4 @@ def test_a_request_never_sent_after_one_that_was_is_outcome_unknown(loopback_spe
             assert len(server.requests_to("/dial")) == 1  # the first leg: never placed twice
     finally:
         telephony_core.unregister("twostep")
-    assert "earlier request" in str(info.value)
+    assert "earlier request" in str(info.value) and TwoStepProvider.cleaned == ["c1"]
