@@ -162,11 +162,17 @@ def test_the_stream_reconnects_after_a_drop_with_a_gap_and_nothing_lost_or_repea
     assert len(gaps) == 1
     gap = got[gaps[0]]
     assert gap.data["reconciled"] is True and ref.call_id in gap.data["live_calls"]
-    after = []
-    for event in got[gaps[0] + 1:]:  # one frame may give two events (failed + hangup)
-        if not after or event.raw is not after[-1]:
-            after.append(event.raw)
     sent_after = [frame for n, frame in emu.app.sent if n == 2 and frame["type"] in READ]
+
+    def received_after() -> list:
+        frames = []
+        for event in list(got)[gaps[0] + 1:]:  # a frame may give two events (failed, hangup)
+            if not frames or event.raw is not frames[-1]:
+                frames.append(event.raw)
+        return frames
+
+    wait_for(lambda: len(received_after()) >= len(sent_after))  # the last frames in flight
+    after = received_after()
     assert after == sent_after  # every frame sent after the reconnect, once, in order
     before = {id(e.raw) for e in got[:gaps[0]]}
     assert not before & {id(f) for f in after}
