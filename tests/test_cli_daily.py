@@ -92,7 +92,7 @@ def test_emulate_json_gives_a_url_that_connects_and_the_demo_set_up():
             assert client.list_calls() == []
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err
 
 
