@@ -14,6 +14,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Literal, overload
@@ -49,7 +50,7 @@ from .wire import HttpProvider
 
 __all__ = ["AsyncClient", "connect_async"]
 
-log = get_logger("telephony_core.client")
+log: logging.Logger = get_logger("telephony_core.client")
 
 
 class AsyncClient(Facade):
@@ -134,9 +135,11 @@ class AsyncClient(Facade):
             self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
-        if self._transport is None:  # in-process (the simulator): nothing to await
-            return self._provider.invoke(definition, body)
-        return await adrive(self._provider, self._provider.exchange(definition, body),
+        provider = self._provider
+        if self._transport is None or not isinstance(provider, HttpProvider):
+            # in-process (the simulator): nothing to await; a transport exists only for HTTP
+            return provider.invoke(definition, body)
+        return await adrive(provider, provider.exchange(definition, body),
                             self._transport.send, self._session)
 
     async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
@@ -249,7 +252,8 @@ class AsyncClient(Facade):
     async def _follow(self, step: FollowUp) -> None:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
         provider = self._provider
-        if not isinstance(provider, HttpProvider):
+        transport = self._transport
+        if not isinstance(provider, HttpProvider) or transport is None:
             raise ProviderBug(f"{self.name} returned a follow-up step but sends no requests",
                               provider=self.name, operation="handle_event")
 
@@ -257,7 +261,7 @@ class AsyncClient(Facade):
             with tracing() as trace:
                 try:
                     return await adrive(provider, _single(provider, step.request),
-                                        self._transport.send, self._session)
+                                        transport.send, self._session)
                 except TelephonyError as exc:
                     raise exc._located(self.name, "handle_event") from None
                 except Exception as exc:

@@ -179,9 +179,11 @@ def providers_command(as_json: bool, matrix: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     header = ("NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES / ERROR")
-    table = [header] + [(r["name"], r["distribution"] or "-", r["version"] or "-",
-                         ("LOAD ERROR: " + r["error"]) if r["error"]
-                         else ", ".join(r["capabilities"])) for r in rows]
+    table: list[tuple[str, str, str, str]] = [header] + [
+        (e.name, e.distribution or "-", e.version or "-",
+         f"LOAD ERROR: {e.error}" if e.error
+         else ", ".join(sorted(str(c) for c in e.spec.capabilities) if e.spec else []))
+        for e in entries]
     widths = [max(len(str(row[i])) for row in table) for i in range(3)]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False))
@@ -280,7 +282,7 @@ def _read_payload(payload: str) -> dict[str, Any]:
         text = payload
     try:
         body = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         fail(f"{source} is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
              'expected an object such as \'{"caller": "ext:1000", "callee": "tel:41000"}\'', 2)
     if not isinstance(body, dict):

@@ -82,7 +82,7 @@ class Trace:
     __slots__ = ("sends",)
 
     def __init__(self) -> None:
-        self.sends = 0
+        self.sends: int = 0
 
 
 _trace: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
@@ -93,7 +93,7 @@ class tracing:
     """``with tracing() as trace:`` counts the transport sends made in this context."""
 
     def __enter__(self) -> Trace:
-        self.trace = Trace()
+        self.trace: Trace = Trace()
         self._token = _trace.set(self.trace)
         return self.trace
 

@@ -32,7 +32,7 @@ from .results import Event
 
 __all__ = ["MAX_EVENT_BYTES", "Facade", "payload_from"]
 
-log = get_logger("telephony_core.client")
+log: logging.Logger = get_logger("telephony_core.client")
 
 #: The largest webhook/report body parse_event reads (no vendor sends near this much).
 MAX_EVENT_BYTES = 1024 * 1024
