@@ -29,7 +29,7 @@ from .catalogue import (
 )
 from .client import _single, resolve_target
 from .config import ProviderConfig
-from .context import serving, tracing
+from .context import OperationContext, serving
 from .errors import ConfigurationError, ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
@@ -109,24 +109,22 @@ class AsyncClient(Facade):
     async def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
                      idempotency_key: str | None = None, **fields: Any) -> Any:
         """Run operation ``op`` (see :meth:`Client.invoke`)."""
-        definition, body, key, kind = self._prepare(op, payload, fields, idempotency_key)
-        tries = 0
+        definition, body, ctx, kind = self._prepare(op, payload, fields, idempotency_key)
 
         async def attempt() -> Any:
-            nonlocal tries
-            tries += 1
-            with serving(self._context(op, key, tries)), tracing() as trace:
-                try:
-                    return await self._execute(definition, body)
-                except TelephonyError as exc:
-                    raise exc._located(self.name, op) from None
-                except Exception as exc:
-                    failure = self._unexpected(exc, op, sent=trace.sends > 0)
+            ctx.next_attempt()
+            try:
+                return await self._execute(definition, body)
+            except TelephonyError as exc:
+                raise exc._located(self.name, op) from None
+            except Exception as exc:
+                failure = self._unexpected(exc, op, sent=ctx.sends > 0)
             raise failure
 
         started, outcome = time.perf_counter(), "ok"
         try:
-            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+            with serving(ctx):
+                return await retry.arun(attempt, kind, self._policy, provider=self.name,
                                     operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
@@ -252,23 +250,28 @@ class AsyncClient(Facade):
     async def _follow(self, step: FollowUp) -> None:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
         provider = self._provider
-        transport = self._transport
-        if not isinstance(provider, HttpProvider) or transport is None:
+        if not isinstance(provider, HttpProvider):
             raise ProviderBug(f"{self.name} returned a follow-up step but sends no requests",
                               provider=self.name, operation="handle_event")
 
+        ctx = OperationContext("handle_event")
+        transport = self._transport
+        assert transport is not None  # an HttpProvider always has one here
+
         async def attempt() -> Any:
-            with tracing() as trace:
-                try:
-                    return await adrive(provider, _single(provider, step.request),
-                                        transport.send, self._session)
-                except TelephonyError as exc:
-                    raise exc._located(self.name, "handle_event") from None
-                except Exception as exc:
-                    failure = self._unexpected(exc, "handle_event", sent=trace.sends > 0)
+            ctx.next_attempt()
+            try:
+                return await adrive(provider, _single(provider, step.request),
+                                    transport.send, self._session)
+            except TelephonyError as exc:
+                raise exc._located(self.name, "handle_event") from None
+            except Exception as exc:
+                failure = self._unexpected(exc, "handle_event", sent=ctx.sends > 0)
             raise failure
 
-        await retry.arun(attempt, kind, self._policy, provider=self.name, operation="handle_event")
+        with serving(ctx):
+            await retry.arun(attempt, kind, self._policy, provider=self.name,
+                             operation="handle_event")
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -125,7 +125,9 @@ class AsyncHttpTransport:
             files = {k: (None, str(v)) for k, v in (request.data or {}).items()}
             data = None
         built = self.client.build_request(
-            request.method, settings.base_url + request.path, params=request.params,
+            request.method,
+            (request.base.rstrip("/") if request.base else settings.base_url) + request.path,
+            params=request.params,
             json=request.json, data=data, files=files, headers=request.headers,
             timeout=timeout, extensions={"trace": evidence.trace})
         response = await self.client.send(built, stream=True)

@@ -23,7 +23,7 @@ from .catalogue import (
     Operation,
 )
 from .config import ProviderConfig
-from .context import serving, tracing
+from .context import OperationContext, serving
 from .errors import ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
@@ -103,24 +103,22 @@ class Client(Facade):
         make a repeat after a crash recognisable; a provider whose vendor takes a key sends it,
         which is what makes its re-sends harmless. Without one, a random key is made.
         """
-        definition, body, key, kind = self._prepare(op, payload, fields, idempotency_key)
-        tries = 0
+        definition, body, ctx, kind = self._prepare(op, payload, fields, idempotency_key)
 
         def attempt() -> Any:
-            nonlocal tries
-            tries += 1
-            with serving(self._context(op, key, tries)), tracing() as trace:
-                try:
-                    return self._execute(definition, body)
-                except TelephonyError as exc:
-                    raise exc._located(self.name, op) from None
-                except Exception as exc:
-                    failure = self._unexpected(exc, op, sent=trace.sends > 0)
+            ctx.next_attempt()
+            try:
+                return self._execute(definition, body)
+            except TelephonyError as exc:
+                raise exc._located(self.name, op) from None
+            except Exception as exc:
+                failure = self._unexpected(exc, op, sent=ctx.sends > 0)
             raise failure
 
         started, outcome = time.perf_counter(), "ok"
         try:
-            return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+            with serving(ctx):
+                return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
@@ -258,17 +256,20 @@ class Client(Facade):
             return drive(provider, _single(provider, step.request), self._transport.send,
                          self._session)
 
+        ctx = OperationContext("handle_event")
+
         def attempt() -> Any:
-            with tracing() as trace:
-                try:
-                    return send_step()
-                except TelephonyError as exc:
-                    raise exc._located(self.name, "handle_event") from None
-                except Exception as exc:
-                    failure = self._unexpected(exc, "handle_event", sent=trace.sends > 0)
+            ctx.next_attempt()
+            try:
+                return send_step()
+            except TelephonyError as exc:
+                raise exc._located(self.name, "handle_event") from None
+            except Exception as exc:
+                failure = self._unexpected(exc, "handle_event", sent=ctx.sends > 0)
             raise failure
 
-        retry.run(attempt, kind, self._policy, provider=self.name, operation="handle_event")
+        with serving(ctx):
+            retry.run(attempt, kind, self._policy, provider=self.name, operation="handle_event")
 
     # -- lifetime ----------------------------------------------------------------------------
 

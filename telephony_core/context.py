@@ -14,24 +14,45 @@ import contextvars
 import re
 import uuid
 
-import attrs
-
 from .errors import PayloadError, PayloadProblem
 
-__all__ = ["OperationContext", "Trace", "check_key", "current", "new_key", "note_send", "tracing"]
+__all__ = ["OperationContext", "check_key", "current", "new_key", "note_send", "serving"]
 
 #: What an idempotency key may be: the intersection of what vendors accept as ids (Telnyx
 #: command_id, ARI channel ids, Temporal workflow ids): 1-64 of letters, digits, ``-_.:``.
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")
 
 
-@attrs.frozen
 class OperationContext:
-    """What a provider may know about the operation it is serving."""
+    """What a provider may know about the logical operation it is serving.
 
-    operation: str
-    idempotency_key: str
-    attempt: int = 1
+    One per logical operation, shared by its attempts: ``attempt`` counts them, ``sends`` counts
+    the requests the current attempt started (a failure before the first is a bug in the
+    provider, not a network outcome). The idempotency key is made on first use, so operations
+    whose provider never asks for one pay nothing for it.
+    """
+
+    __slots__ = ("_key", "attempt", "operation", "sends")
+
+    def __init__(self, operation: str, idempotency_key: str | None = None) -> None:
+        self.operation = operation
+        self._key = idempotency_key
+        self.attempt = 0
+        self.sends = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        """The caller's key, or a random one fixed for every attempt of this operation."""
+        if self._key is None:
+            self._key = new_key()
+        return self._key
+
+    def next_attempt(self) -> None:
+        self.attempt += 1
+        self.sends = 0
+
+    def __repr__(self) -> str:
+        return f"OperationContext({self.operation!r}, attempt={self.attempt})"
 
 
 _current: contextvars.ContextVar[OperationContext | None] = contextvars.ContextVar(
@@ -61,6 +82,8 @@ def check_key(key: object, *, provider: str | None = None, operation: str | None
 class serving:
     """``with serving(ctx):`` makes ``ctx`` the current operation."""
 
+    __slots__ = ("_token", "ctx")
+
     def __init__(self, ctx: OperationContext) -> None:
         self.ctx = ctx
 
@@ -72,37 +95,8 @@ class serving:
         _current.reset(self._token)
 
 
-class Trace:
-    """Whether an operation's attempt reached the transport at all (``sends`` > 0).
-
-    An exception raised by a provider before its first send is a bug in the provider, not a
-    network outcome: nothing left, so it must not become ``OutcomeUnknown``.
-    """
-
-    __slots__ = ("sends",)
-
-    def __init__(self) -> None:
-        self.sends: int = 0
-
-
-_trace: contextvars.ContextVar[Trace | None] = contextvars.ContextVar(
-    "telephony_trace", default=None)
-
-
-class tracing:
-    """``with tracing() as trace:`` counts the transport sends made in this context."""
-
-    def __enter__(self) -> Trace:
-        self.trace: Trace = Trace()
-        self._token = _trace.set(self.trace)
-        return self.trace
-
-    def __exit__(self, *exc_info: object) -> None:
-        _trace.reset(self._token)
-
-
 def note_send() -> None:
     """Called by a transport as it starts sending a request."""
-    trace = _trace.get()
-    if trace is not None:
-        trace.sends += 1
+    ctx = _current.get()
+    if ctx is not None:
+        ctx.sends += 1

@@ -75,10 +75,13 @@ def parse_timestamp(value: Any) -> datetime | None:
     if value is None or isinstance(value, bool) or value in ("", 0, "0"):
         return None
     number: float | None = None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
-        number = float(value.strip())
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str) and value.strip().replace(".", "", 1).isdigit():
+            number = float(value.strip())
+    except OverflowError:  # an integer beyond any date
+        return None
     if number is not None:
         if number >= _MILLIS_FROM:
             number /= 1000

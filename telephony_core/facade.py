@@ -16,7 +16,7 @@ from typing import Any
 from . import retry
 from .catalogue import OPERATIONS, Capability, Kind, Operation, operation
 from .config import ProviderConfig
-from .context import OperationContext, check_key, new_key
+from .context import OperationContext, check_key
 from .errors import (
     EventError,
     PayloadError,
@@ -131,7 +131,8 @@ class Facade:
     # -- before an operation -----------------------------------------------------------------
 
     def _prepare(self, op: str, payload: Mapping[str, Any] | None, fields: dict[str, Any],
-                 idempotency_key: str | None) -> tuple[Operation, dict[str, Any], str, Kind]:
+                 idempotency_key: str | None
+                 ) -> tuple[Operation, dict[str, Any], OperationContext, Kind]:
         """Refuse, validate and key an operation; nothing is sent yet."""
         definition = operation(op)
         if self._closed:
@@ -146,11 +147,11 @@ class Facade:
         from .schemas import validate
 
         validate(self.spec.validator(op), body, provider=self.name, operation=op)
-        key = (new_key() if idempotency_key is None
+        key = (None if idempotency_key is None
                else check_key(idempotency_key, provider=self.name, operation=op))
         kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
                                    and op in self._provider.retry_safe) else definition.kind
-        return definition, body, key, kind
+        return definition, body, OperationContext(op, key), kind
 
     def _log_outcome(self, op: str, started: float, outcome: str) -> None:
         """One INFO line per operation: provider, operation, outcome, duration (nothing of the
@@ -158,10 +159,6 @@ class Facade:
         if log.isEnabledFor(logging.INFO):
             log.info("%s.%s %s in %.1f ms", self.name, op, outcome,
                      (time.perf_counter() - started) * 1000)
-
-    @staticmethod
-    def _context(op: str, key: str, tries: int) -> OperationContext:
-        return OperationContext(op, key, tries)
 
     def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
         """A provider raised something that is not a TelephonyError.

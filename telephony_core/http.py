@@ -150,7 +150,7 @@ class HttpTransport:
         return reply
 
     def _exchange(self, request: WireRequest, timeouts: tuple[float, float]) -> WireReply:
-        url = self.base_url + request.path
+        url = (request.base.rstrip("/") if request.base else self.base_url) + request.path
         form, files = request.data, None
         if request.multipart:
             form, files = None, {k: (None, str(v)) for k, v in (request.data or {}).items()}

@@ -164,9 +164,12 @@ class FrozenList(list[Any]):
         return self
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
+
+
 def freeze(value: Any) -> Any:
     """Deep-freeze JSON-like data: dicts and lists become their read-only, hashable forms."""
-    if isinstance(value, FrozenDict | FrozenList):
+    if type(value) in _ATOMS:  # the common case, first and cheap
         return value
     if isinstance(value, Mapping):
         return FrozenDict({str(k): freeze(v) for k, v in value.items()})
@@ -177,8 +180,11 @@ def freeze(value: Any) -> Any:
     return value
 
 
+_EMPTY = FrozenDict()
+
+
 def _freeze_mapping(value: Mapping[str, Any] | None) -> FrozenDict:
-    return freeze(value or {})
+    return freeze(value) if value else _EMPTY
 
 
 @attrs.frozen

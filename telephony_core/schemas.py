@@ -392,6 +392,7 @@ class _Narrowing:
 
     @staticmethod
     def _bounds(n: Mapping[str, Any], c: Mapping[str, Any], where: str, out: list[str]) -> None:
+        n = {**n, **_pattern_lengths(n)}  # an anchored pattern bounds the length by itself
         for upper in ("maxLength", "maxItems", "maxProperties"):
             if upper in c and (upper not in n or n[upper] > c[upper]):
                 out.append(f"{where}: {upper} {n.get(upper, 'unbounded')} is wider than the "
@@ -436,6 +437,30 @@ class _Narrowing:
             if n_extra is not False:
                 extra_schema = True if n_extra is True else n_extra
                 self.node(extra_schema, c_props[key], f"{where}.{key}", out)
+
+
+def _pattern_lengths(node: Mapping[str, Any]) -> dict[str, int]:
+    """The length bounds an anchored ``^...$`` pattern implies, combined with the schema's own
+    (``^\\+[1-9][0-9]{1,14}$`` admits 3 to 16 characters whatever maxLength says)."""
+    pattern = node.get("pattern")
+    if not isinstance(pattern, str):
+        return {}
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern)
+        items = list(parsed)
+        anchored = (items and items[0] == (_parser.AT, _parser.AT_BEGINNING)
+                    and items[-1] == (_parser.AT, _parser.AT_END))
+        low, high = parsed.getwidth()
+    except Exception:  # a pattern Python cannot read: the length stays undecided by it
+        return {}
+    if not anchored:
+        return {}
+    out = {"minLength": max(low, node.get("minLength", 0))}
+    if high < _parser.MAXREPEAT:
+        out["maxLength"] = min(high, node.get("maxLength", high))
+    return out
 
 
 def _conjoin(outer: Mapping[str, Any], branch: Any) -> Any:

@@ -9,7 +9,8 @@ The rules, whichever client:
 * single flight: N threads or tasks meeting a missing or expired token cause one login;
 * renewal before expiry (``renew_margin`` seconds), by ``refresh`` where the provider has one;
 * a reply the provider calls a dead token causes one new login and one re-send of that request
-  (the reply proves the request was refused, not acted on); at most once per operation;
+  (the reply proves the request was refused, not acted on); at most once per operation: a second
+  dead-token reply goes to the provider's ``decode``, which raises its own error;
 * a refused login is never retried automatically: for ``LOGIN_COOLDOWN`` seconds operations fail
   at once with the same AuthenticationError (Yeastar locks an address out after five);
 * keepalive every ``keepalive_every`` seconds while a token is held; logout once on close.
@@ -252,11 +253,6 @@ class AsyncSession(_Bookkeeping):
                 await self._send(self.provider.attach(request, token))
 
 
-def _again(provider: HttpProvider) -> AuthenticationError:
-    return AuthenticationError("the provider refused the session again right after a new login",
-                               provider=provider.name)
-
-
 def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireRequest], WireReply],
           session: SyncSession | None) -> Any:
     """Run one operation's exchange: attach the session, re-login once on a dead token."""
@@ -268,14 +264,10 @@ def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireReques
             return send(request)
         token = session.current()
         reply = send(provider.attach(request, token))
-        if provider.token_is_dead(reply):
-            if relogged:
-                raise _again(provider)
-            relogged = True
+        if provider.token_is_dead(reply) and not relogged:
+            relogged = True  # once per operation; a second dead token goes to decode as it is
             session.invalidate(token)
             reply = send(provider.attach(request, session.current()))
-            if provider.token_is_dead(reply):
-                raise _again(provider)
         return reply
 
     return _run_sync(exchange, send_with_session)
@@ -293,14 +285,10 @@ async def adrive(provider: HttpProvider, exchange: Exchange,
             return await send(request)
         token = await session.current()
         reply = await send(provider.attach(request, token))
-        if provider.token_is_dead(reply):
-            if relogged:
-                raise _again(provider)
-            relogged = True
+        if provider.token_is_dead(reply) and not relogged:
+            relogged = True  # once per operation; a second dead token goes to decode as it is
             await session.invalidate(token)
             reply = await send(provider.attach(request, await session.current()))
-            if provider.token_is_dead(reply):
-                raise _again(provider)
         return reply
 
     return await _run_async(exchange, send_with_session)

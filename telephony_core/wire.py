@@ -73,6 +73,9 @@ class WireRequest:
     #: send ``data`` as multipart/form-data (what PHP's curl sends for an array) instead of
     #: application/x-www-form-urlencoded
     multipart: bool = False
+    #: another base URL for APIs that span two hosts (TeleCMI's live actions): always one the
+    #: provider built from its configuration, never from a payload
+    base: str | None = None
 
     def with_params(self, **params: Any) -> WireRequest:
         return attrs.evolve(self, params={**(self.params or {}), **params})

@@ -254,6 +254,16 @@ def test_narrowing_decides_every_widening_keyword():
         "$.e: uniqueItems is not set; the canonical schema sets it",
         "$.e[]: type ['null'] is not in the canonical ['string']"]
     assert undecided_keywords(narrow, canonical) == ["$.c: pattern"]
+    # an anchored pattern bounds the length by itself (Twilio's sender: E.164 or an MG SID)
+    bounded = {"type": "string", "minLength": 1, "maxLength": 64}
+    e164 = {"type": "string", "pattern": "^(\\+[1-9][0-9]{1,14}|MG[0-9a-fA-F]{32})$"}
+    closed = {"type": "object", "additionalProperties": False}
+    assert narrowing_problems({**closed, "properties": {"s": e164}},
+                              {**closed, "properties": {"s": bounded}}) == []
+    loose = {"type": "string", "pattern": "^[0-9]+$"}  # unbounded: still a widening
+    assert narrowing_problems({**closed, "properties": {"s": loose}},
+                              {**closed, "properties": {"s": bounded}}) == [
+        "$.s: maxLength unbounded is wider than the canonical 64"]
     same = narrowing_problems(canonical, canonical)
     assert same == []
 

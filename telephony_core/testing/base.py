@@ -129,8 +129,10 @@ class ProviderFixtures:
     * ``only_operations``: restrict the suite to these operations (None: every operation);
     * ``documented``: files or directories of documented exchanges (None: the package's
       ``documented/`` and ``../tests/documented/``), see :mod:`.documented`;
-      ``documented_emulator_options``: emulator factory keywords for the emulator side, and
-      :meth:`prepare_documented`: the hook that prepares the emulator's model for a sample;
+      ``documented_emulator_options``: emulator factory keywords for the emulator side,
+      :meth:`prepare_documented`: the hook that prepares the emulator's model for a sample, and
+      ``documented_emulator_gaps``: exchange name -> why the emulator cannot give that sample
+      yet (reported as an expected failure with the reason; strict: it fails once it passes);
     * ``vendor_spec``: the vendor's published API description the emulator's traffic is
       validated against (see :mod:`.spec_evidence`), or None.
     """
@@ -146,6 +148,7 @@ class ProviderFixtures:
     only_operations: ClassVar[frozenset[str] | None] = None
     documented: ClassVar[tuple[str, ...] | None] = None
     documented_emulator_options: ClassVar[Mapping[str, Any]] = {}
+    documented_emulator_gaps: ClassVar[Mapping[str, str]] = {}
     vendor_spec: ClassVar[Any] = None
 
     # -- collection ----------------------------------------------------------------------
@@ -174,7 +177,7 @@ class ProviderFixtures:
         if "documented_exchange" in metafunc.fixturenames:
             found = self.documented_exchanges(spec)
             if "emulator" in metafunc.function.__name__:
-                found = [e for e in found if e.wire or e.problem]
+                found = [e for e in found if e.wire or e.problem or e.events]
             metafunc.parametrize("documented_exchange", found or [None],
                                  ids=[e.test_id for e in found] or ["(none)"])
         if "fault_name" in metafunc.fixturenames:
@@ -273,8 +276,10 @@ class ProviderFixtures:
             return
         from ..emulation import EmulatorServer
 
-        factory_options = self._factory_options(spec) if own else {}
-        factory_options.update(factory_overrides or {})
+        if factory_overrides is not None:  # the caller chooses the credentials (no canary)
+            factory_options = {**(self.emulator_options if own else {}), **factory_overrides}
+        else:
+            factory_options = self._factory_options(spec) if own else {}
         app = spec.emulator_factory()(pbx=pbx, **factory_options)
         checked = self._spec_checked(spec, app) if own else None
         server = EmulatorServer(checked if checked is not None else app).start()

@@ -39,6 +39,8 @@ __all__ = ["ANY", "DocumentedFile", "Exchange", "check_emulator", "check_provide
 
 #: The documented value that matches any value sent (tokens, timestamps, random ids).
 ANY = "<any>"
+#: A config value replaced by the loopback server's URL (an API with a second base URL).
+LOOPBACK = "<loopback>"
 
 _REQUEST_KEYS = {"method", "path", "query", "json", "form", "text", "headers", "optional"}
 _REPLY_KEYS = {"status", "headers", "json", "text", "form"}
@@ -54,6 +56,8 @@ class Exchange:
     provider: str
     config: Mapping[str, Any] = attrs.field(repr=False)
     operation: str | None = None
+    #: a provider method outside the catalogue (``client.provider.OPERATION(**payload)``)
+    extra: bool = False
     payload: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
     wire: tuple[Mapping[str, Any], ...] = attrs.field(default=(), repr=False)
     result: Mapping[str, Any] | None = attrs.field(default=None, repr=False)
@@ -62,6 +66,8 @@ class Exchange:
     events: tuple[Mapping[str, Any], ...] | None = attrs.field(default=None, repr=False)
     #: why the file or the exchange cannot be read (the test fails with it)
     problem: str | None = None
+    #: the file's own config (the emulator side builds the emulator with its credentials)
+    file_config: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -120,8 +126,9 @@ def _exchange(path: Path, provider: str, config: Mapping[str, Any], index: int,
     if not raw.get("source"):
         problems.append("it cites no 'source' (a file in ../shared/vendor-docs/ or a URL)")
     wire = raw.get("wire") or []
-    if raw.get("operation") and not wire:
-        problems.append("an operation needs 'wire': the requests it sends, with their replies")
+    if raw.get("operation") and not wire and not ("wire" in raw and raw.get("error")):
+        problems.append("an operation needs 'wire': the requests it sends, with their replies "
+                        "(an empty list only with an 'error' refused before any traffic)")
     if not raw.get("operation") and raw.get("event") is None:
         problems.append("give an 'operation' (with 'wire') or an 'event' (with 'events')")
     for step, exchange in enumerate(wire):
@@ -136,7 +143,9 @@ def _exchange(path: Path, provider: str, config: Mapping[str, Any], index: int,
         problems.append("an 'event' needs 'events' (the canonical events) or 'error'")
     return Exchange(
         name=name, source=str(raw.get("source") or ""), file=str(path), provider=provider,
-        config=config, operation=raw.get("operation"), payload=raw.get("payload") or {},
+        config={**config, **(raw.get("config") or {})}, file_config=config,
+        operation=raw.get("operation"),
+        extra=bool(raw.get("extra")), payload=raw.get("payload") or {},
         wire=tuple(wire), result=raw.get("result"), error=raw.get("error"),
         event=raw.get("event"), events=tuple(raw["events"]) if raw.get("events") is not None
         else None, problem="; ".join(problems) or None)
@@ -370,7 +379,11 @@ class _Scripted:
 def _client_for(spec: Any, exchange: Exchange, server: Any, options: Mapping[str, Any]) -> Any:
     from ..client import connect
 
-    config = {"retries": 0, **dict(options), **dict(exchange.config)}
+    # no retries unless the file's config asks: the wire must be exactly the documented one
+    config = {**dict(options), "retries": 0, **dict(exchange.config)}
+    # a second base URL of the API (TeleCMI's live-call actions) points at the same server
+    here = server.url if server is not None else "http://127.0.0.1:9"
+    config = {k: (here if v == LOOPBACK else v) for k, v in config.items()}
     if server is not None:
         config.update(host="127.0.0.1", port=server.port, scheme="http")
     config.setdefault("host", "127.0.0.1")
@@ -435,8 +448,18 @@ def _check_result(exchange: Exchange, result: Any, error: BaseException | None,
         out.append(f"result: the operation raised {type(error).__name__}: {error}")
         return
     if exchange.result is None:
+        if isinstance(result, bytes | bytearray) and exchange.wire:
+            last = exchange.wire[-1]["reply"]
+            if "text" in last and bytes(result) != str(last["text"]).encode():
+                out.append(f"result: got {len(result)} bytes, not the documented reply body")
         return
     wanted = exchange.result.get("type")
+    if isinstance(result, list) and "fields" in exchange.result and "items" not in (
+            exchange.result):  # a list result told by its first item
+        if not result:
+            out.append(f"result: got an empty list, documented a {wanted}")
+            return
+        result = result[0]
     if isinstance(result, list):
         items = exchange.result.get("items")
         if wanted and wanted not in ("list", *(_mro_names(result[0]) if result else ())):
@@ -499,6 +522,20 @@ def _check_events(spec: Any, exchange: Exchange, options: Mapping[str, Any]) -> 
     return out
 
 
+def _invoke(client: Any, exchange: Exchange) -> Any:
+    """A catalogue operation through the facade; a provider extra (``"extra": true``, or an
+    operation outside the catalogue) as the provider's own method."""
+    from ..catalogue import OPERATIONS
+
+    if exchange.extra or exchange.operation not in OPERATIONS:
+        method = getattr(client.provider, str(exchange.operation), None)
+        if not callable(method):
+            raise AttributeError(f"the provider has no method {exchange.operation!r} (an extra "
+                                 "exchange names one of the provider's own methods)")
+        return method(**dict(exchange.payload))
+    return client.invoke(exchange.operation, dict(exchange.payload))
+
+
 def check_provider(spec: Any, exchange: Exchange,
                    client_options: Mapping[str, Any] | None = None) -> list[str]:
     """Run ``exchange`` through a real client of provider ``spec`` against a loopback server
@@ -517,7 +554,7 @@ def check_provider(spec: Any, exchange: Exchange,
         try:
             result, error = None, None
             try:
-                result = client.invoke(exchange.operation, dict(exchange.payload))
+                result = _invoke(client, exchange)
             except Exception as exc:  # judged by _check_result
                 error = exc
             recorded = server.requests
@@ -719,12 +756,33 @@ def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
 
 @contextlib.contextmanager
 def _emulator(fixtures: Any, spec: Any, exchange: Exchange) -> Iterator[Any]:
-    options = dict(fixtures._factory_options(spec))
-    if "password" in options and exchange.config.get("password"):
-        options["password"] = exchange.config["password"]  # the sample's login must succeed
-    options.update(getattr(fixtures, "documented_emulator_options", {}) or {})
+    options = {**_credentials(spec, exchange), **dict(
+        getattr(fixtures, "documented_emulator_options", {}) or {})}
     with fixtures.session(spec, factory_overrides=options) as session:
         yield session
+
+
+def _credentials(spec: Any, exchange: Exchange) -> dict[str, Any]:
+    """The file's config values the emulator factory takes (``password``, ``appid``,
+    ``secret``, ``token``...), so that the sample's credentials are the emulator's: found by
+    asking the factory, since factories commonly take ``**options``."""
+    from ..provider import HTTP_OPTIONS as OPTIONS
+
+    factory = spec.emulator_factory()
+    candidates = {k: v for k, v in exchange.file_config.items()
+                  if k not in OPTIONS and k not in ("host", "port", "scheme")
+                  and v != LOOPBACK}
+    while candidates:
+        try:
+            factory(pbx=None, **candidates)
+        except TypeError as exc:
+            match = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+            if match is None or match.group(1) not in candidates:
+                return {}
+            candidates.pop(match.group(1))
+            continue
+        return candidates
+    return {}
 
 
 def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
@@ -737,6 +795,8 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
     emulator's earlier replies in this exchange (a login's token)."""
     if exchange.problem:
         return [f"the exchange is malformed: {exchange.problem}"]
+    if exchange.operation is None:
+        return _check_emulator_events(fixtures, spec, exchange)
     out: list[str] = []
     with _emulator(fixtures, spec, exchange) as session:
         subs = fixtures.prepare_documented(session, exchange) or {}
@@ -759,6 +819,52 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
         if errors:
             out.append(f"the emulator raised {errors[-1]!r}")
     return out
+
+
+def _check_emulator_events(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
+    """The emulator's report for each documented canonical event has the documented body's
+    shape (``app.render_event(event) -> (body, headers)``)."""
+    from ..results import Event
+
+    if exchange.error is not None or not exchange.events:
+        return []  # a body the provider must refuse: nothing for the emulator to render
+    from .spec_evidence import declared, webhook_problems
+
+    fields = {f.name for f in attrs.fields(Event)} - {"raw", "provider"}
+    documented = (exchange.event or {}).get("json")
+    vendor = declared(fixtures, spec)
+    described = vendor[0] if vendor is not None and vendor[0].webhooks else None
+    out: list[str] = []
+    with _emulator(fixtures, spec, exchange) as session:
+        render = getattr(session.app, "render_event", None)
+        if render is None:
+            return [f"the emulator renders no reports (no render_event), so the documented "
+                    f"report cannot be compared: {NO_RENDER}"]
+        for index, wanted in enumerate(exchange.events):
+            event = Event(provider=spec.name, **{k: v for k, v in wanted.items()
+                                                   if k in fields})
+            rendered = render(event)
+            if rendered is None:
+                out.append(f"event[{index}] {event.kind}: the emulator does not report it; the "
+                           "vendor documents this report")
+                continue
+            body, _headers = rendered
+            if described is not None:  # the vendor's spec describes its webhooks (Telnyx)
+                out += [f"event[{index}] {described.title}: {p}"
+                        for p in webhook_problems(described, body)]
+            if documented is None:
+                continue
+            try:
+                data = json.loads(body)
+            except ValueError:
+                out.append(f"event[{index}]: the emulator's report is not JSON: {_show(body)}")
+                continue
+            shape_differences(documented, data, f"event[{index}] json", out)
+    return out
+
+
+#: why an emulator without render_event is skipped on event samples
+NO_RENDER = "an emulator that POSTs reports implements render_event"
 
 
 def describe(exchange: Exchange, differences: Sequence[str], side: str) -> str:

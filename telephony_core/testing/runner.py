@@ -81,7 +81,9 @@ class _Collector:
             return
         entry: dict[str, Any] = {"outcome": report.outcome}
         entry.update({k: v for k, v in report.user_properties if k == "exercised"})
-        if report.skipped and isinstance(report.longrepr, tuple):
+        if getattr(report, "wasxfail", None) is not None and report.skipped:
+            entry = {"outcome": "xfailed", "reason": report.wasxfail or "expected to fail"}
+        elif report.skipped and isinstance(report.longrepr, tuple):
             entry["reason"] = str(report.longrepr[2]).removeprefix("Skipped: ")
         elif report.failed:
             entry["message"] = _message(report)
@@ -251,7 +253,7 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
         provider=name, profile=profile, fixtures=fixtures, exit_code=int(code),
         passed=int(code) == 0 and "failed" not in outcomes and problem is None,
         problem=problem, skip_reasons=_skip_reasons(collector),
-        counts={k: outcomes.count(k) for k in ("passed", "failed", "skipped")},
+        counts={k: outcomes.count(k) for k in ("passed", "failed", "skipped", "xfailed")},
         examples=EXAMPLES[profile], seconds=round(time.monotonic() - started, 2),
         operations=shaped["operations"], provider_wide=shaped["provider"])
     if report is not None:

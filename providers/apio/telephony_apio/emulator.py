@@ -18,7 +18,10 @@ with.
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
+import time
 from typing import Any
 
 from telephony_core.emulation import EmulatorApp, Request, route
@@ -64,15 +67,23 @@ def _parse_source(body: Any) -> dict[str, Any]:
 
 class ApioEmulator(EmulatorApp):
     def __init__(self, pbx: Pbx | None = None, *, password: str = DEMO_PASSWORD,
-                 token: str = DEMO_TOKEN, prefix: str = DEFAULT_PREFIX):
+                 token: str = DEMO_TOKEN, prefix: str = DEFAULT_PREFIX,
+                 username: str = DEMO_USER, access_lifetime: float = 300.0):
         super().__init__(pbx if pbx is not None else Pbx.default())
-        self.username, self.password, self.token = DEMO_USER, password, token
+        self.username, self.password, self.token = username, password, token
         self.prefix = prefix.rstrip("/")
-        self.access_tokens: set[str] = set()
+        self.access_lifetime = access_lifetime
+        self.access_tokens: dict[str, float] = {}  # access token -> when it expires (epoch)
+        self.refreshes = 0
         self.refresh_tokens: set[str] = set()
         self.logins = 0
+        self.serve_under(self.prefix)
+
+    def serve_under(self, prefix: str) -> None:
+        """Serve the resources under ``prefix`` as well (a gateway reached both directly and
+        through an APIO core)."""
         for method, handler in (("GET", self.get), ("PUT", self.put)):
-            self.add_route(method, self.prefix + RESOURCE, handler)
+            self.add_route(method, prefix.rstrip("/") + RESOURCE, handler)
 
     def connect_url(self, base_url: str) -> str:
         host = base_url.removeprefix("http://")
@@ -81,13 +92,25 @@ class ApioEmulator(EmulatorApp):
     def expire_tokens(self) -> None:
         self.access_tokens.clear()
 
+    def _new_access_token(self) -> str:
+        """A JWT-shaped access token whose ``exp`` claim says when it expires (unsigned: the
+        emulator is the only party that checks it)."""
+        expires = time.time() + self.access_lifetime
+        claims = json.dumps({"sub": self.username, "exp": int(expires)}).encode()
+        token = ".".join(base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (
+            b'{"alg":"none","typ":"JWT"}', claims, secrets.token_bytes(16)))
+        self.access_tokens[token] = expires
+        return token
+
     def _bearer(self, request: Request) -> str | None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         return value if scheme == "Bearer" and value else None
 
     def _authorized(self, request: Request) -> bool:
         token = self._bearer(request)
-        return token is not None and (token == self.token or token in self.access_tokens)
+        if token is None:
+            return False
+        return token == self.token or self.access_tokens.get(token, 0.0) > time.time()
 
     def _refused(self, message: str):
         return self.json_response({"error": message}, 401)
@@ -101,8 +124,7 @@ class ApioEmulator(EmulatorApp):
         if not isinstance(body, dict) or (body.get("username"), body.get("password")) != (
                 self.username, self.password):
             return self._refused("invalid credentials")
-        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        self.access_tokens.add(access)
+        access, refresh = self._new_access_token(), secrets.token_urlsafe(24)
         self.refresh_tokens.add(refresh)
         return self.json_response({"access_token": access, "refresh_token": refresh,
                                    "token": self.token})
@@ -111,9 +133,8 @@ class ApioEmulator(EmulatorApp):
     def access_token(self, request: Request):
         if self._bearer(request) not in self.refresh_tokens:
             return self._refused("the refresh token is expired or revoked")
-        access = secrets.token_urlsafe(24)
-        self.access_tokens.add(access)
-        return self.json_response({"access_token": access})
+        self.refreshes += 1
+        return self.json_response({"access_token": self._new_access_token()})
 
     # -- music on hold -----------------------------------------------------------------------
 
@@ -143,10 +164,12 @@ class ApioEmulator(EmulatorApp):
                                       400)
         changes: dict[str, Any] = {}
         try:
-            if "isActive" in body:
-                changes["active"] = bool(body["isActive"])
-            if "useAlternateSourceForInternalCalls" in body:
-                changes["use_internal_source"] = bool(body["useAlternateSourceForInternalCalls"])
+            for wire, name in (("isActive", "active"),
+                               ("useAlternateSourceForInternalCalls", "use_internal_source")):
+                if wire in body:
+                    if not isinstance(body[wire], bool):
+                        raise ValueError(f"{wire} must be a boolean")
+                    changes[name] = body[wire]
             for wire, name in (("source", "source"), ("internalSource", "internal_source")):
                 if wire in body:
                     changes[name] = _parse_source(body[wire])

@@ -1,26 +1,41 @@
-"""The APIO provider: GET/PUT of a user's music_on_hold service over the core's transport."""
+"""The APIO provider: GET/PUT of a user's music_on_hold service, sans-IO (plugin API 2).
+
+APIO core accepts bearer tokens only (../shared/vendor-docs/apio-core/openapi.yaml:
+``securitySchemes: BearerAuth``; auth.md). The session is declared here and run by the core
+(single flight, renewal before expiry, one re-login on a 401): either the user's M2M token
+(never expires: no request at all), or a login with username and password
+(``POST /api/v01/auth/login`` -> an access token valid for minutes and a refresh token valid for
+days), renewed with the refresh token (``GET /api/v01/auth/access_token``) before it expires.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import time
+from collections.abc import Generator
 from typing import Any
 
 from telephony_core.errors import AuthenticationError, ConfigurationError, ProviderError
-from telephony_core.http import HttpProvider, MalformedReply, Route, WireReply, WireRequest
 from telephony_core.redaction import redact
+from telephony_core.wire import (
+    HttpProvider,
+    MalformedReply,
+    Route,
+    Token,
+    WireReply,
+    WireRequest,
+)
 
 from .translate import DEFAULT_PREFIX, from_apio, moh_path, to_apio
 
 __all__ = ["ApioProvider"]
 
+LOGIN, REFRESH = "/api/v01/auth/login", "/api/v01/auth/access_token"
+
 
 class ApioProvider(HttpProvider):
-    """Authenticates every request with the user's M2M token as a bearer token.
-
-    APIO core accepts bearer tokens only (../shared/vendor-docs/apio-core/openapi.yaml:
-    ``securitySchemes: BearerAuth``). Its login (``POST /api/v01/auth/login``) gives an access
-    token that lives minutes and a refresh token (``GET /api/v01/auth/access_token``); that flow
-    waits for the core's shared session mechanism, so until then only the M2M token, which
-    never expires, is accepted. No APIO deployment found documents HTTP Basic."""
+    """Bearer authentication: the M2M token, or APIO core's login and refresh tokens."""
 
     routes = {
         "get_music_on_hold": Route(
@@ -33,18 +48,62 @@ class ApioProvider(HttpProvider):
     }
 
     def __init__(self, spec, config):
-        token = config.secret("token")
-        if not token:
+        self._m2m = config.secret("token")
+        self._user, self._password = config.get("username"), config.secret("password")
+        if not self._m2m and not (self._user and self._password):
             raise ConfigurationError(
-                "APIO needs the user's M2M token (option 'token'): APIO core accepts bearer "
-                "tokens only, and logging in with a username and password (access and refresh "
-                "tokens) is not available in this version", key="token", provider=spec.name)
+                "APIO needs the user's M2M token (option 'token'), or 'username' and 'password' "
+                "to log in to APIO core", key="token", provider=spec.name)
         super().__init__(spec, config)
         self.prefix = config.get("path_prefix", DEFAULT_PREFIX)
-        self._authorization = f"Bearer {token}"
 
-    def authorize(self, request: WireRequest) -> WireRequest:
-        return request.with_headers({"Authorization": self._authorization})
+    # -- the session (run by the core) -------------------------------------------------------
+
+    def login(self) -> Generator[WireRequest, WireReply, Token]:
+        if self._m2m:  # used as it is: no login, never renewed
+            return Token(self._m2m)
+        reply = yield WireRequest("POST", LOGIN, json={"username": self._user,
+                                                       "password": self._password})
+        if reply.status in (401, 403):
+            raise AuthenticationError(f"APIO core refused the username or password "
+                                      f"(HTTP {reply.status})")
+        data = _object(self.decode(reply, None))
+        if "2fa_payload" in data:
+            raise AuthenticationError(
+                "APIO core asks this user for a second factor (2fa_payload), which an API "
+                "client cannot give: use the user's M2M token (option 'token')")
+        access, refresh = data.get("access_token"), data.get("refresh_token")
+        if not isinstance(access, str) or not access:
+            raise AuthenticationError("APIO core's login answered without an access_token")
+        extra = tuple(v for v in (data.get("token"),) if isinstance(v, str) and v)
+        return Token(access, expires_in=_lifetime(access),
+                     refresh=refresh if isinstance(refresh, str) and refresh else None,
+                     secrets=extra)
+
+    def refresh(self, token: Token) -> Generator[WireRequest, WireReply, Token] | None:
+        if self._m2m or not token.refresh:
+            return None
+        return self._refresh(token.refresh)
+
+    def _refresh(self, refresh: str) -> Generator[WireRequest, WireReply, Token]:
+        reply = yield WireRequest("GET", REFRESH, headers={"Authorization": f"Bearer {refresh}"})
+        if reply.status in (401, 403):  # "expired or revoked, a new login should take place"
+            raise AuthenticationError("APIO core refused the refresh token")
+        data = _object(self.decode(reply, None))
+        access = data.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise AuthenticationError("APIO core's refresh answered without an access_token")
+        # "A new refresh token is sent only when the refresh token is about to expire."
+        renewed = data.get("refresh_token")
+        return Token(access, expires_in=_lifetime(access),
+                     refresh=renewed if isinstance(renewed, str) and renewed else refresh)
+
+    def token_is_dead(self, reply: WireReply) -> bool:
+        """A 401 on an access token: one new login and one re-send. An M2M token does not
+        come back to life by logging in, so its 401 is an authentication error at once."""
+        return reply.status == 401 and not self._m2m
+
+    # -- replies -----------------------------------------------------------------------------
 
     def decode(self, reply: WireReply, op):
         if reply.status == 401:
@@ -65,3 +124,14 @@ def _object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise MalformedReply("the APIO reply is not a JSON object")
     return data
+
+
+def _lifetime(jwt: str) -> float | None:
+    """Seconds the access token has left, from its ``exp`` claim (read, not verified: the
+    server verifies it); None when it is not a JWT with one (then a 401 renews it)."""
+    try:
+        payload = jwt.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return max(0.0, float(claims["exp"]) - time.time())
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None

@@ -24,11 +24,9 @@ SPEC = ProviderSpec(
                   "description": "the APIO user's M2M token (never expires; sent as "
                                  "Authorization: Bearer)"},
         "username": {"type": "string", "minLength": 1,
-                     "description": "an APIO user, for the login flow (not available yet: "
-                                    "give token)"},
+                     "description": "an APIO core user, to log in with (when no token)"},
         "password": {"type": "string", "minLength": 1, "writeOnly": True,
-                     "description": "that user's password, for the login flow (not available "
-                                    "yet: give token)"},
+                     "description": "that user's password"},
     }},
     details={
         "get_music_on_hold": "scope {tenant, group, user}, all required; a user without the "
@@ -37,4 +35,5 @@ SPEC = ProviderSpec(
                              "selection custom or group (no default)",
     },
     docs="Provisioning REST for BroadWorks: music-on-hold configuration only.",
+    plugin_api=2,
 )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 import telephony_core
-from telephony_core.emulation import Fault, emulated
+from telephony_core.emulation import Fault, emulated, start_emulator
 from telephony_core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -72,16 +76,78 @@ def test_the_m2m_token_goes_as_a_bearer_token():
         assert "tok-apio-canary" not in repr(emu.client.config)
 
 
-def test_http_basic_is_gone_and_a_password_alone_is_refused_before_sending():
-    """APIO core accepts bearer tokens only (apio-core openapi.yaml, securitySchemes); the
-    provider used to default to HTTP Basic, a 401 on every call. Logging in with a password
-    waits for the core's session mechanism: until then a clear configuration error."""
+def test_neither_token_nor_login_is_a_configuration_error_before_sending():
     with emulated("apio") as emu:
         host = emu.server.url.removeprefix("http://")
         with pytest.raises(ConfigurationError, match="M2M token") as info:
-            telephony_core.connect(f"apio://admin:apio-demo@{host}?scheme=http")
-        assert info.value.key == "token" and "apio-demo" not in str(info.value)
+            telephony_core.connect(f"apio://{host}?scheme=http&username=admin")
+        assert info.value.key == "token"
         assert emu.server.attempts == 0
+
+
+def _login_client(emu, **options):
+    host = emu.server.url.removeprefix("http://")
+    return telephony_core.connect(f"apio://admin:{CANARY}@{host}?scheme=http", timeout=1,
+                                  deadline=5, **options)
+
+
+def test_a_login_gives_the_access_token_and_http_basic_is_never_sent():
+    """APIO core's login (auth.md): POST /api/v01/auth/login, then Bearer access tokens. The
+    provider used to send HTTP Basic, which APIO core does not accept (401 everywhere)."""
+    with emulated("apio", password=CANARY) as emu, _login_client(emu) as client:
+        emu.server.clear()
+        assert client.get_music_on_hold(SCOPE).active is True
+        client.get_music_on_hold(SCOPE)
+        login, *rest = emu.server.requests
+        assert (login.method, login.path) == ("POST", "/api/v01/auth/login")
+        assert login.json() == {"username": "admin", "password": CANARY}
+        assert [r.path for r in rest] == [PATH, PATH] and emu.app.logins == 1
+        assert {r.headers["Authorization"].split(" ")[0] for r in rest} == {"Bearer"}
+        assert rest[0].headers["Authorization"][7:] in emu.app.access_tokens
+
+
+def test_many_threads_meeting_no_token_cause_one_login():
+    with emulated("apio", password=CANARY) as emu, _login_client(emu) as client:
+        threads = [threading.Thread(target=client.get_music_on_hold, args=(SCOPE,))
+                   for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert emu.app.logins == 1
+        assert len(emu.server.requests_to(PATH)) == 8
+
+
+def test_the_access_token_is_refreshed_before_it_expires():
+    """Its JWT exp says when; the refresh token renews it (GET /api/v01/auth/access_token)
+    without logging in again."""
+    with emulated("apio", password=CANARY, access_lifetime=2) as emu, \
+            _login_client(emu) as client:
+        client.get_music_on_hold(SCOPE)
+        time.sleep(1.6)
+        client.get_music_on_hold(SCOPE)
+        assert (emu.app.logins, emu.app.refreshes) == (1, 1)
+        assert [r.path for r in emu.server.requests][-2:] == ["/api/v01/auth/access_token", PATH]
+
+
+def test_a_revoked_access_token_causes_one_login_and_one_resend():
+    with emulated("apio", password=CANARY) as emu, _login_client(emu) as client:
+        client.set_music_on_hold(SCOPE, active=False)
+        emu.app.expire_tokens()
+        emu.server.clear()
+        assert client.set_music_on_hold(SCOPE, active=True).active is True
+        assert [(r.method, r.path) for r in emu.server.requests] == [
+            ("PUT", PATH), ("POST", "/api/v01/auth/login"), ("PUT", PATH)]
+
+
+def test_a_refused_login_is_not_tried_again_and_the_password_never_shows(caplog):
+    caplog.set_level(logging.DEBUG)
+    with emulated("apio", password="the-real-one") as emu, _login_client(emu) as client:
+        for _ in range(2):
+            with pytest.raises(AuthenticationError) as info:
+                client.get_music_on_hold(SCOPE)
+        assert emu.app.logins == 1  # the second operation did not log in again
+        assert CANARY not in str(info.value) + caplog.text + repr(client.config)
 
 
 def test_the_prefix_follows_the_deployment():
@@ -136,3 +202,36 @@ def test_the_password_never_shows_in_debug_logs_errors_or_reprs(emu, caplog):
     text = caplog.text + str(info.value) + repr(info.value) + repr(emu.client) + \
         repr(emu.client.config)
     assert CANARY not in text
+
+
+def test_the_emulator_serves_apio_cores_login_and_refresh():
+    """auth.md's login and refresh samples (the provider does not use them yet)."""
+    server = start_emulator("apio")
+    try:
+        login = requests.post(server.url + "/api/v01/auth/login",
+                              json={"username": "admin", "password": "apio-demo"}, timeout=5)
+        assert set(login.json()) == {"access_token", "refresh_token", "token"}
+        fresh = requests.get(server.url + "/api/v01/auth/access_token", timeout=5, headers={
+            "Authorization": f"Bearer {login.json()['refresh_token']}"})
+        assert set(fresh.json()) == {"access_token"}
+        moh = requests.get(server.url + "/api/v01/p2/tenants/foo/groups/foogroup/users/foouser/"
+                           "services/music_on_hold/", timeout=5,
+                           headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
+        assert moh.status_code == 200
+        wrong = requests.post(server.url + "/api/v01/auth/login",
+                              json={"username": "admin", "password": "nope"}, timeout=5)
+        assert wrong.status_code == 401 and set(wrong.json()) == {"error"}
+    finally:
+        server.stop()
+
+
+def test_the_async_client_shares_one_login_among_its_tasks():
+    """The session is the core's (plugin API 2): the async client runs the same declaration."""
+    async def many(url: str) -> list:
+        async with telephony_core.connect_async(url, timeout=1, deadline=5) as client:
+            return await asyncio.gather(*[client.get_music_on_hold(SCOPE) for _ in range(6)])
+
+    with emulated("apio", password=CANARY) as emu:
+        host = emu.server.url.removeprefix("http://")
+        results = asyncio.run(many(f"apio://admin:{CANARY}@{host}?scheme=http"))
+        assert [r.active for r in results] == [True] * 6 and emu.app.logins == 1

@@ -14,6 +14,12 @@ Every reply has the shape of the vendor's samples (tests/documented/*.json cite 
   1014 not registered, 1015 not in a call);
 * an interface error: ``{"ret": 400|600, "data": [], "msg": ...}`` (global error table).
 
+The account's state answers the table's interface errors: ``allowed_ips`` (a set; None admits
+every address) -> 604, ``authorised = False`` -> 601, ``expired = True`` -> 602 (on every request,
+the login included), ``unlicensed`` (service names) -> 603 on those services.
+``added_after_login(number, logins=1)`` makes an extension unknown to the tokens of the next
+``logins`` logins, as an extension created after them is, so naming it is refused with 1010.
+
 A wrong access key gets the global table's own example refusal (status 1, errors 1003
 "Authorization failed"); the document does not say what a real login refusal looks like.
 ``SpyCall`` follows the Chinese page (``voice-cn-api/page/api-Xfr``): monitortype 1 starts a
@@ -78,6 +84,10 @@ class InfinityEmulator(EmulatorApp):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.appid, self.accesskey = appid, password or accesskey
         self.tokens: dict[str, frozenset[str]] = {}  # token -> the extensions it knows
+        self.allowed_ips: set[str] | None = None
+        self.authorised, self.expired = True, False
+        self.unlicensed: set[str] = set()
+        self._unknown_to: dict[str, int] = {}  # extension -> coming logins that miss it
         self.logins = 0
         self.keys: dict[str, str] = {}  # call id -> the key pressed
         self.times: dict[str, dict[str, str]] = {}  # call id -> start/answer "Y-m-d H:M:S"
@@ -92,10 +102,20 @@ class InfinityEmulator(EmulatorApp):
     def expire_tokens(self) -> None:
         self.tokens.clear()
 
+    def added_after_login(self, number: str, logins: int = 1) -> None:
+        """The next ``logins`` tokens will not know extension ``number`` (1010 when named)."""
+        self._unknown_to[number] = logins
+
     @route("POST", "/")
     def rpc(self, request: Request):
         form = request.form
         service = form.get("service", "").strip()
+        if self.allowed_ips is not None and request.remote_addr not in self.allowed_ips:
+            return self.json_response(_interface_error(604, "IP is not authorized"))
+        if not self.authorised:
+            return self.json_response(_interface_error(601, "appid is not authorized"))
+        if self.expired:
+            return self.json_response(_interface_error(602, "appid authorization has expired"))
         if service == "App.Sip_Auth.Login":
             return self.json_response(self._login(form))
         token = form.get("token")
@@ -108,6 +128,8 @@ class InfinityEmulator(EmulatorApp):
         if service not in REQUIRED:
             return self.json_response(_interface_error(400, f"Illegal request: no service "
                                                             f"{service}"))
+        if service in self.unlicensed:
+            return self.json_response(_interface_error(603, "Module not licensed"))
         missing = [f for f in REQUIRED[service] if not form.get(f)]
         if missing:
             return self.json_response(_interface_error(
@@ -130,7 +152,9 @@ class InfinityEmulator(EmulatorApp):
         if (form.get("appid"), form.get("accesskey")) != (self.appid, self.accesskey):
             return _refused("Authorization failed", "1003", "Authorization failed")
         token = secrets.token_hex(16)
-        self.tokens[token] = frozenset(self.pbx.setup.extensions)
+        missed = {n for n, logins in self._unknown_to.items() if logins > 0}
+        self._unknown_to = {n: logins - 1 for n, logins in self._unknown_to.items()}
+        self.tokens[token] = frozenset(self.pbx.setup.extensions) - missed
         return _done("Authorization successful", result={
             "companycode": "1", "companyname": "emulated", "token": token,
             "authtime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), "authmodel": ""})

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
-from urllib.parse import quote
 
 from telephony_core.emulation import EmulatorApp, Request, WebhookSender, route
 from telephony_core.errors import ProviderError
@@ -54,7 +53,7 @@ class TeleCmiEmulator(EmulatorApp):
     def connect_url(self, base_url: str) -> str:
         host = base_url.removeprefix("http://")
         return (f"telecmi://{self.appid}:{self.secret}@{host}?scheme=http"
-                f"&action_url={quote(base_url, safe='')}")
+                "&action_host=127.0.0.1")
 
     def _refuse(self, status: int, message: str):
         return self.json_response({"code": status, "msg": message}, status)
@@ -77,7 +76,7 @@ class TeleCmiEmulator(EmulatorApp):
         if refusal:
             return refusal
         for field in ("from", "to", "pcmo"):
-            if field not in body:
+            if body.get(field) in (None, ""):
                 return self._refuse(422, f"Missing required property: {field}")
         pcmo = body["pcmo"]
         if not isinstance(pcmo, list) or not pcmo or not all(isinstance(a, dict) for a in pcmo):

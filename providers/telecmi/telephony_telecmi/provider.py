@@ -66,7 +66,7 @@ class TeleCmiProvider(HttpProvider):
     def __init__(self, spec, config):
         super().__init__(spec, config)
         self.credentials = {"appid": config["appid"], "secret": config.secret("secret")}
-        self.actions = HttpTransport.from_config(config, base_url=config["action_url"])
+        self.actions = HttpTransport.from_config(config, base_url=_action_base(config))
         self._legs: OrderedDict[str, dict[str, str]] = OrderedDict()
         self._legs_lock = threading.Lock()
 
@@ -141,6 +141,17 @@ class TeleCmiProvider(HttpProvider):
     def close(self) -> None:
         self.actions.close()
         super().close()
+
+
+def _action_base(config) -> str:
+    """``action_url``, else ``action_host`` with the scheme and port of ``host``: TeleCMI serves
+    make-call on rest.telecmi.com and live actions on piopiy.telecmi.com, both HTTPS on 443."""
+    if config.get("action_url"):
+        return str(config["action_url"])
+    host = str(config.get("action_host", "piopiy.telecmi.com"))
+    netloc = f"[{host}]" if ":" in host else host
+    port = config.get("port")
+    return f"{config.get('scheme', 'https')}://{netloc}" + (f":{port}" if port else "")
 
 
 def _message(reply: WireReply) -> str:

@@ -20,9 +20,12 @@ SPEC = ProviderSpec(
         "region": {"enum": ["global", "india"], "default": "global",
                    "description": "global: global_pcmo_make_call and /v1/call/global_action; "
                                   "india: ind_pcmo_make_call and /v1/call/action"},
+        "action_host": {"type": "string", "minLength": 1, "default": "piopiy.telecmi.com",
+                        "description": "host of the live-call actions (hold/unhold/hangup), "
+                                       "reached with the same scheme and port as host"},
         "action_url": {"type": "string", "pattern": "^https?://",
-                       "default": "https://piopiy.telecmi.com",
-                       "description": "base URL of the live-call actions (hold/unhold/hangup)"},
+                       "description": "base URL of the live-call actions, when its scheme or "
+                                      "port differs from host's (replaces action_host)"},
     }},
     url_userinfo=("appid", "secret"),
     events=True,

@@ -177,3 +177,13 @@ def test_the_secret_never_shows(emu, caplog):
         emu.client.play_prompt(**PROMPT)
     text = caplog.text + str(info.value) + repr(info.value) + repr(emu.client.config)
     assert CANARY not in text
+
+
+def test_a_404_without_a_telling_message_names_the_three_documented_causes(emu):
+    """PIOPIY-doc piopiy/docs/get-cmiuuid: on the live-action host a 404 is a wrong app id or
+    secret, a missing parameter or an unknown cmiuuid; with no message nothing tells which."""
+    emu.server.inject(Fault.http_error(404, body=b""), path="/v1/call/global_action")
+    with pytest.raises(ProviderError) as info:
+        emu.client.hold("call:ee6a7a9b-78ea-4693-9e77-5fc085567b2f")
+    assert (info.value.code, info.value.category) == ("not_found_or_refused", "not_found")
+    assert "secret" in info.value.message and "call id" in info.value.message
