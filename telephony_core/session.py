@@ -51,6 +51,11 @@ class _Bookkeeping:
         self.refused_at: float = 0.0
         self.logins: int = 0  # for tests and figures: how many logins really happened
 
+    def take_token(self) -> Token | None:
+        """The token, forgotten here (for a logout): a later operation logs in afresh."""
+        token, self.token = self.token, None
+        return token
+
     def fresh(self) -> Token | None:
         """The token if it is usable now (not near its expiry)."""
         token = self.token
@@ -172,7 +177,7 @@ class SyncSession(_Bookkeeping):
 
     def close(self) -> None:
         self._stop.set()
-        token, self.token = self.token, None
+        token = self.take_token()
         request = self.provider.logout(token) if token is not None else None
         if token is not None and request is not None:
             with contextlib.suppress(TelephonyError):
@@ -246,7 +251,7 @@ class AsyncSession(_Bookkeeping):
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._keeper
-        token, self.token = self.token, None
+        token = self.take_token()
         request = self.provider.logout(token) if token is not None else None
         if token is not None and request is not None:
             with contextlib.suppress(TelephonyError):
