@@ -116,7 +116,7 @@ class AsyncClient(Facade):
             try:
                 return await self._execute(definition, body)
             except TelephonyError as exc:
-                raise exc._located(self.name, op) from None
+                raise self._sent_before(exc, ctx)._located(self.name, op) from None
             except Exception as exc:
                 failure = self._unexpected(exc, op, sent=ctx.sends > 0)
             raise failure

@@ -25,6 +25,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                 "Serve a provider's emulator on 127.0.0.1."),
     "conformance": ("telephony_core.testing.cli:conformance_command",
                     "Run the conformance suite against an installed provider."),
+    "campaign": ("telephony_core.campaigns.cli:campaign_command",
+                 "Run campaigns of calls or SMS on Temporal (needs the campaigns extra)."),
 }
 
 #: The extra each lazily loaded verb needs, named in the one-line error when it is missing.

@@ -23,6 +23,7 @@ from .errors import (
     PayloadProblem,
     ProviderBug,
     TelephonyError,
+    TransportError,
     UnsupportedOperation,
 )
 from .events import body_bytes
@@ -152,6 +153,18 @@ class Facade:
         kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
                                    and op in self._provider.retry_safe) else definition.kind
         return definition, body, OperationContext(op, key), kind
+
+    @staticmethod
+    def _sent_before(exc: TelephonyError, ctx: OperationContext) -> TelephonyError:
+        """A request that never left, after an earlier request of the same attempt did: the
+        operation as a whole may have been acted on (Twilio's conference dial placed the
+        caller's call, then failed to place the callee's), so it counts as sent."""
+        if isinstance(exc, TransportError) and not exc.request_sent and ctx.sends > 1:
+            return TransportError(
+                f"{exc.message} (an earlier request of this operation had been sent)",
+                request_sent=True, reason=exc.reason, provider=exc.provider,
+                operation=exc.operation)
+        return exc
 
     def _log_outcome(self, op: str, started: float, outcome: str) -> None:
         """One INFO line per operation: provider, operation, outcome, duration (nothing of the

@@ -121,3 +121,35 @@ def test_one_info_line_per_operation_with_its_outcome(loopback, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "telephony_core.client"]
     assert lines[0].startswith("loopback.list_calls ok in ")
     assert lines[1].startswith("loopback.mute ProviderError in ") and len(lines) == 2
+
+
+class TwoStepProvider(LoopbackProvider):
+    """A dial in two requests (like Twilio's conference dial): the caller's leg, then the
+    callee's. Its second request goes to a port where nothing listens."""
+
+    def two_step(self, payload):
+        reply = yield WireRequest("POST", "/dial", json={"from": payload["caller"],
+                                                         "to": payload["callee"]})
+        first = self.decode(reply, None)
+        reply = yield WireRequest("POST", "/dial", json={"from": "x", "to": "y"},
+                                  base="http://127.0.0.1:9")
+        return first
+
+    routes = {**LoopbackProvider.routes, "dial": two_step}
+
+
+def test_a_request_never_sent_after_one_that_was_is_outcome_unknown(loopback_spec):
+    spec = attrs.evolve(LOOPBACK, name="twostep", implementation=TwoStepProvider)
+    telephony_core.register(spec, replace=True)
+    app = LoopbackApp()
+    try:
+        with EmulatorServer(app) as server:
+            url = app.connect_url(server.url).replace("loopback://", "twostep://")
+            with telephony_core.connect(url, retries=2) as client:
+                client.list_calls()
+                with pytest.raises(OutcomeUnknown) as info:
+                    client.dial("ext:1000", "tel:41000")
+            assert len(server.requests_to("/dial")) == 1  # the first leg: never placed twice
+    finally:
+        telephony_core.unregister("twostep")
+    assert "earlier request" in str(info.value)

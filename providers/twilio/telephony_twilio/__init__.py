@@ -6,6 +6,6 @@ conference participants: dial places conference-backed calls when the ``conferen
 on. Status callbacks are verified (``X-Twilio-Signature``) before they become events.
 """
 
-from .signature import SignatureError
+from telephony_core.errors import SignatureError  # the core's; re-exported for convenience
 
 __all__ = ["SignatureError"]

@@ -7,7 +7,9 @@ muted and monitored: the conference-backed operations are then exercised like th
 
 from __future__ import annotations
 
+import base64
 import contextvars
+from collections.abc import Mapping
 from typing import Any
 
 from telephony_core.testing import ProviderFixtures
@@ -47,6 +49,44 @@ class Fixtures(ProviderFixtures):
     client_options = {"timeout": 0.4, "connect_timeout": 0.5, "deadline": 8, "retries": 2,
                       "conference": True}
     known_addresses = (CALLER, CALLEE, OTHER, SUPERVISOR)
+
+    #: the documented samples' account, and the number their messages come from, exist in the
+    #: emulator that answers them
+    documented_emulator_options = {"account_sid": "AC" + "a" * 32,
+                                   "numbers": ("+15017122661",)}
+
+    def prepare_documented(self, session: Any, exchange: Any) -> Mapping[Any, Any] | None:
+        """The emulator's Basic credentials for ``<any>``, and the live call (and conference)
+        a sample's documented SIDs stand for."""
+        app = session.app
+        basic = base64.b64encode(f"{app.account}:{app.auth_token}".encode()).decode()
+        subs: dict[Any, Any] = {"headers.Authorization": f"Basic {basic}"}
+        documented_call = "CA" + "a" * 32
+        if (exchange.error or {}).get("type") == "AuthenticationError":  # a wrong Auth Token
+            wrong = base64.b64encode(f"{app.account}:not-the-token".encode()).decode()
+            subs["headers.Authorization"] = f"Basic {wrong}"
+        elif exchange.operation == "hangup" and exchange.error is None:
+            ref = session.client.dial(caller=CALLER, callee=CALLEE)
+            subs[documented_call] = ref.call_id.split(":")[1]
+        elif exchange.operation == "hold":
+            from telephony_core import connect
+
+            with connect(app.connect_url(session.server.url), conference=True) as client:
+                ref = client.dial(caller=CALLER, callee=CALLEE)
+            session.pbx.answer(CALLER)
+            session.pbx.answer(CALLEE)
+            _, sid, name = ref.call_id.split(":")
+            subs.update({documented_call: sid, "tc0123456789abcdef01234567": name,
+                         "CF" + "a" * 32: app.conferences[name]["sid"]})
+        return subs
+
+    @property
+    def vendor_spec(self) -> str:
+        """Twilio's published OpenAPI description with the corrections of
+        telephony_twilio.vendor_spec (its own contradictions; the error body it omits)."""
+        from .vendor_spec import corrected_path
+
+        return corrected_path()
     samples = {
         "dial": {"caller": CALLER, "callee": CALLEE},
         "play_prompt": {"to": OTHER, "prompts": ["https://media.example.com/hello.mp3"]},

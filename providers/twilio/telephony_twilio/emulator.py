@@ -113,13 +113,16 @@ class TwilioEmulator(EmulatorApp):
     def dispatch(self, request: Request):
         """Serve ``request`` and keep the exchange in :attr:`exchanges` (the tests validate
         every request and reply against Twilio's OpenAPI description)."""
+        body = request.get_data(cache=True)  # the form is still parsed from the cached body
         response = super().dispatch(request)
-        form = list(request.form.items(multi=True)) if request.method == "POST" else []
         with self.lock:
             self.exchanges.append({
                 "method": request.method, "path": request.path,
-                "query": list(request.args.items(multi=True)), "form": form,
-                "status": response.status_code, "body": response.get_data()})
+                "query": list(request.args.items(multi=True)),
+                "headers": {"Content-Type": request.headers.get("Content-Type", "")},
+                "body": body, "status": response.status_code,
+                "reply_type": response.headers.get("Content-Type"),
+                "reply": response.get_data()})
         return response
 
     def connect_url(self, base_url: str) -> str:

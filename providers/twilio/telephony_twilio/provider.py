@@ -5,6 +5,11 @@ API key SID + secret); the encoded header is registered as a secret so it is mas
 Creating a Call, a Participant or a Message has no idempotency key at Twilio, so those
 operations are sent once and a lost answer ends in OutcomeUnknown (the core's retry policy, by
 operation kind); this module never re-sends anything.
+
+Plugin API 1 (sync client only), on purpose: a conference dial is two creations, and when the
+second one fails the provider must hang up the first. A sans-IO exchange (plugin API 2) cannot
+do that, since the drivers do not throw a transport failure into the exchange; once they do,
+the operations here translate to exchanges one for one.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from telephony_core.catalogue import Operation
 from telephony_core.errors import (
     AuthenticationError,
     ConfigurationError,
+    EventError,
     PayloadError,
     PayloadProblem,
     ProviderError,
     RateLimited,
+    SignatureError,
     TelephonyError,
     TransportError,
 )
@@ -31,7 +38,7 @@ from telephony_core.http import HttpProvider, MalformedReply, WireReply, WireReq
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
 
-from .signature import SignatureError, body_hash_ok, signature_ok
+from .signature import body_hash_ok, signature_ok
 from .translate import (
     call_id,
     call_info,
@@ -379,60 +386,63 @@ class TwilioProvider(HttpProvider):
 
     # -- webhooks ----------------------------------------------------------------------------
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+    def parse_event(self, body: bytes, headers: Mapping[str, str], *,
+                    url: str | None = None) -> list[Event]:
         """Verify X-Twilio-Signature, then turn a status callback into an event.
 
-        The URL Twilio requested comes from the ``Telephony URL`` header the application
-        sets (its public URL, query string included), else from the status_callback option."""
+        The URL Twilio requested is ``url`` (``client.parse_event(body, headers, url=...)``),
+        else the ``Telephony URL`` key of ``headers`` (set by the application), else the
+        status_callback option."""
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
+        is_json = "json" in lower.get("content-type", "")
+        # read the body first (nothing is made of it before the signature holds): an
+        # unreadable body is an EventError whatever the configuration
+        pairs: list[tuple[str, str]] = []
+        data: dict[str, Any] | None = None
+        if is_json:
+            try:
+                loaded = json.loads(body)
+            except ValueError:
+                loaded = None
+            if not isinstance(loaded, dict):
+                raise EventError("the JSON webhook body is not a JSON object")
+            data = loaded
+        else:
+            try:
+                text = body.decode("utf-8")
+                pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+            except (UnicodeDecodeError, ValueError):
+                raise EventError("a Twilio callback body is form-encoded UTF-8 "
+                                 "(name=value&...); this one is not") from None
         if not self._signing_token:
             raise ConfigurationError("checking X-Twilio-Signature needs the account's Auth "
                                      "Token: with API-key credentials set webhook_auth_token",
                                      key="webhook_auth_token")
-        url = lower.get(URL_HEADER.lower()) or self.config.get("status_callback")
+        url = url or lower.get(URL_HEADER.lower()) or self.config.get("status_callback")
         if not url:
             raise ConfigurationError(
-                f"parse_event needs the URL Twilio requested: pass it in the {URL_HEADER} "
-                "header (the public URL, query string included) or set status_callback",
-                key="status_callback")
+                "parse_event needs the URL Twilio requested: pass url= (the public URL, query "
+                f"string included), or the {URL_HEADER!r} key in headers, or set "
+                "status_callback", key="status_callback")
         given = lower.get("x-twilio-signature")
         if not given:
             raise SignatureError("the webhook has no X-Twilio-Signature header: it is not "
-                                 "from Twilio", operation="parse_event")
-        ctype = lower.get("content-type", "")
-        if "json" in ctype:
-            return self._json_event(body, url, given)
-        try:
-            text = body.decode("utf-8")
-            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-        except (UnicodeDecodeError, ValueError):
-            raise PayloadError([PayloadProblem("$", "a Twilio callback body is form-encoded "
-                                               "UTF-8 (name=value&...); this one is not")],
-                               operation="parse_event") from None
+                                 "from Twilio")
+        if data is not None:
+            matches = body_hash_ok(url, body)
+            if matches is None:
+                raise SignatureError("a JSON webhook is signed through bodySHA256 in its URL, "
+                                     "and this URL has none")
+            if not matches or not signature_ok(self._signing_token, url, (), given):
+                raise SignatureError("X-Twilio-Signature or bodySHA256 does not match this "
+                                     "JSON body and URL")
+            return [event_from_callback({str(k): "" if v is None else str(v)
+                                         for k, v in data.items()})]
         if not signature_ok(self._signing_token, url, pairs, given):
             raise SignatureError("X-Twilio-Signature does not match this body and URL: the "
                                  "webhook is not from Twilio, or the URL is not the one Twilio "
-                                 "requested (behind a proxy, pass the public URL)",
-                                 operation="parse_event")
+                                 "requested (behind a proxy, pass the public URL)")
         return [event_from_callback(dict(pairs))]
-
-    def _json_event(self, body: bytes, url: str, given: str) -> list[Event]:
-        matches = body_hash_ok(url, body)
-        if matches is None:
-            raise SignatureError("a JSON webhook is signed through bodySHA256 in its URL, and "
-                                 "this URL has none", operation="parse_event")
-        if not matches or not signature_ok(self._signing_token or "", url, (), given):
-            raise SignatureError("X-Twilio-Signature or bodySHA256 does not match this JSON "
-                                 "body and URL", operation="parse_event")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise PayloadError([PayloadProblem("$", "the JSON webhook body is not an object")],
-                               operation="parse_event")
-        return [event_from_callback({str(k): "" if v is None else str(v)
-                                     for k, v in data.items()})]
 
 
 def _sid(data: Mapping[str, Any]) -> str:

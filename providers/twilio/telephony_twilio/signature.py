@@ -17,16 +17,10 @@ import hmac
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from telephony_core.errors import TelephonyError
+from telephony_core.errors import SignatureError
 
-__all__ = ["SignatureError", "compute_signature", "signature_ok", "url_variants"]
-
-
-class SignatureError(TelephonyError):
-    """A webhook's X-Twilio-Signature is missing or does not match: the body is not from Twilio
-    (or was checked against another URL or token), so no event is made from it.
-
-    Defined here until the core has a signature error of its own."""
+__all__ = ["SignatureError", "body_hash_ok", "compute_signature", "signature_ok",
+           "url_variants"]
 
 
 def compute_signature(token: str, url: str, params: Iterable[tuple[str, str]] = ()) -> str:

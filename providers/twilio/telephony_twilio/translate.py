@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from telephony_core.errors import PayloadError, PayloadProblem
+from telephony_core.errors import EventError, PayloadError, PayloadProblem
 from telephony_core.results import CallInfo, Event
 
 __all__ = ["CALL_ID", "call_id", "call_info", "conference_twiml", "dial_twiml",
@@ -133,10 +133,9 @@ def event_from_callback(params: Mapping[str, str]) -> Event:
                      data={"key": params["Digits"], **({"party": party} if party else {})},
                      raw=dict(params))
     if not sid or not status:
-        raise PayloadError([PayloadProblem(
-            "CallSid" if not sid else "CallStatus",
-            "a Twilio status callback carries CallSid and CallStatus (or MessageSid and "
-            "MessageStatus); this body has neither pair")], operation="parse_event")
+        raise EventError(f"{'CallSid' if not sid else 'CallStatus'} is missing: a Twilio status "
+                         "callback carries CallSid and CallStatus (or MessageSid and "
+                         "MessageStatus)")
     kind = CALL_KINDS.get(status, "system")
     party = canonical_address(params.get("To"))
     data: dict[str, Any] = {"status": status}

@@ -212,7 +212,7 @@ def test_a_429_is_rate_limited_with_retry_after_and_a_read_recovers(emu):
 @pytest.mark.parametrize("conference", [False, True])
 def test_dial_is_sent_at_most_once_under_every_fault(fault_name, conference):
     case = FAULTS[fault_name]
-    options = {**FAST, "conference": conference}
+    options = {**FAST, "conference": conference, "deadline": 1.5}  # a stalled reply ends soon
     with emulated("twilio", client_options=options) as emu:
         emu.server.inject(case.make(FAST["timeout"]), path="*/Calls.json", method="POST",
                           times=1)
@@ -281,7 +281,7 @@ def test_conference_dial_ends_the_caller_when_the_callee_is_refused(conf):
     first, second, cleanup = conf.server.requests
     assert (first.form()["To"], second.form()["To"]) == ("+14155550100",
                                                          "sip:nobody@unreachable.example")
-    caller_sid = json.loads(conf.app.exchanges[0]["body"])["sid"]
+    caller_sid = json.loads(conf.app.exchanges[0]["reply"])["sid"]
     assert cleanup.path.endswith(f"/Calls/{caller_sid}.json")
     assert cleanup.form() == {"Status": "completed"}
     assert conf.app.pending == {}

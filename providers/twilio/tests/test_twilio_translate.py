@@ -20,7 +20,7 @@ from telephony_twilio.translate import (
     wire_address,
 )
 
-from telephony_core.errors import PayloadError
+from telephony_core.errors import EventError, PayloadError
 
 SID = "CA" + "0123456789abcdef" * 2
 
@@ -94,8 +94,8 @@ def test_message_status_callbacks_become_sms_status_events():
         "sms.status", "delivered", "tel:+14155550100")
 
 
-def test_a_body_that_is_no_status_callback_is_a_payload_error():
-    with pytest.raises(PayloadError, match="CallSid"):
+def test_a_body_that_is_no_status_callback_is_an_event_error():
+    with pytest.raises(EventError, match="CallSid"):
         event_from_callback({"foo": "bar"})
 
 

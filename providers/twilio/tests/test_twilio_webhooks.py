@@ -17,7 +17,7 @@ from telephony_twilio.signature import compute_signature
 
 from telephony_core import connect
 from telephony_core.emulation import EmulatorApp, EmulatorServer, Request, emulated, route
-from telephony_core.errors import TelephonyError
+from telephony_core.errors import EventError, TelephonyError
 from telephony_core.results import Event
 
 FAST = {"timeout": 0.4, "connect_timeout": 0.5, "deadline": 8, "retries": 2}
@@ -108,7 +108,17 @@ def test_a_tampered_body_or_wrong_token_is_refused_with_no_event():
             client.parse_event(body, forged)
 
 
-def test_behind_a_proxy_the_public_url_is_passed_in_a_header():
+def test_the_url_is_an_argument_of_parse_event():
+    params = {"CallSid": SID, "CallStatus": "ringing", "To": "+14155550100"}
+    body, headers = _signed(params)
+    with _client(status_callback="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
+        with pytest.raises(SignatureError):
+            client.parse_event(body, headers)  # checked against status_callback: not signed
+        (event,) = client.parse_event(body, headers, url=PUBLIC)
+    assert event.kind == "call.ringing"
+
+
+def test_behind_a_proxy_the_public_url_can_also_travel_with_the_headers():
     params = {"CallSid": SID, "CallStatus": "ringing", "To": "+14155550100"}
     body, headers = _signed(params)
     with _client(status_callback="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
@@ -135,10 +145,10 @@ def test_the_json_body_variant_is_checked_through_body_sha256():
 
 
 @pytest.mark.parametrize("body", [b"\xff\xfe", b"a=1&&b", b"CallSid=CA1", b""])
-def test_malformed_bodies_are_typed_errors(body):
+def test_malformed_bodies_are_event_errors(body):
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Telephony URL": PUBLIC,
                "X-Twilio-Signature": compute_signature(DEMO["auth_token"], PUBLIC)}
-    with _client() as client, pytest.raises(TelephonyError):
+    with _client() as client, pytest.raises(EventError):
         client.parse_event(body, headers)
 
 
@@ -155,8 +165,11 @@ def test_parse_event_raises_only_typed_errors(body, signature, ctype):
     assert all(isinstance(event, Event) for event in result)
 
 
-def test_signature_error_is_a_telephony_error():
-    assert issubclass(SignatureError, TelephonyError)
+def test_signature_error_is_the_cores():
+    from telephony_core import errors
+
+    assert SignatureError is errors.SignatureError
+    assert issubclass(SignatureError, errors.EventError)
 
 
 def test_a_request_cannot_choose_the_url_it_is_checked_against():
