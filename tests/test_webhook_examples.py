@@ -4,7 +4,8 @@ emulators' real webhook deliveries (Yeastar event reports; Twilio signed status 
 What this proves about examples/webhooks/: the events a PBX reports reach the application's
 handlers once each even when a report is re-sent; kinds without a handler and unreadable bodies
 are acknowledged (the emulator's sender gives nothing up); a forged Twilio callback is refused
-with 403 and reaches no handler.
+with 403 and reaches no handler; behind a proxy the public URL is what signatures are checked
+against, and a forged copy does not make the genuine report look like a repeat.
 """
 
 from __future__ import annotations
@@ -114,18 +115,6 @@ def test_yeastar_reports_reach_the_handlers_once_each(web, caplog):
     assert "unreadable webhook body" in caplog.text
 
 
-def _twilio_on_the_contract() -> bool:
-    """Whether the Twilio provider raises the core's SignatureError (the contract); until the
-    Twilio branch lands it raises its own class, which the example cannot tell from a failure."""
-    import telephony_twilio.signature as signature
-
-    from telephony_core.errors import SignatureError
-
-    return issubclass(signature.SignatureError, SignatureError)
-
-
-@pytest.mark.xfail(not _twilio_on_the_contract(), strict=True,
-                   reason="telephony_twilio's SignatureError is not yet telephony_core's")
 def test_twilio_signed_callbacks_are_verified_and_forgeries_refused(web):
     from telephony_twilio.conformance import CALLEE, CALLER
 
@@ -147,3 +136,29 @@ def test_twilio_signed_callbacks_are_verified_and_forgeries_refused(web):
     assert forged.status_code == 403
     assert [e.kind for e in seen] == ["call.answered", "call.hangup"]
     assert {e.call_id for e in seen} == {ref.call_id}
+
+
+def test_behind_a_proxy_the_public_url_is_what_the_signature_is_checked_against(web):
+    """The vendor signed the public URL; the app is reached at 127.0.0.1. With public_url the
+    example verifies against the public URL: a callback signed for it is taken, one signed for
+    any other URL is refused."""
+    from urllib.parse import urlencode
+
+    from telephony_twilio.emulator import DEMO
+    from telephony_twilio.signature import compute_signature
+
+    module, url, late = web
+    public = "https://app.example.com/telephony/events?tenant=7"
+    params = {"CallSid": "CA" + "5" * 32, "CallStatus": "completed", "To": "+14155550100"}
+    body = urlencode(params).encode()
+    seen = []
+    with emulated("twilio") as emu:
+        late.app = module.create_app(emu.client, {"call.hangup": seen.append},
+                                     public_url=public)
+        answers = [requests.post(url + HOOK, data=body, timeout=5, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": compute_signature(DEMO["auth_token"], signed_for,
+                                                    params.items())}).status_code
+            for signed_for in (url + HOOK, public)]
+    assert answers == [403, 200]
+    assert [e.kind for e in seen] == ["call.hangup"]

@@ -42,13 +42,15 @@ class WebhookEndpoint:
     def take(self, body: bytes, headers: Mapping[str, str]) -> int:
         """The status to answer the vendor for this delivery (answer at once: vendors time
         out after a few seconds, so slow work belongs in a queue, not in a handler)."""
-        if not self.seen.is_new(body):
-            return 200                                   # a re-sent report: already taken
+        url = {"url": self.public_url} if self.public_url else {}  # what the vendor signed
         try:
-            if self.public_url:     # what the vendor signed, when a proxy rewrote the URL
-                events = self.client.handle_event(body, headers, url=self.public_url)
-            else:
-                events = self.client.handle_event(body, headers)
+            # Read (and verify) before remembering the body: a forged copy of a real report
+            # must not make the real one look like a repeat.
+            self.client.parse_event(body, headers, **url)
+            if not self.seen.is_new(body):
+                return 200                               # a re-sent report: already taken
+            # parse again and send the provider's follow-up steps, once per report
+            events = self.client.handle_event(body, headers, **url)
         except SignatureError as exc:
             log.warning("refused a webhook: %s", exc)    # not from the vendor
             return webhook_status(exc)                   # 403
@@ -57,7 +59,7 @@ class WebhookEndpoint:
             return webhook_status(exc)                   # 200: a re-send would fail the same
         except TelephonyError as exc:
             # The events were read but a follow-up step the provider sends failed; a re-sent
-            # report would be dropped as a repeat above, so log it and acknowledge.
+            # report would be dropped as a repeat, so log it and acknowledge.
             log.error("webhook follow-up failed: %s", exc)
             return 200
         for event in events:
