@@ -162,3 +162,17 @@ def test_behind_a_proxy_the_public_url_is_what_the_signature_is_checked_against(
             for signed_for in (url + HOOK, public)]
     assert answers == [403, 200]
     assert [e.kind for e in seen] == ["call.hangup"]
+
+
+def test_the_public_url_is_harmless_for_providers_that_do_not_sign_it():
+    """url= is for providers whose signatures cover the URL; a provider without one (Yeastar)
+    reads the body as before instead of failing on an argument it does not take."""
+    import json
+
+    with emulated("yeastar") as emu:
+        body = json.dumps({"action": "ANSWERED", "callid": "1495700000.101",
+                           "members": [{"ext": {"extid": "1000"}}]}).encode()
+        plain = emu.client.parse_event(body, {"Content-Type": "application/json"})
+        behind_proxy = emu.client.parse_event(body, {"Content-Type": "application/json"},
+                                              url="https://app.example.com/telephony/events")
+    assert [e.kind for e in behind_proxy] == [e.kind for e in plain] == ["call.answered"]
