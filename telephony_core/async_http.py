@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .context import note_send
-from .errors import ConfigurationError, RateLimited, TransportError, TransportReason
+from .errors import ConfigurationError, TransportError, TransportReason
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
 from .wire import TransportSettings, WireReply, WireRequest
@@ -81,12 +81,12 @@ class AsyncHttpTransport:
         provider = self.settings.provider
         if self._closed:
             raise TransportError("the client is closed", reason="closed", provider=provider)
-        note_send()
         end = deadline_at()
         left = None if end is None else end - time.monotonic()
         if left is not None and left <= 0:
             raise TransportError("the operation's deadline passed before the request was sent",
                                  reason="deadline", provider=provider)
+        note_send()
         evidence = _Evidence()
         failure: TransportError | None = None
         reply: WireReply | None = None
@@ -106,12 +106,7 @@ class AsyncHttpTransport:
         if failure is not None:
             raise failure
         assert reply is not None
-        if reply.status == 429:
-            from .http import _retry_after
-
-            raise RateLimited("the provider is rate-limiting requests (HTTP 429)",
-                              retry_after=_retry_after(reply.headers), provider=provider)
-        return reply
+        return reply  # a 429 goes to the provider's decode (plugin API 2 only uses this driver)
 
     async def _exchange(self, request: WireRequest, evidence: _Evidence,
                         left: float | None) -> WireReply:

@@ -60,7 +60,7 @@ class Client(Facade):
             from .http import HttpTransport
             from .session import SyncSession
 
-            self._transport = HttpTransport(provider.settings)
+            self._transport = HttpTransport(provider.settings, rate_limit_errors=False)
             if provider.has_session:
                 self._session = SyncSession(provider, self._transport.send)
 

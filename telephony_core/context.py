@@ -16,7 +16,8 @@ import uuid
 
 from .errors import PayloadError, PayloadProblem
 
-__all__ = ["OperationContext", "check_key", "current", "new_key", "note_send", "serving"]
+__all__ = ["OperationContext", "check_key", "current", "new_key", "note_send", "serving",
+           "uncounted"]
 
 #: What an idempotency key may be: the intersection of what vendors accept as ids (Telnyx
 #: command_id, ARI channel ids, Temporal workflow ids): 1-64 of letters, digits, ``-_.:``.
@@ -93,6 +94,21 @@ class serving:
 
     def __exit__(self, *exc_info: object) -> None:
         _current.reset(self._token)
+
+
+class uncounted:
+    """Requests sent in this block (a session's login or refresh) are not the operation's own:
+    they do not count as "an earlier request of this operation was sent"."""
+
+    __slots__ = ("_before", "_ctx")
+
+    def __enter__(self) -> None:
+        self._ctx = _current.get()
+        self._before = self._ctx.sends if self._ctx is not None else 0
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._ctx is not None:
+            self._ctx.sends = self._before
 
 
 def note_send() -> None:

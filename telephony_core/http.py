@@ -16,7 +16,6 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,7 +25,7 @@ import urllib3.exceptions
 from . import watchdog
 from .config import ProviderConfig
 from .context import note_send
-from .errors import RateLimited, TelephonyError, TransportError, TransportReason
+from .errors import TelephonyError, TransportError, TransportReason
 from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, recording
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
@@ -37,6 +36,7 @@ from .wire import (
     TransportSettings,
     WireReply,
     WireRequest,
+    rate_limited,
 )
 
 __all__ = ["HttpProvider", "HttpTransport", "MalformedReply", "Route", "TransportSettings",
@@ -72,12 +72,16 @@ class HttpTransport:
     def __init__(self, base_url: str | TransportSettings, *, verify: bool | str = True,
                  timeout: float = 10.0, connect_timeout: float = 5.0, pool_size: int = 32,
                  provider: str = "http", max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
-                 proxy: str | None = None, trust_env: bool = False):
+                 proxy: str | None = None, trust_env: bool = False,
+                 rate_limit_errors: bool = True):
         settings = base_url if isinstance(base_url, TransportSettings) else TransportSettings(
             base_url.rstrip("/"), verify=verify, timeout=timeout,
             connect_timeout=connect_timeout, max_reply_bytes=max_reply_bytes, proxy=proxy,
             trust_env=trust_env, provider=provider)
         self.settings: TransportSettings = settings
+        #: raise RateLimited on 429 here (plugin API 1); the drivers of plugin API 2 hand the
+        #: reply to the provider's decode, which may read a vendor's own rate-limit header
+        self.rate_limit_errors = rate_limit_errors
         self.base_url: str = settings.base_url
         self.timeout: float = settings.timeout
         self.connect_timeout: float = settings.connect_timeout
@@ -110,7 +114,6 @@ class HttpTransport:
         RateLimited; never follows a redirect; ends by the operation's deadline."""
         if self._closed.is_set():
             raise TransportError("the client is closed", reason="closed", provider=self.provider)
-        note_send()
         end = deadline_at()
         timeouts = (self.connect_timeout, self.timeout)
         if end is not None:
@@ -119,6 +122,7 @@ class HttpTransport:
                 raise TransportError("the operation's deadline passed before the request was "
                                      "sent", reason="deadline", provider=self.provider)
             timeouts = (min(self.connect_timeout, left), min(self.timeout, left))
+        note_send()
         watch = watchdog.arm(end) if end is not None else None
         record = SendRecord(watch)
         failure: TransportError | None = None
@@ -144,9 +148,8 @@ class HttpTransport:
                     provider=self.provider)
             raise failure
         assert reply is not None
-        if reply.status == 429:
-            raise RateLimited("the provider is rate-limiting requests (HTTP 429)",
-                              retry_after=_retry_after(reply.headers), provider=self.provider)
+        if reply.status == 429 and self.rate_limit_errors:
+            raise rate_limited(reply, self.provider)
         return reply
 
     def _exchange(self, request: WireRequest, timeouts: tuple[float, float]) -> WireReply:
@@ -219,14 +222,6 @@ def redirect_error(status: int, location: str, where: str, provider: str) -> Tra
         "(the request, its body and its credentials would go to an address the configuration "
         "did not name). Check the configured scheme, host, port and path",
         request_sent=True, reason="redirect", provider=provider)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = {k.lower(): v for k, v in headers.items()}.get("retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: rare from PBXs; fall back to our own backoff
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

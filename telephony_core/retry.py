@@ -5,8 +5,10 @@
 * After the request may have left (read timeout, reset, truncated or unreadable reply), reads
   and idempotent operations are retried; a non-idempotent one (``dial``, ``send_sms``...) ends in
   :class:`OutcomeUnknown` at once, because sending it again could place a second call.
-* A provider's "transient" refusal or a rate limit is retried for reads and idempotent operations
-  only, with capped, jittered exponential backoff, honouring ``Retry-After`` up to a cap.
+* A rate limit (HTTP 429, a complete refusal: nothing was acted on) is retried for every kind,
+  honouring ``Retry-After`` up to a cap; a provider's "transient" refusal is retried for reads
+  and idempotent operations only (a 5xx does not prove nothing happened). Backoff is capped and
+  jittered.
 * Everything happens within the operation's overall deadline.
 """
 
@@ -68,7 +70,7 @@ def _verdict(exc: TelephonyError, kind: Kind) -> tuple[bool, float | None]:
             return False, None
         return (not exc.request_sent) or kind.retryable, None
     if isinstance(exc, RateLimited):
-        return kind.retryable, exc.retry_after
+        return True, exc.retry_after  # a 429 is a complete refusal: nothing was acted on
     if isinstance(exc, ProviderError):
         return kind.retryable and exc.category == "transient", None
     return False, None

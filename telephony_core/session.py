@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
+from .context import uncounted
 from .errors import AuthenticationError, TelephonyError
 from .redaction import get_logger
 from .wire import HttpProvider, Token, WireReply, WireRequest
@@ -148,6 +149,10 @@ class SyncSession(_Bookkeeping):
             return token
 
     def _obtain(self) -> Token:
+        with uncounted():
+            return self._log_in()
+
+    def _log_in(self) -> Token:
         self.check_refused()
         old = self.token
         renew = self.provider.refresh(old) if old is not None else None
@@ -221,6 +226,10 @@ class AsyncSession(_Bookkeeping):
             return token
 
     async def _obtain(self) -> Token:
+        with uncounted():
+            return await self._log_in()
+
+    async def _log_in(self) -> Token:
         self.check_refused()
         old = self.token
         renew = self.provider.refresh(old) if old is not None else None

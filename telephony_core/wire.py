@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .errors import AuthenticationError, ProviderError, TransportError
+from .errors import AuthenticationError, ProviderError, RateLimited, TransportError
 from .provider import Provider, ProviderSpec
 
 if TYPE_CHECKING:
@@ -235,7 +235,11 @@ class HttpProvider(Provider):
         return request
 
     def decode(self, reply: WireReply, op: Operation | None) -> Any:
-        """Default: 2xx JSON is data; 401/403 authentication; 5xx transient; 4xx invalid."""
+        """Default: 2xx JSON is data; 429 RateLimited (with Retry-After); 401/403
+        authentication; 5xx transient; 4xx invalid. A provider whose vendor sends its own
+        rate-limit header reads it in its decode and raises RateLimited(retry_after=...)."""
+        if reply.status == 429:
+            raise rate_limited(reply)
         if reply.status in (401, 403):
             raise AuthenticationError(f"the provider refused the credentials (HTTP {reply.status})")
         if reply.status >= 500:
@@ -308,9 +312,34 @@ class HttpProvider(Provider):
         return route.from_reply(self, data, payload)
 
     def call(self, request: WireRequest, op: Operation | None = None) -> Any:
-        """Plugin API 1: authorize, send once and decode."""
+        """Plugin API 1: authorize, send once and decode (its transport raises RateLimited on
+        429 itself, as it always did)."""
         reply = self.transport.send(self.authorize(request))
         return self.decode(reply, op)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), else None."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def rate_limited(reply: WireReply, provider: str | None = None) -> RateLimited:
+    """HTTP 429 as RateLimited, with the wait Retry-After asks for."""
+    return RateLimited("the provider is rate-limiting requests (HTTP 429)",
+                       retry_after=retry_after(reply.headers), provider=provider)
 
 
 def _authorized(provider: HttpProvider,

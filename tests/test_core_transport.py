@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 
 import pytest
 
@@ -47,19 +48,30 @@ def test_a_dial_is_not_resent_when_the_connection_resets_after_the_request(loopb
     assert sent(server, "/dial") == 1
 
 
-def test_a_dial_refused_with_5xx_or_429_is_not_resent(loopback):
+def test_a_dial_refused_with_5xx_is_not_resent(loopback):
     server, client = loopback
     client.list_calls()
     server.inject(Fault.http_error(503), path="/dial", times=None)
     with pytest.raises(ProviderError) as info:
         client.dial("ext:1000", "tel:41000")
     assert info.value.category == "transient" and sent(server, "/dial") == 1
+
+
+def test_a_dial_refused_with_429_waits_as_asked_and_is_sent_again(loopback):
+    """A 429 is a complete refusal (nothing was acted on), so even a dial may be sent again,
+    after the wait the provider asked for; the app placed exactly one call."""
+    server, client = loopback
+    client.list_calls()
+    server.inject(Fault.http_error(429, headers={"Retry-After": "0.4"}), path="/dial", times=1)
+    started = time.monotonic()
+    assert client.dial("ext:1000", "tel:41000").call_id == "c1"
+    assert time.monotonic() - started >= 0.4
+    assert sent(server, "/dial") == 2 and len(server.app.calls) == 1
     server.clear()
-    server.clear_faults()
-    server.inject(Fault.http_error(429, headers={"Retry-After": "1"}), path="/dial", times=None)
+    server.inject(Fault.http_error(429, headers={"Retry-After": "0.2"}), path="/dial", times=None)
     with pytest.raises(RateLimited) as limited:
         client.dial("ext:1000", "tel:41000")
-    assert limited.value.retry_after == 1.0 and sent(server, "/dial") == 1
+    assert limited.value.retry_after == 0.2 and sent(server, "/dial") == 3  # retries=2
 
 
 def test_a_hold_is_retried_after_a_reset_and_succeeds(loopback):
