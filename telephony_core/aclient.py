@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, Literal, overload
 
 from . import retry
@@ -46,7 +46,7 @@ from .results import (
     SmsReceipt,
 )
 from .session import adrive
-from .wire import HttpProvider
+from .wire import HttpProvider, WireReply, WireRequest, _authorized
 
 __all__ = ["AsyncClient", "connect_async"]
 
@@ -74,6 +74,7 @@ class AsyncClient(Facade):
             self._transport = AsyncHttpTransport(provider.settings)
             if provider.has_session:
                 self._session = AsyncSession(provider, self._transport.send)
+            provider.runner = self.run_exchange
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -138,6 +139,16 @@ class AsyncClient(Facade):
             # in-process (the simulator): nothing to await; a transport exists only for HTTP
             return provider.invoke(definition, body)
         return await adrive(provider, provider.exchange(definition, body),
+                            self._transport.send, self._session)
+
+    async def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
+        """:meth:`Client.run_exchange` for asyncio: a provider extra's exchange, driven once
+        through this client's driver and session."""
+        if self._closed:
+            raise TelephonyError("the client is closed", provider=self.name)
+        if self._transport is None:
+            raise TelephonyError("this provider sends nothing (in-process)", provider=self.name)
+        return await adrive(self._provider, _authorized(self._provider, exchange),
                             self._transport.send, self._session)
 
     async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:

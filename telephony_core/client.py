@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any, Literal, overload
 
 from . import retry
@@ -63,6 +63,7 @@ class Client(Facade):
             self._transport = HttpTransport(provider.settings, rate_limit_errors=False)
             if provider.has_session:
                 self._session = SyncSession(provider, self._transport.send)
+            provider.runner = self.run_exchange
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -134,6 +135,21 @@ class Client(Facade):
         from .session import drive
 
         return drive(self._provider, self._provider.exchange(definition, body),
+                     self._transport.send, self._session)
+
+    def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
+        """Drive a provider extra's sans-IO exchange (what ``client.provider.EXTRA()`` uses)
+        through this client's driver and session, once: no retry, no idempotency key (an extra
+        that is safe to repeat says so itself)."""
+        if self._closed:
+            raise TelephonyError("the client is closed", provider=self.name)
+        if self._transport is None:
+            raise TelephonyError("this provider sends nothing (plugin API 1 or in-process)",
+                                 provider=self.name)
+        from .session import drive
+        from .wire import _authorized
+
+        return drive(self._provider, _authorized(self._provider, exchange),
                      self._transport.send, self._session)
 
     def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:

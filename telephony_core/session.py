@@ -127,6 +127,20 @@ async def _run_async(exchange: Exchange,
         return stop.value
 
 
+def _keepalive_refused(provider: HttpProvider, reply: WireReply) -> bool:
+    """A keepalive reply that calls the token dead, or that the provider's ``decode`` refuses
+    (Yeastar's heartbeat errno 20011): the session is not known good, so the token is dropped
+    and the next operation logs in, instead of every later request failing."""
+    if provider.token_is_dead(reply):
+        return True
+    try:
+        provider.decode(reply, None)
+    except Exception:
+        log.info("%s: keepalive refused; the next operation logs in", provider.name)
+        return True
+    return False
+
+
 class SyncSession(_Bookkeeping):
     """A provider's session for the sync client (threads)."""
 
@@ -188,7 +202,7 @@ class SyncSession(_Bookkeeping):
                 continue
             try:
                 reply = self._send(self.provider.attach(request, token))
-                if self.provider.token_is_dead(reply):
+                if _keepalive_refused(self.provider, reply):
                     self.invalidate(token)
             except TelephonyError as exc:
                 log.info("%s: keepalive failed: %s", self.provider.name, exc)
@@ -263,7 +277,7 @@ class AsyncSession(_Bookkeeping):
                 continue
             try:
                 reply = await self._send(self.provider.attach(request, token))
-                if self.provider.token_is_dead(reply):
+                if _keepalive_refused(self.provider, reply):
                     self.drop(token)
             except TelephonyError as exc:
                 log.info("%s: keepalive failed: %s", self.provider.name, exc)

@@ -209,6 +209,10 @@ class HttpProvider(Provider):
     keepalive_every: ClassVar[float | None] = None
     #: renew a session this many seconds before its token expires
     renew_margin: ClassVar[float] = 30.0
+    #: set by the client that made this provider: ``runner(exchange)`` drives a provider
+    #: extra's exchange through that client's driver and session (the result on the sync
+    #: client, an awaitable on the async one); see ``Client.run_exchange``
+    runner: Callable[[Generator[WireRequest, WireReply, Any]], Any] | None = None
 
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         super().__init__(spec, config)

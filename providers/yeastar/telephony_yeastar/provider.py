@@ -1,40 +1,42 @@
-"""The Yeastar provider: a token session over the core's transport, and the operations.
+"""The Yeastar provider (plugin API 2): sans-IO operations and a session the core runs.
 
-Session rules (vendors.md): log in with the lowercase MD5 of the API password; the token travels
-in the query string; it dies after 30 idle minutes, so a heartbeat goes out before a request when
-the session has been idle for ``heartbeat_after`` seconds; errno 20004-20006 cause ONE re-login
-shared by all threads (single flight); a failed login is never retried: five failures lock the
-client's address out for ten minutes, so after one the provider refuses to log in again until the
-client is re-created.
+Session rules (api_authentication.md, vendors.md): log in with the lowercase MD5 of the API
+password; the token travels in the query string; it dies after 30 idle minutes, so the core sends
+a heartbeat every ``heartbeat_after`` seconds (default 1500) while it holds a token; errno
+20004-20006 prove a request was refused, so the core logs in again once (single flight across
+threads and tasks) and re-sends it; a refused login is not retried (the core waits 60 s; five
+refusals lock the client's address out for ten minutes); the core logs out on close.
+
+Nothing here sends or imports an HTTP library: the client's driver does the I/O.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import socket
-import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from telephony_core.catalogue import Operation
+from telephony_core.catalogue import Operation, operation
 from telephony_core.errors import (
     AuthenticationError,
     ConfigurationError,
     PayloadError,
     PayloadProblem,
     ProviderError,
-    TelephonyError,
 )
-from telephony_core.http import HttpProvider, WireReply, WireRequest
 from telephony_core.redaction import get_logger
 from telephony_core.results import Ack, CallInfo, CallRef, Event, SmsReceipt
+from telephony_core.wire import HttpProvider, Token, WireReply, WireRequest
 
 from .calls import CallMemory, match_outbound
 from .errors import TOKEN_ERRNOS, error_for
 from .events import events_from_report
 from .extras import ExtensionInfo, check_recording_name, extension_info
+from .spec import SPEC
 from .translate import V0, V1, call_info_fields, first_emoji, query_for, request_for, version_key
 
 __all__ = ["YeastarProvider"]
@@ -42,8 +44,8 @@ __all__ = ["YeastarProvider"]
 log = get_logger("telephony_yeastar")
 
 
-class TokenRejected(Exception):
-    """errno 20004-20006: the token is gone; handled here by one re-login."""
+#: replies that prove the request was refused and the session is gone (token_is_dead)
+DEAD_TOKEN_ERRNOS = TOKEN_ERRNOS
 
 
 def _check_report_url(url: Any) -> None:
@@ -64,17 +66,23 @@ def _check_report_url(url: Any) -> None:
             from None
 
 
+def _exchange(name: str) -> Any:
+    """The Exchange route of catalogue operation ``name``."""
+    def run(provider: YeastarProvider,
+            payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
+        return provider._operation(operation(name), payload)
+    run.__name__ = f"yeastar_{name}"
+    return run
+
+
 class YeastarProvider(HttpProvider):
+    routes = {name: _exchange(name) for name in SPEC.operations}
     default_port = 8088
-    #: the clock idle time is measured with (tests replace it)
-    monotonic = staticmethod(time.monotonic)
+    keepalive_every = 1500.0
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
-        self._token: str | None = None
-        self._login_failure: str | None = None
-        self._last_traffic = 0.0
-        self._lock = threading.Lock()
+        self.keepalive_every = float(config.get("heartbeat_after", 1500))
         self._password_md5 = hashlib.md5(
             (config.secret("password") or "").encode()).hexdigest()
         self.add_secret(self._password_md5)
@@ -87,19 +95,23 @@ class YeastarProvider(HttpProvider):
                 if secret:
                     self.add_secret(secret)
 
-    # -- the session -------------------------------------------------------------------------
+    # -- the session (declared here, run by the core: telephony_core.session) ----------------
 
     def _version(self, introduced: str) -> str:
         """The API version to send: the configured one, unless the endpoint came later."""
         configured = str(self.config.get("api_version") or V0)
         return max(configured, introduced, key=version_key)
 
-    def _post(self, version: str, path: str, body: Mapping[str, Any],
-              token: str | None = None) -> dict[str, Any]:
-        version = self._version(version)
-        params = {"token": token} if token else None
-        reply = self.transport.send(WireRequest("POST", f"/api/{version}/{path}", params=params,
-                                                json=dict(body)))
+    def _request(self, version: str, path: str, body: Mapping[str, Any]) -> WireRequest:
+        return WireRequest("POST", f"/api/{self._version(version)}/{path}", json=dict(body))
+
+    def _call(self, version: str, path: str,
+              body: Mapping[str, Any]) -> Generator[WireRequest, WireReply, dict[str, Any]]:
+        """One request of an exchange (the core attaches the token), decoded."""
+        reply = yield self._request(version, path, body)
+        return self._decode(reply)
+
+    def decode(self, reply: WireReply, op: Operation | None) -> dict[str, Any]:
         return self._decode(reply)
 
     def _decode(self, reply: WireReply) -> dict[str, Any]:
@@ -118,44 +130,57 @@ class YeastarProvider(HttpProvider):
                                 category="unknown", vendor_code=str(data.get("smsid")))
         if data["status"] == "Success":
             return data
-        errno = str(data.get("errno", ""))
-        if errno in TOKEN_ERRNOS:
-            raise TokenRejected(errno)
-        raise error_for(errno)
+        # 20004-20006 reach here only when a fresh token was refused too (the core re-logs in
+        # once per operation): error_for makes them an AuthenticationError
+        raise error_for(str(data.get("errno", "")))
 
-    def _login(self) -> str:
-        if self._login_failure:
-            raise AuthenticationError(
-                f"not logging in again after a failed login ({self._login_failure}); five "
-                "failures lock this address out for ten minutes. Fix the credentials and create "
-                "a new client")
+    def login(self) -> Generator[WireRequest, WireReply, Token]:
+        """api_authentication.md: the lowercase MD5 of the password, and where reports go. A
+        refusal (20002 locked out, 20003 bad credentials) is an AuthenticationError, which the
+        core never retries on its own: five refusals lock this address out for ten minutes."""
         body = {"username": self.config["username"], "password": self._password_md5,
                 "port": self._report_port(), "version": "1.0.2", **self._report_target()}
+        reply = yield self._request(V0, "login", body)
         try:
-            data = self._post(V0, "login", body)
-        except (AuthenticationError, TokenRejected) as exc:
-            # only a refusal of the credentials blocks further logins; a network failure
-            # during login proved nothing about them
-            self._login_failure = exc.message if isinstance(exc, TelephonyError) else str(exc)
-            raise AuthenticationError(f"login failed: {self._login_failure}") from None
+            data = self._decode(reply)
+        except AuthenticationError as exc:
+            raise AuthenticationError(f"login failed: {exc.message}") from None
         token = str(data.get("token") or "")
         if not token:
             raise AuthenticationError("the PBX answered the login without a token")
-        self.add_secret(token)
-        self._last_traffic = self.monotonic()
         log.info("yeastar: logged in to %s", self.config.get("host"))
-        return token
+        return Token(token)
 
-    def _session(self, stale: str | None = None) -> str:
-        """A live token: log in if there is none or ``stale`` was just rejected (single flight:
-        the threads that saw the same stale token cause one login); heartbeat when idle."""
-        with self._lock:
-            if self._token is None or self._token == stale:
-                self._token = self._login()
-            elif self.monotonic() - self._last_traffic >= float(
-                    self.config.get("heartbeat_after", 1500)):
-                self._heartbeat_locked()
-            return self._token
+    def attach(self, request: WireRequest, token: Token) -> WireRequest:
+        """The token travels in the query string (api_authentication.md)."""
+        return request.with_params(token=token.value)
+
+    def token_is_dead(self, reply: WireReply) -> bool:
+        """errno 20004 (no such token), 20005 (blank) or 20006 (timed out) prove the request
+        was refused, not acted on. A heartbeat refused otherwise (20011, heartbeat
+        configuration failed) also drops the token: the core drops it for any keepalive reply
+        ``decode`` refuses, so the next operation logs in (Y8)."""
+        if reply.status != 200 or not reply.body.lstrip().startswith(b"{"):
+            return False  # a recording's audio, or an HTTP failure: not about the token
+        try:
+            data = json.loads(reply.body)
+        except ValueError:
+            return False
+        return (isinstance(data, dict) and data.get("status") == "Failed"
+                and str(data.get("errno")) in DEAD_TOKEN_ERRNOS)
+
+    def keepalive(self, token: Token) -> WireRequest:
+        """The heartbeat (api_authentication.md): a token dies after 30 idle minutes, so the
+        core sends this every ``heartbeat_after`` seconds (default 1500) while it holds one."""
+        return self._heartbeat_request()
+
+    def _heartbeat_request(self) -> WireRequest:
+        return self._request(V0, "heartbeat", {"ipaddr": self._report_ip(),
+                                               "port": self._report_port(),
+                                               **self._report_target()})
+
+    def logout(self, token: Token) -> WireRequest:
+        return self._request(V0, "logout", {})
 
     def _report_port(self) -> str:
         """The port the PBX reports to: the report URL's when one is set, else ``report_port``."""
@@ -196,55 +221,39 @@ class YeastarProvider(HttpProvider):
         except OSError:
             return "127.0.0.1"
 
-    def _heartbeat_locked(self) -> None:
-        body = {"ipaddr": self._report_ip(), "port": self._report_port(),
-                **self._report_target()}
-        try:
-            self._post(V0, "heartbeat", body, token=self._token)
-            self._last_traffic = self.monotonic()
-        except TokenRejected:
-            self._token = self._login()
-        except ProviderError as exc:
-            # 20011 (heartbeat configuration failed) or a refusal of the body: the session is
-            # still good; log in again so the token (and the report target) are renewed
-            log.info("yeastar: heartbeat refused (errno %s); logging in again", exc.vendor_code)
-            self._token = self._login()
+    def _run(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
+        """Drive an extra's exchange through the client that made this provider (its driver
+        and session): the result on the sync client, an awaitable on the async one."""
+        if self.runner is None:
+            raise ConfigurationError("yeastar: this provider was not made by a client; use "
+                                     "telephony_core.connect(...).provider")
+        return self.runner(exchange)
 
-    def heartbeat(self) -> None:
-        """Extend the session by 30 minutes now (call it from a scheduler to keep event reports
-        flowing while the application sends no requests)."""
-        with self._lock:
-            if self._token is None:
-                self._token = self._login()
-            self._heartbeat_locked()
+    def heartbeat(self) -> Any:
+        """Extend the session by 30 minutes now (the core already sends one every
+        ``heartbeat_after`` seconds while it holds a token)."""
+        return self._run(self._heartbeat())
 
-    def _call(self, version: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        token = self._session()
-        try:
-            data = self._post(version, path, body, token)
-        except TokenRejected:
-            log.info("yeastar: token rejected; logging in again once")
-            try:
-                data = self._post(version, path, body, self._session(stale=token))
-            except TokenRejected as again:
-                raise AuthenticationError(f"the PBX rejected a fresh token (errno {again})") \
-                    from None
-        self._last_traffic = self.monotonic()
-        return data
+    def _heartbeat(self) -> Generator[WireRequest, WireReply, None]:
+        reply = yield self._heartbeat_request()
+        self._decode(reply)
 
     # -- operations --------------------------------------------------------------------------
 
-    def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
+    def _operation(self, op: Operation,
+                   payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
+        """Every operation is an exchange: one request, or (by call id) the query that finds
+        the extension or leg, then the command."""
         if op.name == "list_calls":
-            return self._list_calls(payload)
+            return (yield from self._list_calls(payload))
         if op.name == "send_sms":
             index = first_emoji(payload["text"])
             if index is not None:
                 raise PayloadError([PayloadProblem(
                     "$.text", f"contains an emoji at position {index}: the PBX sends none; "
                               "expected plain text")])
-        resolved = self._resolved(op.name, payload)
-        data = self._call(*request_for(op.name, resolved))
+        resolved = yield from self._resolved(op.name, payload)
+        data = yield from self._call(*request_for(op.name, resolved))
         if op.name == "hangup" and str(payload.get("call", "")).startswith("call:"):
             self._calls.forget(payload["call"].split(":", 1)[1])
         if op.name == "send_sms":
@@ -263,29 +272,32 @@ class YeastarProvider(HttpProvider):
     # -- one call id for everything ------------------------------------------------------------
 
     def _outbound_row(self, call_id: str,
-                      rows: list[dict[str, Any]] | None = None) -> dict[str, Any] | None:
+                      rows: list[dict[str, Any]] | None = None
+                      ) -> Generator[WireRequest, WireReply, dict[str, Any] | None]:
         """The outbound leg of ``call_id`` from outbound/query (every outbound call).
 
         The outbound leg has an id of its own (calls.py); :func:`match_outbound` says how the
         row is chosen."""
         if rows is None:
-            rows = self._outbound_rows()
+            rows = yield from self._outbound_rows()
         row = match_outbound(call_id, rows, self._calls.facts(call_id))
         if row is not None and str(row["outboundid"]) != call_id:
             # found once, known from now on (a transfer may change the row's parties)
             self._calls.remember(call_id, outbound_id=str(row["outboundid"]))
         return row
 
-    def _outbound_rows(self) -> list[dict[str, Any]]:
+    def _outbound_rows(self) -> Generator[WireRequest, WireReply, list[dict[str, Any]]]:
         """Every outbound call (outbound/query without an id)."""
-        return [r for r in self._call(*query_for("outbound", None)).get("outbound") or []
+        data = yield from self._call(*query_for("outbound", None))
+        return [r for r in data.get("outbound") or []
                 if isinstance(r, dict) and r.get("outboundid") is not None]
 
-    def _inbound_row(self, call_id: str) -> dict[str, Any] | None:
+    def _inbound_row(self, call_id: str
+                     ) -> Generator[WireRequest, WireReply, dict[str, Any] | None]:
         """inbound/query for ``call_id`` (an inbound call's callid is its inboundid:
         inbound-call-request.md); None when the PBX knows no such inbound call."""
         try:
-            data = self._call(*query_for("inbound", [f"call:{call_id}"]))
+            data = yield from self._call(*query_for("inbound", [f"call:{call_id}"]))
         except ProviderError as exc:
             if exc.category == "not_found":
                 return None
@@ -299,7 +311,8 @@ class YeastarProvider(HttpProvider):
             "lists it; an internal call is known only from this client's dial or a report it "
             "parsed: pass ext:N)", code="call_not_found", category="not_found")
 
-    def _extension_of(self, call_id: str, leg: str | None) -> str:
+    def _extension_of(self, call_id: str,
+                      leg: str | None) -> Generator[WireRequest, WireReply, str]:
         """The extension to act on in call ``call_id``: the caller of an internal call this
         client dialled; an outbound call's extension (its query row's ``from``); an inbound
         call's answering extension (its query row's ``callee``)."""
@@ -307,11 +320,11 @@ class YeastarProvider(HttpProvider):
         if leg != "inbound" and known.get("internal") and known.get("ext"):
             return known["ext"]
         if leg != "inbound":
-            row = self._outbound_row(call_id)
+            row = yield from self._outbound_row(call_id)
             if row is not None:
                 return f"ext:{row.get('from')}"
         if leg != "outbound":
-            row = self._inbound_row(call_id)
+            row = yield from self._inbound_row(call_id)
             callees = row.get("callee") if row else None
             if isinstance(callees, list):
                 ext = next((c.get("extid") for c in callees
@@ -324,18 +337,20 @@ class YeastarProvider(HttpProvider):
                                     category="not_found")
         raise self._not_found(call_id, "a live call with an extension")
 
-    def _leg_of(self, call_id: str, leg: str | None) -> tuple[str, str]:
+    def _leg_of(self, call_id: str,
+                leg: str | None) -> Generator[WireRequest, WireReply, tuple[str, str]]:
         """(inbound|outbound, the leg's own id) for hangup and transfer by call id."""
         if leg == "inbound":
             return "inbound", call_id
-        row = self._outbound_row(call_id)
+        row = yield from self._outbound_row(call_id)
         if row is not None:
             return "outbound", str(row["outboundid"])
         if leg == "outbound":
             raise self._not_found(call_id, "a live outbound call")
         return "inbound", call_id
 
-    def _resolved(self, operation: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _resolved(self, operation: str, payload: dict[str, Any]
+                  ) -> Generator[WireRequest, WireReply, dict[str, Any]]:
         """``payload`` with a ``call:ID`` turned into what the endpoint takes."""
         call = payload.get("call")
         if not isinstance(call, str) or not call.startswith("call:") or operation in (
@@ -344,20 +359,21 @@ class YeastarProvider(HttpProvider):
         call_id, leg = call.split(":", 1)[1], payload.get("leg")
         out = {k: v for k, v in payload.items() if k != "leg"}
         if operation in ("hold", "unhold", "mute", "unmute", "monitor"):
-            out["call"] = self._extension_of(call_id, leg)
+            out["call"] = yield from self._extension_of(call_id, leg)
         elif operation == "hangup":
             known = self._calls.facts(call_id)
             if leg != "inbound" and known.get("internal") and known.get("ext"):
                 out["call"] = known["ext"]
             else:
-                out["leg"], leg_id = self._leg_of(call_id, leg)
+                out["leg"], leg_id = yield from self._leg_of(call_id, leg)
                 out["call"] = f"call:{leg_id}"
         elif operation == "transfer":
-            out["leg"], leg_id = self._leg_of(call_id, leg)
+            out["leg"], leg_id = yield from self._leg_of(call_id, leg)
             out["call"] = f"call:{leg_id}"
         return out
 
-    def _list_calls(self, payload: dict[str, Any]) -> list[CallInfo]:
+    def _list_calls(self, payload: dict[str, Any]
+                    ) -> Generator[WireRequest, WireReply, list[CallInfo]]:
         """inbound/query and outbound/query. ``ids`` are the PBX's leg ids, as list_calls gives
         them; an outbound call's callid (from dial or an event) that the query does not know is
         looked up among every outbound call, as the other operations do."""
@@ -367,7 +383,7 @@ class YeastarProvider(HttpProvider):
         found: set[str] = set()
         for direction in directions:
             try:
-                data = self._call(*query_for(direction, ids))
+                data = yield from self._call(*query_for(direction, ids))
             except ProviderError as exc:
                 if not ids or exc.category != "not_found":
                     raise
@@ -378,9 +394,9 @@ class YeastarProvider(HttpProvider):
                     found.add(str(row[f"{direction}id"]))
         missing = [i.split(":", 1)[1] for i in ids or () if i.split(":", 1)[1] not in found]
         if missing and "outbound" in directions:
-            rows = self._outbound_rows()
+            rows = yield from self._outbound_rows()
             for call_id in missing:
-                row = self._outbound_row(call_id, rows)
+                row = yield from self._outbound_row(call_id, rows)
                 if row is not None and str(row["outboundid"]) not in found:
                     calls.append(CallInfo(**call_info_fields("outbound", row), raw=row))
                     found.add(str(row["outboundid"]))
@@ -394,50 +410,42 @@ class YeastarProvider(HttpProvider):
 
     # -- provider extras (documented in the provider page; not catalogue operations) ---------
 
-    def list_extensions(self) -> list[ExtensionInfo]:
+    def list_extensions(self) -> Any:
         """Every extension with its status (``extensionlist/query``, query-extension-list.md).
 
         ``extension/query`` is not used: its reply carries registration and voicemail
-        passwords in plain text (query-one-or-more-extensions.md)."""
-        data = self._call(V0, "extensionlist/query", {})
+        passwords in plain text (query-one-or-more-extensions.md). On the async client, await
+        the result."""
+        return self._run(self._list_extensions())
+
+    def _list_extensions(self) -> Generator[WireRequest, WireReply, list[ExtensionInfo]]:
+        data = yield from self._call(V0, "extensionlist/query", {})
         return [extension_info(row) for row in data.get("extlist") or []
                 if isinstance(row, dict) and row.get("extnumber") is not None]
 
-    def download_recording(self, recording: str) -> bytes:
+    def download_recording(self, recording: str) -> Any:
         """A call recording named by a NewCdr report's ``recording`` (cdr.md), fetched as the
         guide says (download-a-call-recording-file.md): ``recording/get_random``, then
         ``recording/download?recording=..&random=..&token=..``. The random string is valid for
         30 seconds and once: neither step is retried. The reply size cap
-        (``max_reply_bytes``) applies to the file."""
+        (``max_reply_bytes``) applies to the file. On the async client, await the result."""
         name = check_recording_name(recording)
-        data = self._call(V1, "recording/get_random", {"recording": name})
+        return self._run(self._download_recording(name))
+
+    def _download_recording(self, name: str) -> Generator[WireRequest, WireReply, bytes]:
+        data = yield from self._call(V1, "recording/get_random", {"recording": name})
         random = str(data.get("random") or "")
         if not random:
             raise ProviderError("Yeastar answered recording/get_random without a random "
                                 "string", code="malformed_reply", category="transient")
         self.add_secret(random)
-        reply = self.transport.send(WireRequest(
-            "GET", f"/api/{self._version(V1)}/recording/download",
-            params={"recording": name, "random": random, "token": self._token}))
-        self._last_traffic = self.monotonic()
-        ctype = {k.lower(): v for k, v in reply.headers.items()}.get("content-type", "")
+        reply = yield WireRequest("GET", f"/api/{self._version(V1)}/recording/download",
+                                  params={"recording": name, "random": random})
+        ctype = reply.header("content-type", "") or ""
         if reply.status >= 400 or "json" in ctype.lower():
-            try:
+            with contextlib.suppress(ValueError):
                 self._decode(reply)  # a {"status": "Failed", "errno"} refusal raises its error
-            except TokenRejected as exc:
-                raise AuthenticationError(f"the PBX rejected the token (errno {exc})") from None
-            except ValueError:
-                pass
             raise ProviderError(f"Yeastar did not send the recording (HTTP {reply.status})",
                                 code="recording_not_sent", category="transient",
                                 vendor_code=str(reply.status))
         return reply.body
-
-    def close(self) -> None:
-        token, self._token = self._token, None
-        if token is not None:
-            try:
-                self._post(V0, "logout", {}, token=token)
-            except (TelephonyError, TokenRejected, ValueError) as exc:
-                log.info("yeastar: logout failed: %s", type(exc).__name__)
-        super().close()

@@ -7,6 +7,7 @@ SPEC = ProviderSpec(
     title="Yeastar S-Series IP-PBX",
     package="telephony_yeastar",
     implementation="telephony_yeastar.provider:YeastarProvider",
+    plugin_api=2,
     emulator="telephony_yeastar.emulator:create",
     operations={
         "dial": "schemas/dial.json", "transfer": "schemas/transfer.json",
