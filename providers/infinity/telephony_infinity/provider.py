@@ -72,8 +72,10 @@ def monitor(self: InfinityProvider, payload: dict[str, Any]) -> Generator[
     if not switch:
         return Ack(self.name, raw=data)
     try:
-        reply = yield WireRequest("POST", "/", data=switch[0])
-    except TransportError as exc:
+        # a ProviderError here is Infinity refusing the switch, or (when the token had to be
+        # renewed first) the new login failing: either way the switch did not happen
+        data = self.decode((yield WireRequest("POST", "/", data=switch[0])), None)
+    except TransportError as exc:  # failed to send, or an unreadable reply (MalformedReply)
         if exc.request_sent:
             raise OutcomeUnknown(
                 "the supervisor is listening; the switch to whisper (SpyCall monitortype 2) "
@@ -82,8 +84,6 @@ def monitor(self: InfinityProvider, payload: dict[str, Any]) -> Generator[
             "the supervisor is listening, but the switch to whisper (SpyCall monitortype 2) "
             f"could not be sent: {exc.message}", code="whisper_not_switched",
             category="unknown") from None
-    try:
-        data = self.decode(reply, None)
     except ProviderError as exc:
         raise ProviderError(
             f"the supervisor is listening, but Infinity refused to switch to whisper "

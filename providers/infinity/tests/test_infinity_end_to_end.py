@@ -185,3 +185,21 @@ def test_a_server_failure_at_login_is_transient_not_an_authentication_error(emu)
         emu.client.play_prompt(**PROMPT)
     assert info.value.category == "transient"
     assert emu.client.play_prompt(**PROMPT).call_id is None  # the next login works
+
+
+def test_a_switch_to_whisper_lost_on_the_wire_says_the_supervisor_is_listening(emu):
+    """The listen was acted on; the switch's reply never came: OutcomeUnknown whose message
+    says what is known (the failed send reached the whisper exchange at its yield)."""
+    emu.client.dial("ext:1000", "tel:41000")
+    emu.app.pbx.answer("ext:1000")
+    emu.app.pbx.answer("tel:41000")
+    listen = emu.app.spycall
+
+    def listen_then_break(form):  # the emulator drops the connection of the next request
+        listen(form)
+        emu.server.inject(Fault.reset_after_read(), times=1)
+    emu.app.spycall = listen_then_break
+    emu.server.clear()
+    with pytest.raises(OutcomeUnknown, match="the supervisor is listening; the switch"):
+        emu.client.monitor("ext:1005", "ext:1000", "whisper")
+    assert [r.form()["monitortype"] for r in emu.server.requests] == ["1", "2"]
