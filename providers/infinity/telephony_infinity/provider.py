@@ -1,10 +1,14 @@
-"""The Infinity provider: token login, form-data RPC, replies checked as ``ret``/``data.status``."""
+"""The Infinity provider: token login, form-data RPC, replies checked as ``ret``/``data.status``.
+
+Sans-IO (plugin API 2): the login, the token on each request and the replies that call for a
+new token are declared here; the core runs the session (single flight, renewal at 90% of
+``token_lifetime``, one new login and one re-send per operation, logout on close) for the sync
+and the async client alike.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from typing import Any
 
 import attrs
@@ -13,19 +17,16 @@ from telephony_core.errors import (
     AuthenticationError,
     OutcomeUnknown,
     ProviderError,
-    TelephonyError,
     TransportError,
 )
 from telephony_core.events import parse_body
-from telephony_core.http import HttpProvider, MalformedReply, Route, WireReply, WireRequest
-from telephony_core.redaction import get_logger, redact
+from telephony_core.redaction import redact
 from telephony_core.results import Ack, CallRef, Event
+from telephony_core.wire import HttpProvider, MalformedReply, Route, Token, WireReply, WireRequest
 
 from .translate import dial_fields, event_from_callback, monitor_steps, play_voice_fields
 
 __all__ = ["InfinityProvider"]
-
-log = get_logger("telephony_infinity")
 
 # INF-doc "Common API - Global error and status codes"
 # (https://document.infin8linx.com/books/voice-api/page/common-api-global-error-and-status-codes)
@@ -50,123 +51,121 @@ ERRORS = {
     "1015": ("extension_not_in_call", "invalid"),
 }
 RENEW_TOKEN = "1010"  # "Extension exception: log in again to get a new token"
-
-
-class RenewToken(Exception):
-    """The token must be renewed before the request can succeed (``ret`` 600, or the
-    ``data.errors.code`` 1010 refusal). Handled here, never seen by applications.
-
-    Both are refusals read from a complete reply: the platform did not act on the request, so
-    sending it once more after a new login cannot repeat anything, even for a dial."""
-
-    def __init__(self, error: TelephonyError, reason: str):
-        super().__init__(reason)
-        self.error = error
-        self.reason = reason
+LOGIN, LOGOUT = "App.Sip_Auth.Login", "App.Sip_Auth.Logout"
 
 
 def _rpc(fields_of):
     return lambda self, payload: WireRequest("POST", "/", data=fields_of(payload))
 
 
+def _acknowledged(self: InfinityProvider, data: Any, payload: dict[str, Any]) -> CallRef:
+    return CallRef(self.name, None, raw=data)
+
+
+def monitor(self: InfinityProvider, payload: dict[str, Any]) -> Generator[
+        WireRequest, WireReply, Ack]:
+    """listen: SpyCall 1. whisper: SpyCall 1, then 2 (Infinity switches an ongoing listen to
+    whisper; it has no request that starts one). When the switch fails the error says the
+    supervisor is listening."""
+    first, *switch = monitor_steps(payload)
+    data = self.decode((yield WireRequest("POST", "/", data=first)), None)
+    if not switch:
+        return Ack(self.name, raw=data)
+    try:
+        # a ProviderError here is Infinity refusing the switch, or (when the token had to be
+        # renewed first) the new login failing: either way the switch did not happen
+        data = self.decode((yield WireRequest("POST", "/", data=switch[0])), None)
+    except TransportError as exc:  # failed to send, or an unreadable reply (MalformedReply)
+        if exc.request_sent:
+            raise OutcomeUnknown(
+                "the supervisor is listening; the switch to whisper (SpyCall monitortype 2) "
+                f"may or may not have happened: {exc.message}") from None
+        raise ProviderError(
+            "the supervisor is listening, but the switch to whisper (SpyCall monitortype 2) "
+            f"could not be sent: {exc.message}", code="whisper_not_switched",
+            category="unknown") from None
+    except ProviderError as exc:
+        raise ProviderError(
+            f"the supervisor is listening, but Infinity refused to switch to whisper "
+            f"(SpyCall monitortype 2): {exc.message}", code=exc.code,
+            category=exc.category, vendor_code=exc.vendor_code) from None
+    return Ack(self.name, raw=data)
+
+
 class InfinityProvider(HttpProvider):
     routes = {
-        "play_prompt": Route(_rpc(play_voice_fields), lambda self, d, p: CallRef(self.name, None,
-                                                                                 raw=d)),
-        "dial": Route(_rpc(dial_fields), lambda self, d, p: CallRef(self.name, None, raw=d)),
+        "play_prompt": Route(_rpc(play_voice_fields), _acknowledged),
+        "dial": Route(_rpc(dial_fields), _acknowledged),
+        "monitor": monitor,
     }
-    #: the clock token lifetimes are measured with (tests replace it)
-    monotonic = staticmethod(time.monotonic)
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
-        self._token: str | None = None
-        self._renew_at = 0.0
-        self._lock = threading.Lock()
+        self.token_lifetime = float(config.get("token_lifetime", 43200))
+        #: renewed at 90% of its lifetime (the core renews ``renew_margin`` s before expiry)
+        self.renew_margin = 0.1 * self.token_lifetime
 
-    def invoke(self, op, payload):
-        if op.name == "monitor":
-            return self._monitor(op, payload)
-        return super().invoke(op, payload)
+    # -- the session (run by the core) -------------------------------------------------------
 
-    def _monitor(self, op, payload) -> Ack:
-        """listen: SpyCall 1. whisper: SpyCall 1, then 2 (Infinity switches an ongoing listen
-        to whisper; it has no request that starts one)."""
-        first, *switch = monitor_steps(payload)
-        data = self.call(WireRequest("POST", "/", data=first), op)
-        if not switch:
-            return Ack(self.name, raw=data)
+    def login(self) -> Generator[WireRequest, WireReply, Token]:
+        """INF-doc "Obtain authorization token interface": the token at data.result.token."""
+        reply = yield WireRequest("POST", "/", multipart=True, data={
+            "service": LOGIN, "appid": self.config["appid"],
+            "accesskey": self.config.secret("accesskey")})
         try:
-            data = self.call(WireRequest("POST", "/", data=switch[0]), op)
-        except ProviderError as exc:
-            raise ProviderError(
-                f"the supervisor is listening, but Infinity refused to switch to whisper "
-                f"(SpyCall monitortype 2): {exc.message}", code=exc.code,
-                category=exc.category, vendor_code=exc.vendor_code) from None
-        except TransportError as exc:
-            if exc.request_sent:
-                raise OutcomeUnknown(
-                    "the supervisor is listening; the switch to whisper (SpyCall monitortype 2) "
-                    f"may or may not have happened: {exc.message}") from None
-            raise ProviderError(
-                "the supervisor is listening, but the switch to whisper (SpyCall monitortype 2) "
-                f"could not be sent: {exc.message}", code="whisper_not_switched",
-                category="unknown") from None
-        return Ack(self.name, raw=data)
-
-    # -- the token ---------------------------------------------------------------------------
-
-    def _login(self) -> str:
-        reply = self.transport.send(WireRequest("POST", "/", multipart=True, data={
-            "service": "App.Sip_Auth.Login", "appid": self.config["appid"],
-            "accesskey": self.config.secret("accesskey")}))
-        try:
-            data = self._checked(reply)
-        except RenewToken as exc:
-            raise AuthenticationError(f"login refused: {exc.error.message}") from None
+            data = self.decode(reply, None)
         except ProviderError as exc:
             # 603/604 (the licence or the address, not the key) and server failures (5xx,
             # errors.code 1001) are not a refusal of the credentials
             if exc.category in ("forbidden", "transient"):
                 raise
             raise AuthenticationError(f"login refused: {exc.message}") from None
-        # INF-doc "Obtain authorization token interface": data.result.token
+        except AuthenticationError as exc:
+            raise AuthenticationError(f"login refused: {exc.message}") from None
         result = data.get("result") if isinstance(data, dict) else None
         token = result.get("token") if isinstance(result, dict) else None
         if not isinstance(token, str) or not token:
             raise AuthenticationError("login answered without a token at data.result.token")
-        self.add_secret(token)
-        self._renew_at = self.monotonic() + 0.9 * float(self.config.get("token_lifetime", 43200))
-        return token
+        return Token(token, expires_in=self.token_lifetime)
 
-    def _current_token(self, stale: str | None = None) -> str:
-        """The token, logging in when there is none, it is near its end, or it is ``stale``
-        (single flight: threads that saw the same stale token cause one login)."""
-        with self._lock:
-            if self._token is None or self._token == stale or self.monotonic() >= self._renew_at:
-                self._token = self._login()
-            return self._token
+    def attach(self, request: WireRequest, token: Token) -> WireRequest:
+        return with_token(request, token.value)
 
-    def call(self, request: WireRequest, op=None) -> Any:
-        """Send with the token; on ret 600 or errors.code 1010 log in once more and send once
-        more (both are refusals: nothing was done). A second refusal is raised."""
-        token = self._current_token()
+    def token_is_dead(self, reply: WireReply) -> bool:
+        """``ret`` 600, or ``ret`` 200 with ``data.status`` non-zero and ``data.errors.code``
+        1010. Both are refusals read from a complete reply (no server failure: HTTP < 500): the
+        platform did not act on the request, so one new login and one re-send cannot repeat
+        anything, even for a dial. Anything unreadable is not a dead token (decode says what
+        it is)."""
+        if reply.status >= 500:
+            return False
         try:
-            return self._send(request, token, op)
-        except RenewToken as exc:
-            log.info("infinity: %s; logging in again, then sending once more", exc.reason)
-        try:
-            return self._send(request, self._current_token(stale=token), op)
-        except RenewToken as exc:
-            raise exc.error from None
+            body = reply.json()
+        except MalformedReply:
+            return False
+        if not isinstance(body, dict):
+            return False
+        ret = body.get("ret")
+        if isinstance(ret, bool) or not isinstance(ret, int):
+            return False
+        if ret == TOKEN_EXPIRED:
+            return True
+        data = body.get("data")
+        if ret != 200 or not isinstance(data, dict) or data.get("status", 0) == 0:
+            return False
+        errors = data.get("errors")
+        return isinstance(errors, dict) and str(errors.get("code")) == RENEW_TOKEN
 
-    def _send(self, request: WireRequest, token: str, op) -> Any:
-        reply = self.transport.send(with_token(request, token))
-        return self._checked(reply)
+    def logout(self, token: Token) -> WireRequest:
+        """INF-doc "Clear the Token interface"."""
+        return WireRequest("POST", "/", data={"service": LOGOUT})
 
     # -- replies -----------------------------------------------------------------------------
 
-    def _checked(self, reply: WireReply) -> Any:
+    def decode(self, reply: WireReply, op) -> Any:
+        """``ret`` first (the platform's status), then ``data.status``/``data.errors``. A ret
+        600 or errors.code 1010 reaching here came after a new login (the core re-logs in once
+        per operation): it is raised."""
         if reply.status >= 500:
             raise ProviderError(f"Infinity failed (HTTP {reply.status})", code="server_error",
                                 category="transient", vendor_code=str(reply.status))
@@ -177,9 +176,8 @@ class InfinityProvider(HttpProvider):
         data = body.get("data")
         message = redact(str(body.get("msg") or "no message"))
         if ret == TOKEN_EXPIRED:
-            raise RenewToken(AuthenticationError(
-                f"Infinity refused a freshly issued token (ret 600): {message}"),
-                "the token is invalid (ret 600)")
+            raise AuthenticationError(
+                f"Infinity refused a freshly issued token (ret 600): {message}")
         if ret in ACCOUNT_REFUSALS:
             cls, code, meaning = ACCOUNT_REFUSALS[ret]
             text = f"Infinity refused the account (ret {ret}, {meaning}): {message}"
@@ -193,21 +191,12 @@ class InfinityProvider(HttpProvider):
         if isinstance(data, dict) and data.get("status", 0) != 0:
             raise _refusal(data)
         return data
-    def close(self) -> None:
-        if self._token is not None:
-            try:
-                self._send(WireRequest("POST", "/", data={"service": "App.Sip_Auth.Logout"}),
-                           self._token, None)
-            except Exception as exc:  # logging out must not fail the application's shutdown
-                log.info("infinity: logout failed: %s", type(exc).__name__)
-            self._token = None
-        super().close()
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
         return [event_from_callback(parse_body(body, headers))]
 
 
-def _refusal(data: dict[str, Any]) -> ProviderError | RenewToken:
+def _refusal(data: dict[str, Any]) -> ProviderError:
     """``ret`` 200 with a non-zero ``data.status``: ``desc`` says what failed, and
     ``data.errors.code`` (when given) why."""
     desc = redact(str(data.get("desc") or "no description"))
@@ -215,12 +204,9 @@ def _refusal(data: dict[str, Any]) -> ProviderError | RenewToken:
     vendor = str(errors.get("code")) if errors.get("code") not in (None, "") else None
     code, category = ERRORS.get(vendor or "", ("refused", "unknown"))
     detail = f" ({redact(str(errors['codemsg']))})" if errors.get("codemsg") else ""
-    error = ProviderError(f"Infinity refused the command: {desc}{detail}", code=code,
-                          category=category,  # type: ignore[arg-type]
-                          vendor_code=vendor or f"status {data['status']}")
-    if vendor == RENEW_TOKEN:
-        return RenewToken(error, "extension exception (errors.code 1010)")
-    return error
+    return ProviderError(f"Infinity refused the command: {desc}{detail}", code=code,
+                         category=category,  # type: ignore[arg-type]
+                         vendor_code=vendor or f"status {data['status']}")
 
 
 def with_token(request: WireRequest, token: str) -> WireRequest:

@@ -30,4 +30,5 @@ SPEC = ProviderSpec(
                        "(App.Sip_Call.PlayVoice); no call id, join callbacks by reference",
     },
     docs="Ack-only cloud call centre: results carry no call id; callbacks carry reference.",
+    plugin_api=2,
 )

@@ -15,8 +15,9 @@ from telephony_infinity.translate import (
     play_voice_fields,
 )
 
+import telephony_core
 from telephony_core.errors import EventError
-from telephony_core.http import WireRequest
+from telephony_core.wire import WireReply, WireRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -91,3 +92,48 @@ def test_an_unreadable_callback_is_a_typed_error_or_an_event_never_a_raw_excepti
         assert exc.operation == "parse_event" and exc.problem
     else:
         assert event.kind in ("call.ringing", "cdr", "system")
+
+
+def _reply(status: int, body: object) -> WireReply:
+    text = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return WireReply(status, {"Content-Type": "application/json"}, text)
+
+
+@pytest.fixture(scope="module")
+def provider():
+    with telephony_core.connect("infinity://ABCDEFG:ABCDEFG@127.0.0.1:9?scheme=http") as client:
+        yield client.provider  # no traffic: nothing is invoked
+
+
+REFUSED_1010 = {"ret": 200, "data": {"status": 1, "desc": "xxxfail",
+                                     "errors": {"code": "1010", "codemsg": "Extension exception"}}}
+
+
+@pytest.mark.parametrize(("status", "body", "dead"), [
+    (200, {"ret": 600, "data": [], "msg": "The token is invalid"}, True),
+    (200, REFUSED_1010, True),
+    (200, {**REFUSED_1010, "data": {**REFUSED_1010["data"], "errors": {"code": 1010}}}, True),
+    # not a complete refusal: a server failure, or something unreadable, is never re-sent
+    (502, {"ret": 600, "data": []}, False),
+    (200, b"<html>gateway</html>", False),
+    (200, [600], False),
+    (200, {"ret": "600"}, False),
+    (200, {"ret": True}, False),
+    # 1010 only counts with a non-zero data.status (a refusal), other codes never
+    (200, {"ret": 200, "data": {"status": 0, "errors": {"code": "1010"}}}, False),
+    (200, {"ret": 200, "data": {"status": 1, "errors": {"code": "1012"}}}, False),
+    (200, {"ret": 200, "data": {"status": 1, "errors": "1010"}}, False),
+    (200, {"ret": 601, "data": []}, False),
+])
+def test_which_replies_cause_one_new_login(provider, status, body, dead):
+    assert provider.token_is_dead(_reply(status, body)) is dead
+
+
+def test_the_token_follows_service_and_the_login_carries_none(provider):
+    from telephony_core.wire import Token
+
+    sent = provider.attach(WireRequest("POST", "/", data=dial_fields(
+        {"caller": "ext:1001", "callee": "tel:41000"})), Token("t0k"))
+    assert list(sent.data)[:3] == ["service", "token", "extnumber"] and sent.data["token"] == "t0k"
+    login = next(provider.login())
+    assert login.data["service"] == "App.Sip_Auth.Login" and "token" not in login.data

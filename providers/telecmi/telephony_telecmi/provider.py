@@ -1,24 +1,29 @@
-"""The TeleCMI provider: make-call requests with PCMO actions, live-call actions, webhooks."""
+"""The TeleCMI provider: make-call requests with PCMO actions, live-call actions, webhooks.
+
+Sans-IO (plugin API 2): no session (the app id and secret travel in every body); the live-call
+actions go to a second host (``piopiy.telecmi.com``), built here from the configuration and
+named on each request (``WireRequest(base=...)``), so both clients send them.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any
 
 from telephony_core.errors import AuthenticationError, ProviderError
 from telephony_core.events import parse_body
-from telephony_core.http import (
+from telephony_core.redaction import redact
+from telephony_core.results import Ack, CallRef, Event
+from telephony_core.wire import (
     HttpProvider,
-    HttpTransport,
     MalformedReply,
     Route,
+    TransportSettings,
     WireReply,
     WireRequest,
 )
-from telephony_core.redaction import redact
-from telephony_core.results import Ack, CallRef, Event
 
 from .translate import bridge_call, event_from_webhook, play_call
 
@@ -57,29 +62,37 @@ def _call_ref(self: TeleCmiProvider, data: Any, payload: dict[str, Any]) -> Call
     return CallRef(self.name, None, raw=data)
 
 
+def _live_action(action: str) -> Callable[[TeleCmiProvider, dict[str, Any]],
+                                          Generator[WireRequest, WireReply, Ack]]:
+    """hold/unhold/hangup: one POST to the live-action host, ``cmiuid`` naming the call."""
+    def exchange(self: TeleCmiProvider, payload: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, Ack]:
+        path = ACTION_PATHS[self.config.get("region", "global")]
+        body = {**self.credentials, "action": action,
+                "cmiuid": payload["call"].split(":", 1)[1]}
+        reply = yield WireRequest("POST", path, json=body, base=self.action_base)
+        return Ack(self.name, raw=self._decode_action(reply))
+    return exchange
+
+
 class TeleCmiProvider(HttpProvider):
     routes = {
         "play_prompt": Route(_make_call(play_call), _call_ref),
         "dial": Route(_make_call(bridge_call), _call_ref),
+        **{action: _live_action(action) for action in LIVE_ACTIONS},
     }
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
         self.credentials = {"appid": config["appid"], "secret": config.secret("secret")}
-        self.actions = HttpTransport.from_config(config, base_url=_action_base(config))
+        #: the live-action host's base URL, from the configuration only (never a payload);
+        #: built like the main one (a plain-http or insecure setting warns the same way)
+        self.action_base = TransportSettings.from_config(
+            config, base_url=_action_base(config)).base_url
         self._legs: OrderedDict[str, dict[str, str]] = OrderedDict()
         self._legs_lock = threading.Lock()
 
-    def invoke(self, op, payload):
-        if op.name in LIVE_ACTIONS:
-            path = ACTION_PATHS[self.config.get("region", "global")]
-            body = {**self.credentials, "action": op.name,
-                    "cmiuid": payload["call"].split(":", 1)[1]}
-            reply = self.actions.send(WireRequest("POST", path, json=body))
-            return Ack(self.name, raw=self._decode_action(reply, op))
-        return super().invoke(op, payload)
-
-    def _decode_action(self, reply: WireReply, op) -> Any:
+    def _decode_action(self, reply: WireReply) -> Any:
         """The live-action host answers 404 for "Invalid app id or secret, authentication
         failed, Missing parameter, cmiuuid not found" alike (PIOPIY-doc piopiy/docs/get-cmiuuid,
         same host); its message tells which, when there is one."""
@@ -98,7 +111,7 @@ class TeleCmiProvider(HttpProvider):
                 "secret, a missing parameter, or a call id it does not know (ended calls "
                 f"included): {message}", code="not_found_or_refused", category="not_found",
                 vendor_code="404")
-        return self.decode(reply, op)
+        return self.decode(reply, None)
 
     def decode(self, reply: WireReply, op) -> Any:
         if reply.status == 420:
@@ -137,10 +150,6 @@ class TeleCmiProvider(HttpProvider):
         with self._legs_lock:
             cmiuuid = self._legs.get(request_id, {}).get(leg)
         return f"call:{cmiuuid}" if cmiuuid else None
-
-    def close(self) -> None:
-        self.actions.close()
-        super().close()
 
 
 def _action_base(config) -> str:

@@ -37,4 +37,5 @@ SPEC = ProviderSpec(
         "hangup": "a live call by call:CMIUUID (action hangup on the same endpoint)",
     },
     docs="CPaaS voice API: calls are lists of PCMO actions; credentials travel in the body.",
+    plugin_api=2,
 )

@@ -187,3 +187,18 @@ def test_a_404_without_a_telling_message_names_the_three_documented_causes(emu):
         emu.client.hold("call:ee6a7a9b-78ea-4693-9e77-5fc085567b2f")
     assert (info.value.code, info.value.category) == ("not_found_or_refused", "not_found")
     assert "secret" in info.value.message and "call id" in info.value.message
+
+
+def test_live_actions_go_to_the_configured_action_host():
+    """action_url names the live-action host; the make-call host sees none of its requests
+    (a second server on the same model stands for piopiy.telecmi.com)."""
+    from telephony_core.emulation.server import EmulatorServer
+
+    with emulated("telecmi") as emu, EmulatorServer(emu.app) as actions:
+        call = emu.app.pbx.dial("tel:41000", "tel:41001", caller_id="5551000")
+        url = emu.app.connect_url(emu.server.url) + f"&action_url={actions.url}"
+        with telephony_core.connect(url) as client:
+            client.hangup(f"call:{call.id}")
+        assert [(r.path, r.json()["action"]) for r in actions.requests] == [
+            ("/v1/call/global_action", "hangup")]
+        assert not emu.server.requests and not emu.app.pbx.list_calls()
