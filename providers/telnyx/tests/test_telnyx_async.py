@@ -123,6 +123,7 @@ def test_a_command_under_a_fault_is_retried_with_the_same_command_id(world, faul
             return dialled, path
 
     ref, path = asyncio.run(scenario())
+    assert isinstance(ref, CallRef)
     dials = world.sent("/v2/calls")
     assert [b["command_id"] for b in dials] == ["async-42", "async-42"]
     assert len(world.app.legs) == 1  # placed once: the repeat was ignored or never arrived
