@@ -137,7 +137,7 @@ class TelnyxProvider(HttpProvider):
         after: str | None = None
         for _ in range(50):
             params = {"page[after]": after} if after else None
-            reply = self.decode((yield WireRequest(
+            reply = self._decode((yield WireRequest(
                 "GET", f"/connections/{_segment(self.connection_id)}/active_calls",
                 params=params)), None)
             items = reply.get("data") if isinstance(reply, Mapping) else None
