@@ -9,7 +9,7 @@ re-send them. ``send_sms`` has no such key and stays at most once.
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from telephony_core.context import current
 from telephony_core.errors import (
@@ -65,7 +65,7 @@ class TelnyxProvider(HttpProvider):
 
     base_path = "/v2"
     retry_safe = frozenset({"dial", "play_prompt", "transfer", "hangup", "monitor"})
-    routes: Mapping[str, Route | Exchange] = {
+    routes: ClassVar[Mapping[str, Route | Exchange]] = {
         "dial": Route(lambda self, p: self._placing(translate.dial_caller(
             self.connection_id, p, _key(), timeout_secs=self.ring_timeout)),
             lambda self, data, p: self._placed(data)),
