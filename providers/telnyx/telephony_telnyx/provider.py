@@ -8,8 +8,8 @@ re-send them. ``send_sms`` has no such key and stays at most once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any, ClassVar
 
 from telephony_core.context import current
 from telephony_core.errors import (
@@ -18,16 +18,24 @@ from telephony_core.errors import (
     PayloadError,
     PayloadProblem,
     ProviderError,
+    RateLimited,
 )
 from telephony_core.events import parse_body
-from telephony_core.http import HttpProvider, WireReply, WireRequest
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
+from telephony_core.wire import (
+    Exchange,
+    HttpProvider,
+    MalformedReply,
+    Route,
+    WireReply,
+    WireRequest,
+)
 
 from . import signature, translate
 
-__all__ = ["TelnyxProvider"]
+__all__ = ["TelnyxProvider", "rate_limit_reset"]
 
 log = get_logger("telephony_telnyx")
 
@@ -52,8 +60,30 @@ _NORMAL_END = frozenset({"normal_clearing", "originator_cancel"})
 
 
 class TelnyxProvider(HttpProvider):
+    """Sans-IO (plugin API 2): each operation is a :class:`Route` or an Exchange, the Bearer
+    key is added in :meth:`authorize`; the client's driver (sync or async) sends."""
+
     base_path = "/v2"
     retry_safe = frozenset({"dial", "play_prompt", "transfer", "hangup", "monitor"})
+    routes: ClassVar[Mapping[str, Route | Exchange]] = {
+        "dial": Route(lambda self, p: self._placing(translate.dial_caller(
+            self.connection_id, p, _key(), timeout_secs=self.ring_timeout)),
+            lambda self, data, p: self._placed(data)),
+        "play_prompt": Route(lambda self, p: self._placing(translate.play_call(
+            self.connection_id, p, _key(), timeout_secs=self.ring_timeout)),
+            lambda self, data, p: self._placed(data)),
+        "transfer": Route(lambda self, p: _action(p["call"], "transfer",
+                                                  translate.transfer_body(p, _key())),
+                          lambda self, data, p: CallRef(self.name, p["call"], raw=data)),
+        "hangup": Route(lambda self, p: _action(p["call"], "hangup",
+                                                translate.hangup_body(p, _key())),
+                        lambda self, data, p: Ack(self.name, raw=data)),
+        "monitor": Route(lambda self, p: self._monitor_request(p),
+                         lambda self, data, p: Ack(self.name, raw=_data(data))),
+        "send_sms": Route(lambda self, p: self._sms_request(p),
+                          lambda self, data, p: _receipt(self.name, _data(data))),
+        "list_calls": lambda self, p: self._list_calls(p),
+    }
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
@@ -64,84 +94,59 @@ class TelnyxProvider(HttpProvider):
         self._public_key = signature.load_public_key(key) if key else None
         self.tolerance = float(config.get("signature_tolerance", 300))
 
-    # -- sending -------------------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------------
 
     def authorize(self, request: WireRequest) -> WireRequest:
         return request.with_headers(self._auth)
 
-    def invoke(self, op, payload):
-        ctx = current()
-        key = ctx.idempotency_key if ctx is not None else None
-        handler = getattr(self, f"_{op.name}")
-        return handler(payload, key, op)
+    def _placing(self, body: dict[str, Any]) -> WireRequest:
+        return WireRequest("POST", "/calls", json=body)
 
-    def _placed(self, body: dict[str, Any], op) -> CallRef:
-        data = _data(self.call(WireRequest("POST", "/calls", json=body), op))
-        ccid = data.get("call_control_id") if isinstance(data, Mapping) else None
+    def _placed(self, reply: Any) -> CallRef:
+        data = _data(reply)
+        ccid = data.get("call_control_id")
         if not isinstance(ccid, str) or not ccid:
-            raise ValueError("the DialCall reply has no data.call_control_id")
+            raise MalformedReply("the DialCall reply has no data.call_control_id",
+                                 provider=self.name)
         return CallRef(self.name, f"call:{ccid}", raw=data)
 
-    def _dial(self, payload, key, op) -> CallRef:
-        return self._placed(translate.dial_caller(self.connection_id, payload, key,
-                                                  timeout_secs=self.ring_timeout), op)
-
-    def _play_prompt(self, payload, key, op) -> CallRef:
-        return self._placed(translate.play_call(self.connection_id, payload, key,
-                                                timeout_secs=self.ring_timeout), op)
-
-    def _action(self, call: str, action: str, body: dict[str, Any], op) -> Any:
-        ccid = translate.call_control_id(call)
-        return self.call(WireRequest("POST", f"/calls/{_segment(ccid)}/actions/{action}",
-                                     json=body), op)
-
-    def _transfer(self, payload, key, op) -> CallRef:
-        data = self._action(payload["call"], "transfer", translate.transfer_body(payload, key), op)
-        return CallRef(self.name, payload["call"], raw=data)
-
-    def _hangup(self, payload, key, op) -> Ack:
-        return Ack(self.name, raw=self._action(payload["call"], "hangup",
-                                               translate.hangup_body(payload, key), op))
-
-    def _monitor(self, payload, key, op) -> Ack:
+    def _monitor_request(self, payload: dict[str, Any]) -> WireRequest:
         caller_id = self.config.get("caller_id")
         if not caller_id:
             raise ConfigurationError(
                 "monitor dials the supervisor, and Telnyx requires a 'from' number: set the "
                 "caller_id option (+E.164, a number of your Telnyx account)", key="caller_id",
                 provider=self.name)
-        body = translate.monitor_body(self.connection_id, payload, str(caller_id), key)
-        return Ack(self.name, raw=_data(self.call(WireRequest("POST", "/calls", json=body), op)))
+        body = translate.monitor_body(self.connection_id, payload, str(caller_id), _key())
+        return WireRequest("POST", "/calls", json=body)
 
-    def _send_sms(self, payload, key, op) -> SmsReceipt:
+    def _sms_request(self, payload: dict[str, Any]) -> WireRequest:
         sender = payload.get("sender") or self.config.get("sms_from")
         profile = self.config.get("messaging_profile_id")
         if not sender and not profile:
             raise PayloadError([PayloadProblem(
                 "sender", "Telnyx needs a sender: give sender (+E.164 number, short code or "
                           "alphanumeric id), or set the sms_from or messaging_profile_id option")],
-                provider=self.name, operation=op.name)
-        data = _data(self.call(WireRequest("POST", "/messages", json=translate.sms_body(
-            payload, sender, profile)), op))
-        to = data.get("to") if isinstance(data, Mapping) else None
-        first = to[0] if isinstance(to, list) and to and isinstance(to[0], Mapping) else {}
-        status = first.get("status") if isinstance(first.get("status"), str) else "queued"
-        message_id = data.get("id") if isinstance(data.get("id"), str) else None
-        return SmsReceipt(self.name, message_id, status, raw=data)
+                provider=self.name, operation="send_sms")
+        return WireRequest("POST", "/messages", json=translate.sms_body(payload, sender, profile))
 
-    def _list_calls(self, payload, key, op) -> list:
+    def _list_calls(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, list]:
+        """ListConnectionActiveCalls, page after page (``meta.cursors.after``), at most 50
+        pages of 20 (the spec's default page size)."""
         found = []
         after: str | None = None
-        for _ in range(50):  # 50 pages of 20 (the spec's default page size)
+        for _ in range(50):
             params = {"page[after]": after} if after else None
-            reply = self.call(WireRequest(
+            reply = self._decode((yield WireRequest(
                 "GET", f"/connections/{_segment(self.connection_id)}/active_calls",
-                params=params), op)
+                params=params)), None)
             items = reply.get("data") if isinstance(reply, Mapping) else None
             if not isinstance(items, list):
-                raise ValueError("the ListConnectionActiveCalls reply has no data list")
+                raise MalformedReply("the ListConnectionActiveCalls reply has no data list",
+                                     provider=self.name)
             found += [translate.active_call_info(item) for item in items]
-            cursors = (reply.get("meta") or {}).get("cursors") or {}
+            meta = reply.get("meta")
+            cursors = meta.get("cursors") if isinstance(meta, Mapping) else None
             after = cursors.get("after") if isinstance(cursors, Mapping) else None
             if not items or not isinstance(after, str) or not after:
                 break
@@ -149,26 +154,34 @@ class TelnyxProvider(HttpProvider):
         unique = {c.call_id: c for c in reversed(found)}  # one per call: its first leg
         return [c for c in reversed(unique.values()) if not wanted or c.call_id in wanted]
 
-    def call(self, request: WireRequest, op=None) -> Any:
-        """Send once. The dial flow's clean-up hangup of the caller leg succeeds when that leg
-        has already ended (Telnyx 90018): ending it was the point."""
-        try:
-            return super().call(request, op)
-        except ProviderError as exc:
-            command = request.json.get("command_id") if isinstance(request.json, Mapping) \
-                else None
-            if exc.vendor_code == "90018" and isinstance(command, str) and \
-                    command.startswith("flow-hangup-"):
-                return None
-            raise
-
     # -- replies -------------------------------------------------------------------------
 
     def decode(self, reply: WireReply, op) -> Any:
+        """Telnyx's error table. ``op`` is None for a flow's follow-up step (sent by
+        ``handle_event``): a step aimed at a leg that has already ended (90018) has nothing
+        left to do (the flow's clean-up hangup: ending the leg was the point; a next prompt or
+        a menu transfer: the caller is gone), so it succeeds rather than failing the webhook
+        handler, which would make Telnyx deliver the webhook again."""
+        try:
+            return self._decode(reply, op)
+        except ProviderError as exc:
+            if op is None and exc.vendor_code == "90018":
+                log.info("telnyx: a flow step found its leg already ended (90018)")
+                return None
+            raise
+
+    def _decode(self, reply: WireReply, op) -> Any:
         if reply.status < 400:
             return super().decode(reply, op)
         code, title, detail = _first_error(reply)
         text = redact(": ".join(p for p in (title, detail) if p) or f"HTTP {reply.status}")
+        if reply.status == 429:
+            # https://developers.telnyx.com/development/api-fundamentals/reliability/rate-limiting
+            # "x-ratelimit-reset: Shows the time in seconds until the rate limit resets"; the
+            # body is {"errors": [{"code": "10011", "title": "Too many requests", ...}]}
+            raise RateLimited(f"Telnyx is rate-limiting requests (HTTP 429, code "
+                              f"{code or 'none'}): {text}",
+                              retry_after=rate_limit_reset(reply), provider=self.name)
         if reply.status in (401, 403):
             raise AuthenticationError(
                 f"Telnyx refused the API key (HTTP {reply.status}: {text}); check the api_key "
@@ -185,7 +198,8 @@ class TelnyxProvider(HttpProvider):
 
     # -- webhooks and flows --------------------------------------------------------------
 
-    def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+    def parse_event(self, body: bytes, headers: Mapping[str, str],
+                    url: str | None = None) -> list[Event]:
         if self._public_key is None:
             if self.config.get("verify_signatures", True) is not False:
                 raise ConfigurationError(
@@ -273,10 +287,46 @@ def _segment(value: str) -> str:
     return quote(value, safe=":")
 
 
-def _data(reply: Any) -> Any:
+def _key() -> str | None:
+    """The logical operation's idempotency key (the same on every attempt): the command_id."""
+    ctx = current()
+    return ctx.idempotency_key if ctx is not None else None
+
+
+def _action(call: str, action: str, body: dict[str, Any]) -> WireRequest:
+    ccid = translate.call_control_id(call)
+    return WireRequest("POST", f"/calls/{_segment(ccid)}/actions/{action}", json=body)
+
+
+def _data(reply: Any) -> Mapping[str, Any]:
     if not isinstance(reply, Mapping) or not isinstance(reply.get("data"), Mapping):
-        raise ValueError("the reply has no 'data' object")
+        raise MalformedReply("the Telnyx reply has no 'data' object")
     return reply["data"]
+
+
+def _receipt(provider: str, data: Mapping[str, Any]) -> SmsReceipt:
+    to = data.get("to")
+    first = to[0] if isinstance(to, list) and to and isinstance(to[0], Mapping) else {}
+    status = first.get("status") if isinstance(first.get("status"), str) else "queued"
+    message_id = data.get("id") if isinstance(data.get("id"), str) else None
+    return SmsReceipt(provider, message_id, status, raw=data)
+
+
+def rate_limit_reset(reply: WireReply) -> float | None:
+    """Seconds to wait from ``x-ratelimit-reset`` (seconds until the window resets, per
+    Telnyx's rate-limiting page), else a standard ``Retry-After`` in seconds; None when neither
+    is a usable number (the retry policy's own backoff applies)."""
+    for name in ("x-ratelimit-reset", "retry-after"):
+        value = reply.header(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            continue
+        if seconds == seconds and seconds not in (float("inf"), float("-inf")):
+            return max(0.0, seconds)
+    return None
 
 
 def _first_error(reply: WireReply) -> tuple[str | None, str, str]:

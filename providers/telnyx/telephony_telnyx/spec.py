@@ -8,6 +8,7 @@ SPEC = ProviderSpec(
     package="telephony_telnyx",
     implementation="telephony_telnyx.provider:TelnyxProvider",
     emulator="telephony_telnyx.emulator:create",
+    plugin_api=2,
     operations={
         "dial": "schemas/dial.json",
         "play_prompt": "schemas/play_prompt.json",

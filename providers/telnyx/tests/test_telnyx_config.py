@@ -12,7 +12,7 @@ def test_the_url_form_reaches_api_telnyx_com_v2_with_a_bearer_key():
     client = connect("telnyx://KEY0123ABC@api.telnyx.com?connection_id=1494404757140276705")
     try:
         provider = client.provider
-        assert provider.transport.base_url == "https://api.telnyx.com/v2"
+        assert provider.settings.base_url == "https://api.telnyx.com/v2"
         assert provider.connection_id == "1494404757140276705"
         assert provider.authorize(_request()).headers == {
             "Authorization": "Bearer KEY0123ABC"}
@@ -23,7 +23,7 @@ def test_the_url_form_reaches_api_telnyx_com_v2_with_a_bearer_key():
 
 
 def _request():
-    from telephony_core.http import WireRequest
+    from telephony_core.wire import WireRequest
 
     return WireRequest("GET", "/calls")
 

@@ -233,3 +233,23 @@ def test_a_webhook_endpoint_with_its_own_client_continues_the_dial_over_http(wor
         assert kinds.count("call.answered") == 2 and all(
             e.call_id == ref.call_id for e in endpoint.events)
         assert w.pbx.snapshot()["calls"][0]["state"] == "talking"
+
+
+def test_a_flow_step_for_a_leg_that_has_ended_is_done_not_an_error(world):
+    """The caller hung up before the webhook was handled: the next prompt meets 90018 ("call
+    has already ended"); handle_event returns, so the endpoint answers 200 and Telnyx does not
+    deliver the webhook again. A command of the application still raises 90018."""
+    ref = world.client.play_prompt("tel:+41000", ["hello111", "https://example.com/b.wav"],
+                                   caller_id="+15550100")
+    world.pbx.answer("tel:+41000")
+    world.client.hangup(ref.call_id)
+    events = world.deliver(world.connect())
+    assert "call.answered" in [e.kind for e in events]
+    ccid = ref.call_id[5:]
+    assert len(world.sent(f"/v2/calls/{ccid}/actions/playback_start")) == 1  # sent, refused
+    assert any(status == 422 and body["errors"][0]["code"] == "90018"
+               for method, path, status, body in world.app.replies
+               if path.endswith("/actions/playback_start"))
+    with pytest.raises(ProviderError) as caught:
+        world.client.transfer(ref.call_id, "tel:+41002")
+    assert caught.value.vendor_code == "90018"
