@@ -558,7 +558,7 @@ class TwilioEmulator(EmulatorApp):
         elif event.kind == "call.dtmf":
             params = self.gather_params(event)
             url = "https://app.example.com/twilio/gather"
-            if params is None:
+            if params is None or len(event.parties) != 1:
                 return None
         else:
             params = self.callback_params(event)
