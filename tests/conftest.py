@@ -7,6 +7,7 @@ to a real WSGI app served on 127.0.0.1 by the emulation kit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
@@ -236,3 +237,22 @@ def connect_kind(kind: str, *args, **options):
     if kind == "sync":
         return telephony_core.connect(*args, **options)
     return SyncOverAsync(telephony_core.connect_async(*args, **options))
+
+
+@contextlib.contextmanager
+def loopback_variant(name: str, implementation=None, **spec_changes):
+    """A variant of the loopback provider registered as ``name`` and served on 127.0.0.1:
+    yields (app, server, url). Unregistered afterwards."""
+    import attrs
+
+    from telephony_core.emulation import EmulatorServer
+
+    changes = {"implementation": implementation} if implementation is not None else {}
+    telephony_core.register(attrs.evolve(LOOPBACK, name=name, **changes, **spec_changes),
+                            replace=True)
+    app = LoopbackApp()
+    try:
+        with EmulatorServer(app) as server:
+            yield app, server, app.connect_url(server.url).replace("loopback://", f"{name}://")
+    finally:
+        telephony_core.unregister(name)
