@@ -44,8 +44,11 @@ import itertools
 import secrets
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+
+import attrs
 
 from telephony_core.addresses import AddressError
 from telephony_core.emulation import Abort, EmulatorApp, Request, WebhookSender, route
@@ -527,20 +530,40 @@ class TwilioEmulator(EmulatorApp):
                 "Timestamp": stamp, "CallbackSource": "call-progress-events",
                 "SequenceNumber": str(next(self._sequence))}
 
+    def gather_params(self, event: Event) -> dict[str, str] | None:
+        """The request Twilio POSTs to a ``<Gather>``'s ``action`` URL when the caller's keys
+        end the gather: the keys of the example on
+        https://www.twilio.com/docs/usage/webhooks/webhooks-security (``CallSid``, ``Caller``,
+        ``Digits``, ``From``, ``To``), ``From`` being the party who pressed them."""
+        key, party = event.data.get("key"), event.data.get("party")
+        if event.call_id is None or not key or not party:
+            return None
+        sid = self._sid_of_model(event.call_id)
+        facts = self.calls.get(sid, {})
+        caller = wire_address(str(party))
+        return {"CallSid": sid, "Caller": caller, "Digits": str(key), "From": caller,
+                "To": facts.get("from", DEMO["number"])}
+
     def render_event(self, event: Event) -> tuple[bytes, dict[str, str]] | None:
         """A model event as the signed callback Twilio would POST, with the URL the
         application passes to parse_event (``Telephony URL``), or None when Twilio's callback
         cannot name the event's parties: a callback describes one leg (its ``To``), so a
         change of a connected two-party call is not rendered."""
+        event = _as_model_event(event)
+        url = "https://app.example.com/twilio/status"
         if event.kind == "sms.status":
             params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": str(
                 event.data.get("status")), "To": wire_address(str(event.data.get("to") or "")),
                 "AccountSid": self.account, "ApiVersion": res.API}
+        elif event.kind == "call.dtmf":
+            params = self.gather_params(event)
+            url = "https://app.example.com/twilio/gather"
+            if params is None or len(event.parties) != 1:
+                return None
         else:
             params = self.callback_params(event)
             if params is None or len(event.parties) != 1:
                 return None
-        url = "https://app.example.com/twilio/status"
         return urlencode(params).encode(), {
             "Content-Type": "application/x-www-form-urlencoded", "Telephony URL": url,
             "X-Twilio-Signature": compute_signature(self.auth_token, url, params.items())}
@@ -574,6 +597,21 @@ class TwilioEmulator(EmulatorApp):
     def close(self) -> None:
         for sender in self.senders.values():
             sender.close()
+
+
+def _as_model_event(event: Event) -> Event:
+    """A canonical event (as the provider parses it, or as a documented sample lists it) in the
+    model's terms: the leg a call event is about is ``data.party`` in the model and the only
+    party in a parsed callback; ``at`` may come as ISO 8601 text from a sample."""
+    changes: dict[str, Any] = {}
+    if event.kind.startswith("call.") and "party" not in event.data and len(event.parties) == 1:
+        changes["data"] = {**event.data, "party": event.parties[0]}
+    if isinstance(event.at, str):
+        try:
+            changes["at"] = datetime.fromisoformat(event.at)
+        except ValueError:
+            changes["at"] = None
+    return attrs.evolve(event, **changes) if changes else event
 
 
 def create(pbx: Pbx | None = None, **options: Any) -> TwilioEmulator:

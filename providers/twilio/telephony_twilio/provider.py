@@ -6,19 +6,18 @@ Creating a Call, a Participant or a Message has no idempotency key at Twilio, so
 operations are sent once and a lost answer ends in OutcomeUnknown (the core's retry policy, by
 operation kind); this module never re-sends anything.
 
-Plugin API 1 (sync client only), on purpose: a conference dial is two creations, and when the
-second one fails the provider must hang up the first. A sans-IO exchange (plugin API 2) cannot
-do that, since the drivers do not throw a transport failure into the exchange; once they do,
-the operations here translate to exchanges one for one.
+Plugin API 2 (sans-IO, docs/provider-contract.md): the provider builds requests and reads
+replies; the client's driver sends them, so the same provider serves ``connect`` (requests) and
+``connect_async`` (httpx). One-request operations are Routes; the dial, list_calls (pages) and
+the conference operations (find the conference, then act on the participant) are Exchanges.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Mapping
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
 from telephony_core.catalogue import Operation
@@ -34,9 +33,9 @@ from telephony_core.errors import (
     TelephonyError,
     TransportError,
 )
-from telephony_core.http import HttpProvider, MalformedReply, WireReply, WireRequest
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
+from telephony_core.wire import HttpProvider, MalformedReply, Route, WireReply, WireRequest
 
 from .signature import body_hash_ok, signature_ok
 from .translate import (
@@ -89,31 +88,232 @@ _BY_STATUS = {400: "invalid", 403: "forbidden", 404: "not_found", 405: "invalid"
 _LIVE = ("queued", "ringing", "in-progress")
 _CALLBACK_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
+#: what an operation of several requests is: yields requests, receives replies, returns
+Exchange = Generator[WireRequest, WireReply, Any]
 
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
+
+def _dial(provider: TwilioProvider, payload: dict[str, Any]) -> Exchange:
+    """One ``POST Calls.json`` (the caller's leg, whose TwiML dials the callee); with
+    ``conference=true`` two (the caller's leg, then the callee's, both joining one conference).
+
+    When the callee's leg is refused, or its request never left (the driver throws that
+    TransportError in at the ``yield``), the caller's leg is hung up so it does not ring alone,
+    and the error goes on: the core makes a never-sent failure after a sent request
+    OutcomeUnknown (the operation as a whole was partly acted on) and never re-runs the dial,
+    which would ring the caller again. A callee request that may have left is not cleaned up:
+    the callee's leg may exist and join the caller."""
+    caller_id = provider.sender_number(payload)
+    if not provider.config.get("conference"):
+        reply = yield provider.form("/Calls.json", {
+            "To": wire_address(payload["caller"]), "From": caller_id,
+            "Twiml": dial_twiml(payload["callee"], caller_id), **provider.callbacks("call")})
+        data = provider.decode(reply, None)
+        return CallRef(provider.name, call_id(_sid(data)), raw=data)
+    name = "tc" + secrets.token_hex(12)
+    reply = yield provider.form("/Calls.json", {
+        "To": wire_address(payload["caller"]), "From": caller_id,
+        "Twiml": conference_twiml(name), **provider.callbacks("call")})
+    first = provider.decode(reply, None)
+    sid = _sid(first)
+    try:
+        reply = yield provider.form("/Calls.json", {
+            "To": wire_address(payload["callee"]), "From": caller_id,
+            "Twiml": conference_twiml(name)})
+        second = provider.decode(reply, None)
+    except TransportError as exc:
+        if not exc.request_sent:
+            yield from _end_alone(provider, sid)
+        raise
+    except (ProviderError, RateLimited, AuthenticationError):
+        yield from _end_alone(provider, sid)  # refused for sure: do not leave the caller alone
+        raise
+    return CallRef(provider.name, call_id(sid, name), raw={"caller": first, "callee": second})
+
+
+def _end_alone(provider: TwilioProvider, sid: str) -> Exchange:
+    """Hang up the caller's leg of a conference dial whose callee was not placed; a failure
+    here is logged, not raised: the callee's failure is the one the caller needs to see."""
+    try:
+        reply = yield provider.form(f"/Calls/{sid}.json", {"Status": "completed"})
+        provider.decode(reply, None)
+    except TelephonyError as exc:
+        log.warning("twilio: could not end call %s after the callee was not placed: %s",
+                    sid, exc)
+
+
+def _play_prompt(provider: TwilioProvider, payload: dict[str, Any]) -> WireRequest:
+    return provider.form("/Calls.json", {
+        "To": wire_address(payload["to"]), "From": provider.sender_number(payload),
+        "Twiml": play_twiml(payload["prompts"]), **provider.callbacks("call")})
+
+
+def _call_ref(provider: TwilioProvider, data: Any, payload: dict[str, Any]) -> CallRef:
+    return CallRef(provider.name, call_id(_sid(data)), raw=data)
+
+
+def _send_sms(provider: TwilioProvider, payload: dict[str, Any]) -> WireRequest:
+    form: dict[str, Any] = {"To": wire_address(payload["to"]), "Body": payload["text"]}
+    sender = payload.get("sender") or provider.config.get("sms_from") or provider.config.get(
+        "messaging_service_sid")
+    if not sender:
+        raise PayloadError([PayloadProblem("sender", "Twilio needs a From number or a "
+                                           "Messaging Service: give sender or set the "
+                                           "sms_from or messaging_service_sid option")])
+    form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
+    return provider.form("/Messages.json", {**form, **provider.callbacks("message")})
+
+
+def _sms_receipt(provider: TwilioProvider, data: Any, payload: dict[str, Any]) -> SmsReceipt:
+    if not isinstance(data.get("sid"), str):
+        raise MalformedReply("the Message resource has no sid")
+    return SmsReceipt(provider.name, data["sid"], str(data.get("status") or "queued"), raw=data)
+
+
+def _hangup(provider: TwilioProvider, payload: dict[str, Any]) -> WireRequest:
+    sid, _ = split_call_id(payload["call"])
+    return provider.form(f"/Calls/{sid}.json", {"Status": "completed"})
+
+
+def _ack(provider: TwilioProvider, data: Any, payload: dict[str, Any]) -> Ack:
+    return Ack(provider.name, raw=data)
+
+
+def _transfer(provider: TwilioProvider, payload: dict[str, Any]) -> WireRequest:
+    sid, _ = split_call_id(payload["call"])
+    twiml = dial_twiml(payload["to"], provider.config.get("caller_id"))
+    return provider.form(f"/Calls/{sid}.json", {"Twiml": twiml})
+
+
+def _transferred(provider: TwilioProvider, data: Any, payload: dict[str, Any]) -> CallRef:
+    sid, _ = split_call_id(payload["call"])
+    return CallRef(provider.name, call_id(sid), raw=data)
+
+
+def _list_calls(provider: TwilioProvider, payload: dict[str, Any]) -> Exchange:
+    """``GET Calls.json`` per live status, every page (``next_page_uri``, only within this
+    account's Calls list: a reply cannot send the client elsewhere)."""
+    rows: list[dict[str, Any]] = []
+    path = provider.base + "/Calls.json"
+    for status in _LIVE:
+        params: dict[str, Any] = {"Status": status, "PageSize": provider.PAGE_SIZE}
+        for _ in range(provider.MAX_PAGES):
+            page = provider.decode((yield WireRequest("GET", path, params=params)), None)
+            calls = page.get("calls")
+            if not isinstance(calls, list):
+                raise MalformedReply("the Calls page has no list 'calls'")
+            rows += [row for row in calls if isinstance(row, dict)]
+            following = page.get("next_page_uri")
+            if not following:
+                break
+            next_path, _, query = str(following).partition("?")
+            if next_path != path:
+                raise MalformedReply("Twilio's next_page_uri leaves the Calls list")
+            params = dict(parse_qsl(query, keep_blank_values=True))
+        else:
+            limit = provider.MAX_PAGES * provider.PAGE_SIZE
+            raise ProviderError(f"more than {limit} calls of one status: list_calls stops "
+                                "there", code="too_many_calls", category="invalid")
+    found = [call_info(row) for row in rows]
+    wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
+    direction = payload.get("direction")
+    return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
+            and (direction is None or c.direction == direction)]
+
+
+def _conference(provider: TwilioProvider, operation: str, ref: str) -> Exchange:
+    """(Call SID, Conference SID) of a conference-backed call, or a clear refusal (before any
+    request when the call id names no conference)."""
+    sid, name = split_call_id(ref)
+    if name is None:
+        raise ProviderError(
+            f"{operation} needs a conference participant: Twilio can hold, mute and monitor "
+            f"only calls in a conference, and {ref} is not one (connect with "
+            "conference=true, so that dial places conference-backed calls)",
+            code="not_in_conference", category="invalid")
+    page = provider.decode((yield WireRequest(
+        "GET", provider.base + "/Conferences.json",
+        params={"FriendlyName": name, "Status": "in-progress"})), None)
+    rows = page.get("conferences")
+    if not isinstance(rows, list):
+        raise MalformedReply("the Conferences page has no list 'conferences'")
+    if not rows:
+        raise ProviderError(f"the conference of {ref} is not in progress (it has not started "
+                            "or has ended)", code="call_not_found", category="not_found")
+    if not isinstance(rows[0], dict) or not isinstance(rows[0].get("sid"), str):
+        raise MalformedReply("the Conference resource has no sid")
+    return sid, rows[0]["sid"]
+
+
+def _participant(operation: str, form: Callable[[TwilioProvider], dict[str, Any]]) -> Any:
+    """An Exchange: find the call's conference, then update its participant with ``form``."""
+
+    def exchange(provider: TwilioProvider, payload: dict[str, Any]) -> Exchange:
+        sid, conference = yield from _conference(provider, operation, payload["call"])
+        reply = yield provider.form(f"/Conferences/{conference}/Participants/{sid}.json",
+                                    form(provider))
+        return Ack(provider.name, raw=provider.decode(reply, None))
+
+    exchange.__name__ = f"_{operation}"
+    return exchange
+
+
+def _hold_form(provider: TwilioProvider) -> dict[str, Any]:
+    form: dict[str, Any] = {"Hold": "true"}
+    if provider.config.get("hold_url"):
+        form.update(HoldUrl=provider.config["hold_url"], HoldMethod="GET")
+    return form
+
+
+def _monitor(provider: TwilioProvider, payload: dict[str, Any]) -> Exchange:
+    """Add the supervisor to the call's conference: listen muted, whisper as a coach, or
+    barge in as a full participant."""
+    caller_id = provider.config.get("caller_id")
+    if not caller_id:
+        raise ConfigurationError("monitor needs the caller_id option: the From number of "
+                                 "the call that brings the supervisor in", key="caller_id")
+    sid, conference = yield from _conference(provider, "monitor", payload["call"])
+    form: dict[str, Any] = {"From": caller_id, "To": wire_address(payload["supervisor"])}
+    mode = payload["mode"]
+    if mode == "listen":
+        form["Muted"] = "true"
+    elif mode == "whisper":
+        form.update(Coaching="true", CallSidToCoach=sid)
+    reply = yield provider.form(f"/Conferences/{conference}/Participants.json", form)
+    return Ack(provider.name, raw=provider.decode(reply, None))
 
 
 class TwilioProvider(HttpProvider):
     """Twilio over its REST API; see the module docstring and docs/providers/twilio.md."""
 
-    routes: Mapping[str, Any] = {}
+    routes: ClassVar[Mapping[str, Any]] = {
+        "dial": _dial,
+        "play_prompt": Route(_play_prompt, _call_ref),
+        "send_sms": Route(_send_sms, _sms_receipt),
+        "hangup": Route(_hangup, _ack),
+        "transfer": Route(_transfer, _transferred),
+        "list_calls": _list_calls,
+        "hold": _participant("hold", _hold_form),
+        "unhold": _participant("unhold", lambda provider: {"Hold": "false"}),
+        "mute": _participant("mute", lambda provider: {"Muted": "true"}),
+        "unmute": _participant("unmute", lambda provider: {"Muted": "false"}),
+        "monitor": _monitor,
+    }
+
+    #: rows per page of GET Calls.json (Twilio's maximum) and how many pages are followed
+    PAGE_SIZE = 1000
+    MAX_PAGES = 20
 
     def __init__(self, spec, config):
         super().__init__(spec, config)
         try:
             self._setup(config)
         except ConfigurationError:
-            self.transport.close()  # nothing is kept of a client that is refused
-            self.forget_secrets()
+            self.forget_secrets()  # nothing is kept of a client that is refused
             raise
 
     def _setup(self, config) -> None:
         self.account_sid, user, secret = self._credentials(config)
-        basic = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
-        self.add_secret(basic)
-        self._authorization = "Basic " + basic
-        self.add_secret(self._authorization)
+        self._authorization = self.basic_auth(user, secret)
         self._signing_token = config.secret("webhook_auth_token") or (
             secret if user.startswith("AC") else None)
         if config.get("status_callback") and not self._signing_token:
@@ -162,7 +362,9 @@ class TwilioProvider(HttpProvider):
     # -- the wire ----------------------------------------------------------------------------
 
     def authorize(self, request: WireRequest) -> WireRequest:
-        return request.with_headers({"Authorization": self._authorization})
+        """HTTP Basic on every request (the header made once by ``basic_auth``, which
+        registers the secret and its encoded form as secrets)."""
+        return request.with_headers(self._authorization)
 
     def decode(self, reply: WireReply, op: Operation | None) -> Any:
         """Twilio's error body ``{code, message, more_info, status}`` to the hierarchy, the
@@ -195,13 +397,13 @@ class TwilioProvider(HttpProvider):
                             f"{text}" + (f" (see {more})" if isinstance(more, str) else ""),
                             code=canonical, category=category, vendor_code=vendor)
 
-    def _post(self, path: str, form: Mapping[str, Any], op: Operation) -> dict[str, Any]:
-        return self.call(WireRequest("POST", self.base + path, data=dict(form)), op)
+    def form(self, path: str, form: Mapping[str, Any]) -> WireRequest:
+        """A form-encoded POST under this account (every Twilio write is one)."""
+        return WireRequest("POST", self.base + path, data=dict(form))
 
-    def _get(self, path: str, params: Mapping[str, Any], op: Operation) -> dict[str, Any]:
-        return self.call(WireRequest("GET", self.base + path, params=dict(params)), op)
-
-    def _callbacks(self, kind: str) -> dict[str, Any]:
+    def callbacks(self, kind: str) -> dict[str, Any]:
+        """The status-callback fields of a Call or Message creation (none without the
+        status_callback option)."""
         url = self.config.get("status_callback")
         if not url:
             return {}
@@ -210,179 +412,15 @@ class TwilioProvider(HttpProvider):
         return {"StatusCallback": url, "StatusCallbackMethod": "POST",
                 "StatusCallbackEvent": list(_CALLBACK_EVENTS)}
 
-    def _from(self, payload: Mapping[str, Any]) -> str:
+    def sender_number(self, payload: Mapping[str, Any]) -> str:
+        """The From of a call: the payload's caller_id, else the option; refused before any
+        traffic when neither is given."""
         value = payload.get("caller_id") or self.config.get("caller_id")
         if not value:
             raise PayloadError([PayloadProblem("caller_id", "Twilio needs a From number: give "
                                                "caller_id (E.164, +14155550100) or set the "
                                                "caller_id option")])
         return str(value)
-
-    # -- operations --------------------------------------------------------------------------
-
-    def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
-        handler = getattr(self, "_op_" + op.name, None)
-        if handler is None:  # the spec declares only what is below
-            raise ProviderError(f"twilio has no handler for {op.name}", code="unsupported")
-        return handler(op, payload)
-
-    def _op_dial(self, op: Operation, payload: dict[str, Any]) -> CallRef:
-        caller_id = self._from(payload)
-        if not self.config.get("conference"):
-            data = self._post("/Calls.json", {
-                "To": wire_address(payload["caller"]), "From": caller_id,
-                "Twiml": dial_twiml(payload["callee"], caller_id), **self._callbacks("call")}, op)
-            return CallRef(self.name, call_id(_sid(data)), raw=data)
-        name = "tc" + secrets.token_hex(12)
-        first = self._post("/Calls.json", {
-            "To": wire_address(payload["caller"]), "From": caller_id,
-            "Twiml": conference_twiml(name), **self._callbacks("call")}, op)
-        sid = _sid(first)
-        try:
-            second = self._post("/Calls.json", {
-                "To": wire_address(payload["callee"]), "From": caller_id,
-                "Twiml": conference_twiml(name)}, op)
-        except TransportError as exc:
-            if exc.request_sent:
-                raise  # the callee's call may exist: the facade makes this OutcomeUnknown
-            # the callee's request never left: the caller's call is placed and alone. The
-            # facade would retry a never-sent failure, ringing the caller again: end the
-            # caller's call and refuse instead (a ProviderError is not retried for dial)
-            self._end_alone(sid, op)
-            raise ProviderError(f"the callee's call could not be sent ({exc.message}); the "
-                                f"caller's call {sid} was ended", code="callee_not_placed",
-                                category="transient") from None
-        except (ProviderError, RateLimited):
-            self._end_alone(sid, op)  # refused for sure: do not leave the caller alone
-            raise
-        return CallRef(self.name, call_id(sid, name), raw={"caller": first, "callee": second})
-
-    def _end_alone(self, sid: str, op: Operation) -> None:
-        """Hang up the caller's call of a conference dial whose callee was not placed."""
-        try:
-            self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op)
-        except TelephonyError as exc:
-            log.warning("twilio: could not end call %s after the callee was not placed: %s",
-                        sid, exc)
-
-    def _op_play_prompt(self, op: Operation, payload: dict[str, Any]) -> CallRef:
-        data = self._post("/Calls.json", {
-            "To": wire_address(payload["to"]), "From": self._from(payload),
-            "Twiml": play_twiml(payload["prompts"]), **self._callbacks("call")}, op)
-        return CallRef(self.name, call_id(_sid(data)), raw=data)
-
-    def _op_send_sms(self, op: Operation, payload: dict[str, Any]) -> SmsReceipt:
-        form: dict[str, Any] = {"To": wire_address(payload["to"]), "Body": payload["text"]}
-        sender = payload.get("sender") or self.config.get("sms_from") or self.config.get(
-            "messaging_service_sid")
-        if not sender:
-            raise PayloadError([PayloadProblem("sender", "Twilio needs a From number or a "
-                                               "Messaging Service: give sender or set the "
-                                               "sms_from or messaging_service_sid option")])
-        form["MessagingServiceSid" if sender.startswith("MG") else "From"] = sender
-        data = self._post("/Messages.json", {**form, **self._callbacks("message")}, op)
-        if not isinstance(data.get("sid"), str):
-            raise ValueError("the Message resource has no sid")
-        return SmsReceipt(self.name, data["sid"], str(data.get("status") or "queued"), raw=data)
-
-    def _op_hangup(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        sid, _ = split_call_id(payload["call"])
-        return Ack(self.name, raw=self._post(f"/Calls/{sid}.json", {"Status": "completed"}, op))
-
-    def _op_transfer(self, op: Operation, payload: dict[str, Any]) -> CallRef:
-        sid, _ = split_call_id(payload["call"])
-        twiml = dial_twiml(payload["to"], self.config.get("caller_id"))
-        data = self._post(f"/Calls/{sid}.json", {"Twiml": twiml}, op)
-        return CallRef(self.name, call_id(sid), raw=data)
-
-    #: rows per page of GET Calls.json (Twilio's maximum) and how many pages are followed
-    PAGE_SIZE = 1000
-    MAX_PAGES = 20
-
-    def _op_list_calls(self, op: Operation, payload: dict[str, Any]) -> list:
-        rows: list[dict[str, Any]] = []
-        for status in _LIVE:
-            rows += self._pages(op, {"Status": status, "PageSize": self.PAGE_SIZE})
-        found = [call_info(row) for row in rows]
-        wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
-        direction = payload.get("direction")
-        return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
-                and (direction is None or c.direction == direction)]
-
-    def _pages(self, op: Operation, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every row of GET Calls.json, following ``next_page_uri`` (only within this
-        account's Calls list: a reply cannot send the client elsewhere)."""
-        rows: list[dict[str, Any]] = []
-        path = self.base + "/Calls.json"
-        for _ in range(self.MAX_PAGES):
-            page = self.call(WireRequest("GET", path, params=params), op)
-            calls = page.get("calls")
-            if not isinstance(calls, list):
-                raise MalformedReply("the Calls page has no list 'calls'")
-            rows += [row for row in calls if isinstance(row, dict)]
-            following = page.get("next_page_uri")
-            if not following:
-                return rows
-            next_path, _, query = str(following).partition("?")
-            if next_path != path:
-                raise MalformedReply("Twilio's next_page_uri leaves the Calls list")
-            params = dict(parse_qsl(query, keep_blank_values=True))
-        raise ProviderError(f"more than {self.MAX_PAGES * self.PAGE_SIZE} calls of one status: "
-                            "list_calls stops there", code="too_many_calls", category="invalid")
-
-    def _conference(self, op: Operation, ref: str) -> tuple[str, str]:
-        """(Call SID, Conference SID) of a conference-backed call, or a clear refusal."""
-        sid, name = split_call_id(ref)
-        if name is None:
-            raise ProviderError(
-                f"{op.name} needs a conference participant: Twilio can hold, mute and monitor "
-                f"only calls in a conference, and {ref} is not one (connect with "
-                "conference=true, so that dial places conference-backed calls)",
-                code="not_in_conference", category="invalid")
-        page = self._get("/Conferences.json", {"FriendlyName": name, "Status": "in-progress"},
-                         op)
-        rows = page.get("conferences")
-        if not isinstance(rows, list):
-            raise ValueError("the Conferences page has no list 'conferences'")
-        if not rows:
-            raise ProviderError(f"the conference of {ref} is not in progress (it has not started "
-                                "or has ended)", code="call_not_found", category="not_found")
-        return sid, str(rows[0]["sid"])
-
-    def _participant(self, op: Operation, payload: dict[str, Any], form: dict[str, Any]) -> Ack:
-        sid, conference = self._conference(op, payload["call"])
-        data = self._post(f"/Conferences/{conference}/Participants/{sid}.json", form, op)
-        return Ack(self.name, raw=data)
-
-    def _op_hold(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        form: dict[str, Any] = {"Hold": "true"}
-        if self.config.get("hold_url"):
-            form.update(HoldUrl=self.config["hold_url"], HoldMethod="GET")
-        return self._participant(op, payload, form)
-
-    def _op_unhold(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        return self._participant(op, payload, {"Hold": "false"})
-
-    def _op_mute(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        return self._participant(op, payload, {"Muted": "true"})
-
-    def _op_unmute(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        return self._participant(op, payload, {"Muted": "false"})
-
-    def _op_monitor(self, op: Operation, payload: dict[str, Any]) -> Ack:
-        caller_id = self.config.get("caller_id")
-        if not caller_id:
-            raise ConfigurationError("monitor needs the caller_id option: the From number of "
-                                     "the call that brings the supervisor in", key="caller_id")
-        sid, conference = self._conference(op, payload["call"])
-        form: dict[str, Any] = {"From": caller_id, "To": wire_address(payload["supervisor"])}
-        mode = payload["mode"]
-        if mode == "listen":
-            form["Muted"] = "true"
-        elif mode == "whisper":
-            form.update(Coaching="true", CallSidToCoach=sid)
-        data = self._post(f"/Conferences/{conference}/Participants.json", form, op)
-        return Ack(self.name, raw=data)
 
     # -- webhooks ----------------------------------------------------------------------------
 
@@ -448,5 +486,5 @@ class TwilioProvider(HttpProvider):
 def _sid(data: Mapping[str, Any]) -> str:
     sid = data.get("sid")
     if not isinstance(sid, str) or not sid.startswith("CA"):
-        raise ValueError("the Call resource has no Call SID")
+        raise MalformedReply("the Call resource has no Call SID")
     return sid

@@ -64,6 +64,7 @@ SPEC = ProviderSpec(
     }},
     url_userinfo=("username", "password"),
     events=True,
+    plugin_api=2,
     details={
         "dial": "POST Calls.json To=caller, inline TwiML <Dial><Number|Sip>callee</...></Dial>; "
                 "with conference=true two POST Calls.json (caller, then callee) whose TwiML joins "

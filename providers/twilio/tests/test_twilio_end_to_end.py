@@ -287,27 +287,40 @@ def test_conference_dial_ends_the_caller_when_the_callee_is_refused(conf):
     assert conf.app.pending == {}
 
 
-def test_conference_dial_never_rings_the_caller_twice_when_the_callee_never_left(
-        conf, monkeypatch):
-    """A never-sent failure is one the facade retries; after the caller's call exists that
-    would ring the caller again, so the provider ends it and refuses instead."""
-    from telephony_twilio.provider import TwilioProvider
+def test_conference_dial_never_rings_the_caller_twice_when_the_callee_never_left(conf):
+    """The callee's request fails before it leaves (a real refused connection: the requests
+    driver sends that one request to a closed port). The driver throws the TransportError into
+    the dial's exchange, which hangs up the caller's leg and re-raises; the core makes it
+    OutcomeUnknown (a request of the operation had been sent) and never re-runs the dial, which
+    would ring the caller again."""
+    import socket
 
-    from telephony_core.errors import TransportError
+    from telephony_core.http import HttpTransport
+    from telephony_core.wire import TransportSettings
 
-    real_post = TwilioProvider._post
-    posted = []
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    nowhere = HttpTransport(TransportSettings(f"http://127.0.0.1:{closed}"))
+    real = conf.client._transport.send
+    sent = []
 
-    def post(self, path, form, op):
-        posted.append(form.get("To"))
-        if path == "/Calls.json" and len(posted) == 2:  # the callee's: "connection refused"
-            raise TransportError("could not connect: refused", request_sent=False)
-        return real_post(self, path, form, op)
+    def send(request):
+        sent.append((request.data or {}).get("To"))
+        return nowhere.send(request) if len(sent) == 2 else real(request)
 
-    monkeypatch.setattr(TwilioProvider, "_post", post)
-    with pytest.raises(ProviderError) as info:
-        conf.client.dial(caller=CALLER, callee=CALLEE)
-    assert info.value.code == "callee_not_placed"
-    assert posted == ["+14155550100", "+14155550101", None]  # caller, callee, hang-up
-    ringing_caller = [r for r in conf.server.requests if r.form().get("To") == "+14155550100"]
-    assert len(ringing_caller) == 1
+    conf.client._transport.send = send
+    try:
+        with pytest.raises(OutcomeUnknown) as info:
+            conf.client.dial(caller=CALLER, callee=CALLEE)
+    finally:
+        nowhere.close()
+    assert info.value.reason == "refused"
+    assert "an earlier request of this operation had been sent" in info.value.message
+    assert sent == ["+14155550100", "+14155550101", None]  # caller, callee (refused), hang-up
+    first, cleanup = conf.server.requests
+    caller_sid = json.loads(conf.app.exchanges[0]["reply"])["sid"]
+    assert first.form()["To"] == "+14155550100"
+    assert cleanup.path.endswith(f"/Calls/{caller_sid}.json")
+    assert cleanup.form() == {"Status": "completed"}
+    assert conf.server.attempts == 2  # never re-run

@@ -53,7 +53,11 @@ def test_error_replies_are_checked_against_twilios_error_body():
     error = json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number",
                         "more_info": "https://www.twilio.com/docs/errors/21211",
                         "status": 400}).encode()
-    assert reply_problems(spec, raw_op, 400, "application/json", error)  # no error declared
+    # As published the spec declares no error reply, so the kit checks none (not even one of
+    # the wrong shape): without the correction the emulator's error bodies would go unchecked.
+    assert reply_problems(spec, raw_op, 400, "application/json", b'{"error": "x"}') == []
+    # With the correction (Twilio's documented error body as the default response) a reply of
+    # the documented shape passes and any other shape is caught.
     assert reply_problems(corrected_spec, op, 400, "application/json", error) == []
     assert reply_problems(corrected_spec, op, 400, "application/json", b'{"error": "x"}')
 
