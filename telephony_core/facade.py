@@ -22,6 +22,7 @@ from .errors import (
     PayloadError,
     PayloadProblem,
     ProviderBug,
+    RateLimited,
     TelephonyError,
     TransportError,
     UnsupportedOperation,
@@ -159,10 +160,17 @@ class Facade:
         """A request that never left, after an earlier request of the same attempt did: the
         operation as a whole may have been acted on (Twilio's conference dial placed the
         caller's call, then failed to place the callee's), so it counts as sent."""
-        if isinstance(exc, TransportError) and not exc.request_sent and ctx.sends > 1:
+        if ctx.sends <= 1:
+            return exc
+        if isinstance(exc, TransportError) and not exc.request_sent:
             return TransportError(
                 f"{exc.message} (an earlier request of this operation had been sent)",
                 request_sent=True, reason=exc.reason, provider=exc.provider,
+                operation=exc.operation)
+        if isinstance(exc, RateLimited):  # refused, but after a request that may have acted
+            return TransportError(
+                f"{exc.message}, after an earlier request of this operation had been sent",
+                request_sent=True, reason="other", provider=exc.provider,
                 operation=exc.operation)
         return exc
 

@@ -30,7 +30,13 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from .errors import AuthenticationError, ProviderError, RateLimited, TransportError
+from .errors import (
+    AuthenticationError,
+    ProviderError,
+    RateLimited,
+    TelephonyError,
+    TransportError,
+)
 from .provider import Provider, ProviderSpec
 
 if TYPE_CHECKING:
@@ -355,7 +361,7 @@ def _authorized(provider: HttpProvider,
         while True:
             try:
                 reply = yield provider.authorize(request)
-            except TransportError as exc:  # a failed send goes on to the provider's exchange
+            except TelephonyError as exc:  # a failed send goes on to the provider's exchange
                 request = exchange.throw(exc)
                 continue
             request = exchange.send(reply)

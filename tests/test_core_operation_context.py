@@ -144,3 +144,28 @@ def test_a_request_never_sent_after_one_that_was_is_outcome_unknown(loopback_spe
                 client.dial("ext:1000", "tel:41000")
         assert len(server.requests_to("/dial")) == 1  # the first leg: never placed twice
     assert "earlier request" in str(info.value) and TwoStepProvider.cleaned == ["c1"]
+
+
+class RateLimitedSecondLeg(LoopbackProvider):
+    """A two-request dial whose second request is refused with HTTP 429."""
+
+    def two_step(self, payload):
+        reply = yield WireRequest("POST", "/dial", json={"from": payload["caller"],
+                                                         "to": payload["callee"]})
+        first = self.decode(reply, None)
+        reply = yield WireRequest("POST", "/sms", json={"second": "leg"})
+        self.decode(reply, None)
+        return first
+
+    routes = {**LoopbackProvider.routes, "dial": two_step}
+
+
+def test_a_rate_limit_after_an_earlier_request_of_a_dial_is_never_resent(loopback_spec):
+    with loopback_variant("ratelimited", RateLimitedSecondLeg) as (_, server, url):
+        with telephony_core.connect(url, retries=2) as client:
+            client.list_calls()
+            server.inject(Fault.http_error(429, headers={"Retry-After": "0"}), path="/sms",
+                          times=None)
+            with pytest.raises(OutcomeUnknown):
+                client.dial("ext:1000", "tel:41000")
+        assert len(server.requests_to("/dial")) == 1
