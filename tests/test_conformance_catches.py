@@ -16,13 +16,13 @@ import attrs
 import pytest
 from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
-from telephony_example.provider import ExampleProvider
+from telephony_example.provider import ExampleProvider, _dial
 from telephony_example.spec import SPEC as EXAMPLE
 
 import telephony_core
 from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
-from telephony_core.results import Ack
+from telephony_core.results import Ack, CallRef
 from telephony_core.testing.runner import run_suite
 
 FIXTURES = "telephony_example.conformance:Fixtures"
@@ -41,7 +41,7 @@ def copy_of_example(name: str, implementation: type, *, package: str = "telephon
     return ProviderSpec(
         name=name, title=f"broken copy of the example ({name})", package=package,
         implementation=implementation, operations=operations or dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events, plugin_api=EXAMPLE.plugin_api,
         emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
 
 
@@ -61,44 +61,56 @@ def register(names: list[str], spec: ProviderSpec) -> None:
 # -- the broken copies ---------------------------------------------------------------------
 
 
-class RetryingProvider(ExampleProvider):
-    """Re-sends any request that failed in transit, a dial included: a second call."""
+def dial_twice(provider, payload):
+    """An Exchange that yields the dial again when the first one failed in transit: a second
+    call, since the Example PBX takes no idempotency key."""
+    request = _dial(provider, payload)
+    try:
+        reply = yield request
+    except TransportError:
+        reply = yield request
+    return CallRef(provider.name, provider.decode(reply, None)["id"])
 
-    def call(self, request, op=None):
-        try:
-            return super().call(request, op)
-        except TransportError:
-            return super().call(request, op)
+
+class RetryingProvider(ExampleProvider):
+    """Re-sends a dial that failed in transit, from inside its own exchange."""
+
+    routes = {**ExampleProvider.routes, "dial": dial_twice}
 
 
 class LeakyLogProvider(ExampleProvider):
     """Logs its password through a plain (unredacted) logger when it logs in."""
 
-    def _login(self) -> str:
+    def login(self):
         logging.getLogger("leaky_example").debug(
             "logging in as %s with %s", self.config["username"], self.config.secret("password"))
-        return super()._login()
+        return (yield from super().login())
 
 
 class BasicLeakProvider(ExampleProvider):
     """Logs the Basic credential it would build for user "api" (3 letters) through a plain
     logger: the password's base64 sits at an alignment that base64 of the password alone misses."""
 
-    def _login(self) -> str:
+    def login(self):
         import base64
 
         credential = f"{self.config['username']}:{self.config.secret('password')}"
         logging.getLogger("leaky_basic").debug(
             "would authorize with %s", base64.b64encode(credential.encode()).decode())
-        return super()._login()
+        return (yield from super().login())
 
 
 class LeakyErrorProvider(ExampleProvider):
-    """Puts its session token in the message of a server error."""
+    """Keeps the session token it is given and puts it in the message of a server error."""
+
+    def attach(self, request, token):
+        self.last_token = token.value
+        return super().attach(request, token)
 
     def decode(self, reply, op):
         if reply.status >= 500:
-            raise ProviderError(f"the PBX failed for session {self._token}", category="transient")
+            raise ProviderError(f"the PBX failed for session {self.last_token}",
+                                category="transient")
         return super().decode(reply, op)
 
 
@@ -326,10 +338,11 @@ class AgainstTheExample(Fixtures):
 class LazyHangupProvider(ExampleProvider):
     """Says the call is hung up without telling the PBX."""
 
-    def invoke(self, op, payload):
-        if op.name == "hangup":
-            return Ack(self.name)
-        return super().invoke(op, payload)
+    def hangup(self, payload):  # an Exchange that yields no request at all
+        return Ack(self.name)
+        yield  # pragma: no cover - makes this a generator
+
+    routes = {**ExampleProvider.routes, "hangup": hangup}
 
 
 def test_an_unbroken_copy_is_equivalent_to_the_example(registered):
