@@ -24,6 +24,7 @@ from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
 from telephony_core.results import Ack, CallRef
 from telephony_core.testing.runner import run_suite
+from telephony_core.wire import WireRequest
 
 FIXTURES = "telephony_example.conformance:Fixtures"
 #: equivalence explores random programs; a fixed seed keeps these tests of the suite repeatable
@@ -392,3 +393,57 @@ def test_every_declared_operation_reaches_its_success_path(provider):
                for op, entry in results["operations"].items()
                if entry.get("outcomes", {}).get("outcome") == "passed"}
     assert reached and all(counts.get("ok") for counts in reached.values()), reached
+
+
+# -- both clients ------------------------------------------------------------------------------
+
+
+def test_the_async_client_runs_the_fault_and_outcome_properties(registered):
+    """The same properties, through AsyncClient, reported under their own names."""
+    register(registered, copy_of_example("example-both", ExampleProvider))
+    results = run_suite("example-both", fixtures=FIXTURES,
+                        select="test_fault and dial and (reset_after_read or stall) "
+                               "or test_valid_payloads and dial")
+    assert results.passed, json.dumps(results, indent=1)
+    for prop in ("faults.reset_after_read", "faults.async.reset_after_read",
+                 "faults.stall", "faults.async.stall", "outcomes", "outcomes.async"):
+        assert results.result(prop, "dial")["outcome"] == "passed", prop
+    assert results.result("outcomes.async", "dial")["exercised"].get("ok"), results
+
+
+def test_a_dial_re_sent_is_caught_through_the_async_client_too(registered):
+    register(registered, copy_of_example("example-retrying-async", RetryingProvider))
+    results = run_suite("example-retrying-async", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for prop in ("faults.reset_after_read", "faults.async.reset_after_read"):
+        entry = results.result(prop, "dial")
+        assert entry["outcome"] == "failed", (prop, entry)
+        assert "a non-idempotent operation was sent 2 times (at most 1 allowed)" in (
+            entry["message"])
+    assert "(async client)" in results.result("faults.async.reset_after_read", "dial")["message"]
+
+
+class FirstContractProvider(ExampleProvider):
+    """The example as plugin API 1 wrote it: its own login through ``self.transport``."""
+
+    def authorize(self, request):
+        if not getattr(self, "token", None):
+            reply = self.transport.send(WireRequest("POST", "/api/login", json={
+                "username": self.config["username"],
+                "password": self.config.secret("password")}))
+            self.token = reply.json()["token"]
+            self.add_secret(self.token)
+        return request.with_headers({"Authorization": f"Bearer {self.token}"})
+
+
+def test_a_plugin_api_1_provider_runs_through_the_sync_client_only(registered):
+    spec = attrs.evolve(copy_of_example("example-first", FirstContractProvider), plugin_api=1)
+    register(registered, spec)
+    results = run_suite("example-first", fixtures=FIXTURES,
+                        select="test_fault and list_calls and http_error "
+                               "or test_valid_payloads and list_calls")
+    assert results.result("faults.http_error", "list_calls")["outcome"] == "passed", results
+    assert results.result("outcomes", "list_calls")["outcome"] == "passed", results
+    for prop in ("faults.async.http_error", "outcomes.async"):
+        assert results.result(prop, "list_calls") == {
+            "outcome": "skipped", "reason": "plugin API 1: sync client only"}, results

@@ -19,10 +19,11 @@ import pytest
 
 from .. import registry
 from ..catalogue import OPERATIONS
-from ..client import Client, connect
+from ..client import Client
 from ..errors import TelephonyError
 from ..provider import ProviderSpec
 from ..redaction import Secret
+from .clients import connect_kind
 
 __all__ = ["Outcome", "ProviderFixtures", "Session", "run"]
 
@@ -45,6 +46,8 @@ class Session:
     client: Client
     server: Any = None
     app: Any = None
+    #: which client drives it: "sync" (connect) or "async" (connect_async, see .clients)
+    kind: str = "sync"
 
     @property
     def pbx(self) -> Any:
@@ -184,6 +187,10 @@ class ProviderFixtures:
             from .faults import FAULTS
 
             metafunc.parametrize("fault_name", list(FAULTS))
+        if "client_kind" in metafunc.fixturenames:
+            from .clients import CLIENT_KINDS
+
+            metafunc.parametrize("client_kind", CLIENT_KINDS)
 
     @classmethod
     def documented_exchanges(cls, spec: ProviderSpec | None) -> list[Any]:
@@ -223,15 +230,27 @@ class ProviderFixtures:
         return operation
 
     @pytest.fixture
-    def emulate(self, spec: ProviderSpec) -> Callable[..., contextlib.AbstractContextManager]:
-        """``with emulate() as session:`` a fresh emulator and a client connected to it."""
-        return lambda **client_options: self.session(spec, **client_options)
+    def emulate(self, spec: ProviderSpec, request: pytest.FixtureRequest
+                ) -> Callable[..., contextlib.AbstractContextManager]:
+        """``with emulate() as session:`` a fresh emulator and a client connected to it: the
+        test's ``client_kind`` (sync or async) when it is parametrized by one, else sync. A
+        provider the async client cannot run is skipped with the reason."""
+        callspec = getattr(request.node, "callspec", None)
+        kind = (callspec.params.get("client_kind", "sync") if callspec is not None else "sync")
+        if kind != "sync":
+            from .clients import async_refusal
+
+            refused = async_refusal(spec)
+            if refused is not None:
+                pytest.skip(refused)
+        return lambda **client_options: self.session(spec, client_kind=kind, **client_options)
 
     @pytest.fixture
     def debug_logs(self, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
         """Capture every log record at DEBUG (urllib3's URL lines included)."""
         caplog.set_level(logging.DEBUG)
-        for name in ("urllib3", "requests", "telephony_core", self.provider):
+        for name in ("urllib3", "requests", "httpx", "httpcore", "telephony_core",
+                     self.provider):
             caplog.set_level(logging.DEBUG, logger=name)
         return caplog
 
@@ -252,7 +271,7 @@ class ProviderFixtures:
 
     @contextlib.contextmanager
     def session(self, spec: ProviderSpec, pbx: Any = None, *,
-                factory_overrides: Mapping[str, Any] | None = None,
+                factory_overrides: Mapping[str, Any] | None = None, client_kind: str = "sync",
                 **client_options: Any) -> Iterator[Session]:
         """A fresh provider under test (see :class:`Session`).
 
@@ -268,9 +287,9 @@ class ProviderFixtures:
                 "properties", {})}
             if pbx is not None:
                 local["pbx"] = pbx
-            client = connect(spec.name, **local)
+            client = connect_kind(client_kind, spec.name, **local)
             try:
-                yield Session(spec.name, client)
+                yield Session(spec.name, client, kind=client_kind)
             finally:
                 client.close()
             return
@@ -284,9 +303,9 @@ class ProviderFixtures:
         checked = self._spec_checked(spec, app) if own else None
         server = EmulatorServer(checked if checked is not None else app).start()
         try:
-            client = connect(app.connect_url(server.url), **options)
+            client = connect_kind(client_kind, app.connect_url(server.url), **options)
             try:
-                yield Session(spec.name, client, server, app)
+                yield Session(spec.name, client, server, app, kind=client_kind)
             finally:
                 client.close()
         finally:

@@ -23,6 +23,7 @@ cannot handle fails; it is never skipped.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -532,8 +533,23 @@ def _invoke(client: Any, exchange: Exchange) -> Any:
         if not callable(method):
             raise AttributeError(f"the provider has no method {exchange.operation!r} (an extra "
                                  "exchange names one of the provider's own methods)")
-        return method(**dict(exchange.payload))
+        found = method(**dict(exchange.payload))
+        if inspect.isgenerator(found):  # plugin API 2: an exchange, run by the client's driver
+            return _drive_extra(client, found, own_session=exchange.operation != "login")
+        return found
     return client.invoke(exchange.operation, dict(exchange.payload))
+
+
+def _drive_extra(client: Any, exchange: Any, *, own_session: bool) -> Any:
+    """Drive a provider's own sans-IO exchange (its ``login()``, a vendor extra) through the
+    sync client's driver: the session attached unless the exchange is the login itself."""
+    from ..session import drive
+
+    transport = getattr(client, "_transport", None)
+    if transport is None:
+        raise TypeError("a generator extra needs a plugin API 2 HTTP provider")
+    session = getattr(client, "_session", None) if own_session else None
+    return drive(client.provider, exchange, transport.send, session)
 
 
 def check_provider(spec: Any, exchange: Exchange,

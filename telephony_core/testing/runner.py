@@ -47,6 +47,8 @@ PROPERTIES: dict[str, str] = {
 def property_of(function: str, params: dict[str, Any]) -> tuple[str | None, str]:
     """(operation or None for provider-wide properties, property name) of one test."""
     prop = PROPERTIES.get(function, function)
+    if params.get("client_kind", "sync") != "sync":  # faults.async.delay, outcomes.async
+        prop = f"{prop}.{params['client_kind']}"
     if "fault_name" in params:
         prop = f"{prop}.{params['fault_name']}"
     if "documented_exchange" in params:

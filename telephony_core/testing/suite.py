@@ -220,8 +220,8 @@ class OutcomeTests:
     """Every valid payload ends in the declared result type or a TelephonyError."""
 
     def test_valid_payloads_end_in_result_or_typed_error(self, spec: ProviderSpec,
-                                                         declared: str, emulate: Any,
-                                                         debug_logs: Any,
+                                                         declared: str, client_kind: str,
+                                                         emulate: Any, debug_logs: Any,
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
         validator = validator_for(spec.schema(declared))
@@ -332,7 +332,7 @@ def _canonical_example(op: str) -> dict[str, Any]:
 
 
 #: (provider, operation, test class) -> the fault-free run every fault of it is compared with
-_BASELINES: dict[tuple[str, str, type], tuple[bool, Any, Outcome, list[Any], type]] = {}
+_BASELINES: dict[tuple[str, str, type, str], tuple[bool, Any, Outcome, list[Any], type]] = {}
 
 _VOLATILE_QUERY = re.compile(r"(?i)token|sign|time|nonce|key|secret|auth|session|ts$")
 
@@ -370,15 +370,15 @@ class FaultTests:
     most once and end in OutcomeUnknown or a typed error; reads and idempotent operations
     recover; no secret leaks on any path."""
 
-    def test_fault(self, spec: ProviderSpec, declared: str, fault_name: str, emulate: Any,
-                   debug_logs: Any) -> None:
+    def test_fault(self, spec: ProviderSpec, declared: str, fault_name: str, client_kind: str,
+                   emulate: Any, debug_logs: Any) -> None:
         if not spec.emulator:
             pytest.skip(f"{spec.name} is in-process: there is no wire to inject faults into")
         case = FAULTS[fault_name]
         kind = OPERATIONS[declared].kind
         timeout = float(self.client_options.get("timeout", 0.4))
 
-        baseline_key = (spec.name, declared, type(self))
+        baseline_key = (spec.name, declared, type(self), client_kind)
         if baseline_key not in _BASELINES:
             with emulate() as session:  # the baseline: what the operation does without a fault
                 payload = self.sample(session, declared)
@@ -407,7 +407,8 @@ class FaultTests:
             seen = session.server.requests
             _assert_no_leak(session, debug_logs, baseline, outcome)
 
-        trace = (f"{spec.name}.{declared}({again!r}) under {fault_name}: {outcome.describe()}; "
+        trace = (f"{spec.name}.{declared}({again!r}) under {fault_name} ({client_kind} client): "
+                 f"{outcome.describe()}; "
                  f"requests: {[str(r) for r in seen]}; baseline: {baseline.describe()}")
         wrong = check_result(spec, declared, outcome)
         assert wrong is None, f"{trace}: {wrong}"
