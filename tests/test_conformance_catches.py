@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -20,11 +22,12 @@ from telephony_example.provider import ExampleProvider, _dial
 from telephony_example.spec import SPEC as EXAMPLE
 
 import telephony_core
+from telephony_core.emulation import route
 from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
 from telephony_core.results import Ack, CallRef
 from telephony_core.testing.runner import run_suite
-from telephony_core.wire import WireRequest
+from telephony_core.wire import Route, WireRequest
 
 FIXTURES = "telephony_example.conformance:Fixtures"
 #: equivalence explores random programs; a fixed seed keeps these tests of the suite repeatable
@@ -447,3 +450,106 @@ def test_a_plugin_api_1_provider_runs_through_the_sync_client_only(registered):
     for prop in ("faults.async.http_error", "outcomes.async"):
         assert results.result(prop, "list_calls") == {
             "outcome": "skipped", "reason": "plugin API 1: sync client only"}, results
+
+
+# -- retry_safe operations: re-sent identically, acted on once -----------------------------------
+
+
+def keyed_dial(provider, payload):
+    """The example's dial with the operation's idempotency key in a header (the same key on
+    every attempt: telephony_core.context.current())."""
+    from telephony_core.context import current
+
+    return _dial(provider, payload).with_headers({"Idempotency-Key": current().idempotency_key})
+
+
+class KeyedProvider(ExampleProvider):
+    """Declares dial retry_safe and sends the operation's key with it."""
+
+    retry_safe = frozenset({"dial"})
+    routes = {**ExampleProvider.routes, "dial": Route(
+        keyed_dial, ExampleProvider.routes["dial"].from_reply)}
+
+
+class FreshKeyProvider(KeyedProvider):
+    """Declares dial retry_safe but draws a new key on every attempt: no vendor de-duplicates
+    that."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: _dial(p, payload).with_headers({"Idempotency-Key": uuid.uuid4().hex}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+class DeduplicatingEmulator(ExampleEmulator):
+    """An Example PBX that de-duplicates dials on the Idempotency-Key header."""
+
+    def __init__(self, pbx=None, password="x"):
+        super().__init__(pbx, password=password)
+        self.seen_keys: dict[str, Any] = {}
+
+    @route("POST", "/api/calls")
+    def dial(self, request):
+        key = request.headers.get("Idempotency-Key")
+        with self.lock:
+            if key in self.seen_keys:
+                return self.seen_keys[key]
+        answer = super().dial(request)
+        if key and answer[1] == 201:
+            with self.lock:
+                self.seen_keys[key] = answer
+        return answer
+
+
+def keyed_copy(name: str, implementation: type, emulator: type) -> ProviderSpec:
+    class Emulator(emulator):
+        def connect_url(self, base_url: str) -> str:
+            return super().connect_url(base_url).replace("example://", f"{name}://")
+
+    return attrs.evolve(copy_of_example(name, implementation),
+                        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
+
+
+RESENDING_FAULTS = "test_fault and dial and (reset_after_read or delay or reset_before_read)"
+
+
+def test_a_retry_safe_dial_re_sent_with_its_key_to_a_deduplicating_pbx_passes(registered):
+    register(registered, keyed_copy("example-keyed", KeyedProvider, DeduplicatingEmulator))
+    results = run_suite("example-keyed", fixtures=FIXTURES, select=RESENDING_FAULTS)
+    assert results.passed, json.dumps(results, indent=1)
+    for kind in ("", "async."):
+        assert results.result(f"faults.{kind}reset_after_read", "dial")["outcome"] == "passed"
+
+
+def test_a_retry_safe_dial_the_pbx_acts_on_twice_is_caught(registered):
+    register(registered, keyed_copy("example-keyed-twice", KeyedProvider, ExampleEmulator))
+    results = run_suite("example-keyed-twice", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for kind in ("", "async."):
+        entry = results.result(f"faults.{kind}reset_after_read", "dial")
+        assert entry["outcome"] == "failed", entry
+        # the model refuses the repeated dial (the caller is on the first call), so the
+        # caller is told "busy" about a call that was placed
+        assert "a retry_safe re-send must end as the fault-free run did" in entry["message"]
+
+
+def test_the_act_once_check_counts_the_emulators_effects():
+    """A model that did act twice (two messages sent, say) fails; once passes."""
+    from telephony_core.testing.base import Outcome
+    from telephony_core.testing.suite import _assert_safe_resends
+
+    ok = Outcome(result="ok")
+    _assert_safe_resends("trace", [], 1, 1, ok, ok)
+    with pytest.raises(AssertionError, match="the emulator acted 2 times where the fault-free "
+                                             "run acted once"):
+        _assert_safe_resends("trace", [], 1, 2, ok, ok)
+
+
+def test_a_retry_safe_dial_re_sent_with_another_key_is_caught(registered):
+    register(registered, keyed_copy("example-fresh-key", FreshKeyProvider, DeduplicatingEmulator))
+    results = run_suite("example-fresh-key", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for kind in ("", "async."):
+        entry = results.result(f"faults.{kind}reset_after_read", "dial")
+        assert entry["outcome"] == "failed", entry
+        assert "re-send 2 of a retry_safe operation differs from the first request" in (
+            entry["message"])

@@ -347,6 +347,17 @@ class ProviderFixtures:
             _DERIVED[key] = found
         return _DERIVED[key]
 
+    def effects(self, session: Session) -> int | None:
+        """How many things the emulator has done that a re-send could double: calls placed and
+        messages sent in its model (``pbx.calls``, ``pbx.sms_outbox``). The fault property
+        compares it with the fault-free run for operations a provider declares ``retry_safe``:
+        a re-send is allowed, acting twice is not. Override for a model of another shape;
+        None: not measurable (the act-once check is then reported as not proven)."""
+        model = session.pbx
+        if model is None or not hasattr(model, "calls"):
+            return None
+        return len(model.calls) + len(getattr(model, "sms_outbox", ()) or ())
+
     def sample(self, session: Session, op: str) -> Mapping[str, Any] | None:
         """The sample payload of ``op`` for a fresh ``session`` (None when none is known)."""
         sample = self.samples.get(op)
