@@ -137,7 +137,10 @@ class ProviderFixtures:
       ``documented_emulator_gaps``: exchange name -> why the emulator cannot give that sample
       yet (reported as an expected failure with the reason; strict: it fails once it passes);
     * ``vendor_spec``: the vendor's published API description the emulator's traffic is
-      validated against (see :mod:`.spec_evidence`), or None.
+      validated against (see :mod:`.spec_evidence`), or None; its ``corrections`` patch the
+      loaded spec, each with its reason;
+    * ``equivalence_excluded``: operation -> why model equivalence must not compare it (see
+      :meth:`compared_operations`).
     """
 
     provider: ClassVar[str] = ""
@@ -153,6 +156,7 @@ class ProviderFixtures:
     documented_emulator_options: ClassVar[Mapping[str, Any]] = {}
     documented_emulator_gaps: ClassVar[Mapping[str, str]] = {}
     vendor_spec: ClassVar[Any] = None
+    equivalence_excluded: ClassVar[Mapping[str, str]] = {}
 
     # -- collection ----------------------------------------------------------------------
 
@@ -200,6 +204,24 @@ class ProviderFixtures:
         from .documented import discover
 
         return discover(spec, cls.documented)
+
+    def compared_operations(self, spec: ProviderSpec, reference: ProviderSpec) -> list[str]:
+        """The operations model equivalence compares: those both ``spec`` and the reference
+        declare, less ``equivalence_excluded`` (operation -> why the vendor's behaviour
+        differs from the model's on purpose). An exclusion without a reason, or of an operation
+        that would not be compared anyway, fails: it must say why, and cannot go stale."""
+        ops = [op for op in self.operations_under_test()
+               if op in spec.operations and op in reference.operations]
+        for op, reason in self.equivalence_excluded.items():
+            if not isinstance(reason, str) or not reason.strip():
+                pytest.fail(f"{type(self).__name__}.equivalence_excluded[{op!r}] gives no "
+                            "reason: say why the vendor's behaviour differs from the model's",
+                            pytrace=False)
+            if op not in ops:
+                pytest.fail(f"{type(self).__name__}.equivalence_excluded names {op!r}, which "
+                            f"model equivalence would not compare anyway ({spec.name} and "
+                            f"{reference.name} must both declare it)", pytrace=False)
+        return [op for op in ops if op not in self.equivalence_excluded]
 
     def prepare_documented(self, session: Session, exchange: Any) -> Mapping[Any, Any] | None:
         """Put the emulator's model (``session.pbx``) in the state ``exchange`` assumes (the
