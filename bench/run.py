@@ -25,7 +25,7 @@ import requests
 
 import telephony_core
 from telephony_core.emulation import emulated
-from telephony_core.http import WireRequest
+from telephony_core.http import HttpTransport, WireRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -58,7 +58,8 @@ def overhead(rounds: int) -> dict[str, float]:
         pbx.dial("ext:1000", "ext:1001", auto_answer=True)
         pbx.answer("ext:1001")
         client.hold("ext:1000")  # logs in
-        token = client.provider._token
+        token = emu.server.requests[-1].query["token"]  # what the PBX issued
+        wire_alone = HttpTransport(emu.server.url)
         plain = requests.Session()  # what most code writes
         bare = requests.Session()  # like for like: the library does not read the environment
         bare.trust_env = False
@@ -71,7 +72,7 @@ def overhead(rounds: int) -> dict[str, float]:
         def transport(path, body):  # the library's transport alone, without the facade
             request = WireRequest("POST", f"/api/v1.0.0/{path}", params={"token": token},
                                   json=body)
-            return lambda: client.provider.transport.send(request).json()
+            return lambda: wire_alone.send(request).json()
 
         cases = {
             "hold (idempotent)": (lambda: client.hold("ext:1000"),
@@ -97,34 +98,45 @@ def overhead(rounds: int) -> dict[str, float]:
             out[name] = tuple(median_ms(t) for t in times)
         plain.close()
         bare.close()
+        wire_alone.close()
     return out
 
 
 # -- 2. in-process cost ------------------------------------------------------------------------
 
 def in_process(rounds: int) -> dict[str, float]:
-    with telephony_core.connect() as client:
+    with telephony_core.connect("sim://") as client:
         pbx = client.provider.pbx
-        start = time.perf_counter()
-        for _ in range(rounds):
+        facade_t, model_t = [], []
+        for _ in range(rounds):  # interleaved, pair by pair
+            start = time.perf_counter()
             client.dial("ext:1000", "ext:1001", auto_answer=True)
             client.hangup("ext:1000")
-        facade = (time.perf_counter() - start) / (2 * rounds)
-        start = time.perf_counter()
-        for _ in range(rounds):
+            facade_t.append(time.perf_counter() - start)
+            start = time.perf_counter()
             pbx.dial("ext:1000", "ext:1001", auto_answer=True)
             pbx.hangup("ext:1000")
-        model = (time.perf_counter() - start) / (2 * rounds)
+            model_t.append(time.perf_counter() - start)
+        facade = statistics.median(facade_t) / 2
+        model = statistics.median(model_t) / 2
         validator = client.spec.validator("dial")
         payload = {"caller": "ext:1000", "callee": "tel:41000", "auto_answer": True,
                    "reference": "order-42"}
-        start = time.perf_counter()
-        for _ in range(rounds):
-            assert not any(validator.iter_errors(payload))
-        validation = (time.perf_counter() - start) / rounds
+        fast = validator.fast.is_valid if validator.fast is not None else validator.is_valid
+        reference = validator.reference.is_valid
+        fast_t, ref_t = [], []
+        for _ in range(rounds):  # interleaved
+            start = time.perf_counter()
+            fast(payload)
+            fast_t.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            reference(payload)
+            ref_t.append(time.perf_counter() - start)
     return {"facade_ops_per_s": 1 / facade, "model_ops_per_s": 1 / model,
-            "validation_us": validation * 1e6, "facade_us": facade * 1e6,
-            "model_us": model * 1e6}
+            "validation_us": statistics.median(fast_t) * 1e6,
+            "reference_validation_us": statistics.median(ref_t) * 1e6,
+            "fast_path": validator.fast is not None,
+            "facade_us": facade * 1e6, "model_us": model * 1e6}
 
 
 # -- 3. cold start -----------------------------------------------------------------------------
@@ -151,7 +163,7 @@ def concurrency(per_thread: int, threads: int = 16) -> dict[str, float]:
     with emulated("yeastar", client_options={"retries": 0}) as emu:
         client = emu.client
         client.list_calls(direction="inbound")
-        token = client.provider._token
+        token = emu.server.requests[-1].query["token"]
         url = emu.server.url + "/api/v1.0.0/inbound/query"
 
         def run(work) -> float:
@@ -241,34 +253,43 @@ def report(args: argparse.Namespace) -> str:
         lines.append(f"| {name} | {lib:.3f} | {plain:.3f} | {lib / plain:.3f} | {bare:.3f} | "
                      f"{lib / bare:.3f} | {wire:.3f} | {wire / bare:.3f} |")
     extra = statistics.mean(lib - bare for lib, _, bare, _ in over.values())
+    worst = max(lib / bare for lib, _, bare, _ in over.values())
+    met = "met" if worst <= 1.03 else "missed"
     verdict = " ".join([
-        "**The 3% target is missed on loopback, and what remains is recorded here.**",
-        f"Against a like-for-like session the library adds about {extra:.3f} ms per operation.",
-        "The transport alone matches a bare session (the last column; profiling found a",
-        "`redact()` computed for a DEBUG line nobody read, now done only when DEBUG is on).",
-        "The rest is the facade: validating the payload against its JSON Schema",
-        f"({inproc_note}), the retry wrapper and deadline, the provider's session bookkeeping",
-        "and building the result. On loopback's ~1 ms round trip that is the ratio above;",
-        f"against a PBX on a LAN (about 5 ms) it is {extra / 5 * 100:.1f}%, against a cloud API",
-        f"(about 50 ms) {extra / 50 * 100:.2f}%. Validation before any I/O is a promise of the",
-        "library, so it stays."])
+        f"**Target 1.03 against a like-for-like session: {met}** (worst ratio {worst:.3f}).",
+        f"The library adds about {extra:.3f} ms per operation on loopback: validating the",
+        f"payload ({inproc_note}), the retry wrapper and deadline watchdog, the session",
+        "bookkeeping and building the result. Against a PBX on a LAN (about 5 ms) that is",
+        f"{extra / 5 * 100:.1f}%, against a cloud API (about 50 ms) {extra / 50 * 100:.2f}%.",
+        "The reply is read the way the library reads it (streamed, size-capped, no redirects),",
+        "so the transport column shows what wire safety costs."])
+    ratio = inproc["facade_us"] / inproc["model_us"]
     lines += ["", verdict, "",
         "## In-process cost", "",
-        "| figure | value |", "|---|---|",
+        "| figure | value | target |", "|---|---|---|",
         f"| simulator through the facade | {inproc['facade_ops_per_s']:,.0f} operations/s "
-        f"({inproc['facade_us']:.0f} µs each) |",
+        f"({inproc['facade_us']:.1f} µs each) | |",
         f"| the model alone (baseline) | {inproc['model_ops_per_s']:,.0f} operations/s "
-        f"({inproc['model_us']:.0f} µs each) |",
-        f"| facade / model | {inproc['facade_us'] / inproc['model_us']:.2f}x |",
-        f"| schema validation of a `dial` payload | {inproc['validation_us']:.1f} µs "
-        "(jsonschema Draft 2020-12 validator, compiled once per provider and operation) |",
+        f"({inproc['model_us']:.1f} µs each) | |",
+        f"| facade / model | {ratio:.2f}x | 1.10x: {'met' if ratio <= 1.10 else 'missed'} |",
+        f"| validating a `dial` payload, fast path | {inproc['validation_us']:.2f} µs "
+        f"({'jsonschema-rs' if inproc['fast_path'] else 'not installed: jsonschema'}) | 5 µs: "
+        f"{'met' if inproc['validation_us'] <= 5 else 'missed'} |",
+        f"| validating a `dial` payload, jsonschema (the reference) | "
+        f"{inproc['reference_validation_us']:.1f} µs | |",
         "", "## Cold start", "", "| command | median (ms) | vs `import requests` |",
         "|---|---|---|"]
     for name, value in cold.items():
         lines.append(f"| `{name}` | {value:.0f} | {value / base:.2f}x |")
+    imp = cold["python -c 'import telephony_core'"] - base
+    hlp = cold["telephony --help"] - base
     lines += [
-        "", "`import telephony_core` loads no provider and no emulator; `telephony --help` imports",
-        "none either; `telephony providers` loads every installed provider's light spec.", "",
+        "", f"`import telephony_core` costs {imp:+.0f} ms against `import requests` "
+        f"(target +15 ms: {'met' if imp <= 15 else 'missed'}); `telephony --help` {hlp:+.0f} ms "
+        "(target +40 ms: "
+        f"{'met' if hlp <= 40 else 'missed'}). Importing the package loads neither jsonschema,",
+        "requests, httpx nor asyncio (a test checks it); they load on first use. `telephony",
+        "providers` loads every installed provider's light spec.", "",
         "## Concurrency", "",
         "16 threads, each listing calls against the Yeastar emulator: one shared client versus",
         "16 raw `requests.Session`s. Connections are counted as distinct client ports the",
@@ -287,7 +308,34 @@ def report(args: argparse.Namespace) -> str:
                      f"{(after - before) / 1000:.1f} |")
     lines += ["", "A sim client holds a whole PBX model; an HTTP client holds a `requests.Session`",
               "and its connection pool (no connection is opened until the first request)."]
+    ops = "300" if quick else "1000"
+    lines += ["", "## The async client", "",
+              f"`.venv/bin/python bench/async_overhead.py --ops {ops}`: client CPU time per",
+              f"operation with {ops} concurrent operations on one AsyncClient against a raw",
+              "`httpx.AsyncClient` posting the same bodies (same connection limit), the server in",
+              "another process, rounds interleaved (target: within 1.05x). Then logins when many",
+              "tasks or threads meet an expired token (target: 1).", "", "```text",
+              *script("async_overhead.py", "--ops", ops, "--rounds", "3" if quick else "5"),
+              "```"]
+    lines += ["", "## Wire safety under faults", "",
+              "`.venv/bin/python bench/wire_faults.py`: every fault of the emulation kit",
+              "injected on a non-idempotent operation of three vendor providers (a duplicate is",
+              "a round in which the emulator recorded the request twice); the worst deadline",
+              "overrun under a",
+              "trickling and a stalling server (1 s deadline, 60 s read timeout); the peak memory",
+              "of a client meeting a 200 MB reply; secrets found in any error surface or log line.",
+              "Measured with the same script on the previous release (09c41a1, with this kit's",
+              "faults): 150 duplicates in 420 sends (50 per provider), 10 secret appearances, a",
+              "5.4 s overrun on a trickle and 422 MB for a 200 MB reply.", "",
+              "```text", *script("wire_faults.py", "--rounds", "3" if quick else "10"), "```"]
     return "\n".join(lines) + "\n"
+
+
+def script(name: str, *args: str) -> list[str]:
+    """Run another bench script; its printed figures, without its first line (the path)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / name), *args], check=True,
+                          capture_output=True, text=True, timeout=1800)
+    return [line for line in done.stdout.splitlines() if not line.startswith("telephony_core ")]
 
 
 def main() -> None:

@@ -163,7 +163,7 @@ class AsyncHttpTransport:
 
 
 def _describe(exc: BaseException, sent: bool, where: str) -> tuple[TransportReason, str]:
-    from .http import _chain
+    from .http import _chain, handshake_problem
 
     chain = _chain(exc)
 
@@ -175,15 +175,7 @@ def _describe(exc: BaseException, sent: bool, where: str) -> tuple[TransportReas
     if has(httpx.ProxyError):
         return "proxy", "the configured proxy refused or failed the connection"
     if not sent and has(ssl.SSLError):
-        text = " ".join(str(e) for e in chain).lower()
-        if "wrong version number" in text or "record layer failure" in text or \
-                "packet length too long" in text or "http request" in text:
-            return "tls", (f"{where} does not speak TLS on this port; if it serves plain HTTP, "
-                           "set the option scheme=http")
-        if "certificate" in text:
-            return "tls", (f"the certificate of {where} was not accepted; give its CA bundle "
-                           "with the option ca=PATH (or fix the host name)")
-        return "tls", f"the TLS handshake with {where} failed"
+        return "tls", handshake_problem(chain, where)
     if has(httpx.ConnectTimeout):
         return "connect_timeout", f"could not connect to {where} within the connect timeout"
     if not sent and (has(ConnectionRefusedError) or has(httpx.ConnectError)):

@@ -271,6 +271,23 @@ class Client(Facade):
         with serving(ctx):
             retry.run(attempt, kind, self._policy, provider=self.name, operation="handle_event")
 
+    def events(self, *, timeout: float | None = None) -> Any:
+        """Canonical events from the provider's event stream (a WebSocket, for ARI), as they
+        arrive, with a ``system`` event (``data["gap"]``) after a reconnect saying what may
+        have been missed. The stream's reader runs in the background whether or not this is
+        iterated (flows continue on events); it ends after ``timeout`` seconds without an
+        event, and raises :class:`telephony_core.streams.StreamError` when the stream gave up.
+        Webhook providers have no stream: use :meth:`parse_event`."""
+        from .errors import UnsupportedOperation
+
+        stream = getattr(self._provider, "event_stream", None)
+        source = stream() if callable(stream) else None
+        if source is None:
+            raise UnsupportedOperation("events", self.operations, provider=self.name,
+                                       message=f"{self.name} has no event stream; its events "
+                                               "arrive as webhooks (use parse_event)")
+        return source.events(timeout=timeout)
+
     # -- lifetime ----------------------------------------------------------------------------
 
     def close(self) -> None:

@@ -243,6 +243,19 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def handshake_problem(chain: list[BaseException], where: str) -> str:
+    """What a failed TLS handshake means for the user (both drivers say it alike)."""
+    text = " ".join(str(e) for e in chain).lower()
+    if "wrong version number" in text or "record layer failure" in text or \
+            "packet length too long" in text or "http request" in text:
+        return (f"{where} does not speak TLS on this port; if it serves plain HTTP, set the "
+                "option scheme=http")
+    if "certificate" in text:
+        return (f"the certificate of {where} was not accepted; give its CA bundle with the "
+                "option ca=PATH (or fix the host name)")
+    return f"the TLS handshake with {where} failed"
+
+
 def _describe(exc: BaseException, record: SendRecord, where: str) -> tuple[TransportReason, str]:
     """A reason and a sentence a person can act on, from what the socket layer raised."""
     chain = _chain(exc)
@@ -266,15 +279,7 @@ def _describe(exc: BaseException, record: SendRecord, where: str) -> tuple[Trans
         if record.sent:
             return "reset", (f"the TLS connection to {where} broke while the reply was read; "
                              "the request had been sent")
-        text = " ".join(str(e) for e in chain).lower()
-        if "wrong version number" in text or "record layer failure" in text or \
-                "packet length too long" in text or "http request" in text:
-            return "tls", (f"{where} does not speak TLS on this port; if it serves plain "
-                           "HTTP, set the option scheme=http")
-        if "certificate" in text:
-            return "tls", (f"the certificate of {where} was not accepted; give its CA bundle "
-                           "with the option ca=PATH (or fix the host name)")
-        return "tls", f"the TLS handshake with {where} failed"
+        return "tls", handshake_problem(chain, where)
     if has(requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError,
            TimeoutError, socket.timeout):
         if not record.sent:

@@ -7,6 +7,7 @@ to a real WSGI app served on 127.0.0.1 by the emulation kit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
@@ -188,12 +189,70 @@ def site_dir(tmp_path, monkeypatch) -> Path:
         del sys.modules[name]
 
 
-# An AsyncClient driven from synchronous test code: the conformance kit's (the suite runs the
-# fault and outcome properties through both clients with it).
-from telephony_core.testing.clients import (  # noqa: E402
-    CLIENT_KINDS,
-    SyncOverAsync,
-    connect_kind,
-)
+class SyncOverAsync:
+    """An AsyncClient driven from synchronous test code: its coroutines run on an event loop in
+    a background thread, so one client-level test body runs against both clients."""
 
-__all__ = ["CLIENT_KINDS", "SyncOverAsync", "connect_kind"]
+    def __init__(self, client):
+        import asyncio
+
+        self._client = client
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def _wait(self, coro):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    def __getattr__(self, name):
+        import inspect
+
+        value = getattr(self._client, name)
+        if inspect.iscoroutinefunction(value):
+            return lambda *a, **kw: self._wait(value(*a, **kw))
+        return value
+
+    def close(self):
+        try:
+            self._wait(self._client.aclose())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._loop.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+CLIENT_KINDS = ("sync", "async")
+
+
+def connect_kind(kind: str, *args, **options):
+    """telephony_core.connect or (wrapped for sync test code) telephony_core.connect_async."""
+    if kind == "sync":
+        return telephony_core.connect(*args, **options)
+    return SyncOverAsync(telephony_core.connect_async(*args, **options))
+
+
+@contextlib.contextmanager
+def loopback_variant(name: str, implementation=None, **spec_changes):
+    """A variant of the loopback provider registered as ``name`` and served on 127.0.0.1:
+    yields (app, server, url). Unregistered afterwards."""
+    import attrs
+
+    from telephony_core.emulation import EmulatorServer
+
+    changes = {"implementation": implementation} if implementation is not None else {}
+    telephony_core.register(attrs.evolve(LOOPBACK, name=name, **changes, **spec_changes),
+                            replace=True)
+    app = LoopbackApp()
+    try:
+        with EmulatorServer(app) as server:
+            yield app, server, app.connect_url(server.url).replace("loopback://", f"{name}://")
+    finally:
+        telephony_core.unregister(name)

@@ -17,7 +17,7 @@ from telephony_core.emulation import EmulatorServer, Fault
 from telephony_core.errors import AuthenticationError, ConfigurationError, OutcomeUnknown
 from telephony_core.wire import WireRequest
 
-from .conftest import LOOPBACK, LoopbackApp, LoopbackProvider
+from .conftest import LOOPBACK, LoopbackApp, LoopbackProvider, loopback_variant
 
 
 @pytest.fixture
@@ -120,14 +120,8 @@ class KeptAlive(LoopbackProvider):
 
 @pytest.fixture
 def kept_alive():
-    spec = attrs.evolve(LOOPBACK, name="kept", implementation=KeptAlive)
-    telephony_core.register(spec, replace=True)
-    app = LoopbackApp()
-    try:
-        with EmulatorServer(app) as server:
-            yield server, app.connect_url(server.url).replace("loopback://", "kept://")
-    finally:
-        telephony_core.unregister("kept")
+    with loopback_variant("kept", KeptAlive) as (_, server, url):
+        yield server, url
 
 
 def test_the_core_keeps_the_session_alive_and_logs_out_on_close(kept_alive):

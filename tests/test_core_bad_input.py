@@ -40,7 +40,7 @@ from telephony_core.errors import (
 )
 from telephony_core.http import MalformedReply, Route, WireRequest
 
-from .conftest import LOOPBACK, LoopbackApp, LoopbackProvider
+from .conftest import LoopbackApp, LoopbackProvider, loopback_variant
 
 ODD_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=8),
@@ -161,18 +161,9 @@ class BuggyProvider(LoopbackProvider):
 
 @pytest.fixture
 def buggy():
-    import attrs
-
-    spec = attrs.evolve(LOOPBACK, name="buggy", implementation=BuggyProvider)
-    telephony_core.register(spec, replace=True)
-    app = LoopbackApp()
-    try:
-        with EmulatorServer(app) as server:
-            url = app.connect_url(server.url).replace("loopback://", "buggy://")
-            with telephony_core.connect(url, retries=2) as client:
-                yield server, client
-    finally:
-        telephony_core.unregister("buggy")
+    with loopback_variant("buggy", BuggyProvider) as (_, server, url), \
+            telephony_core.connect(url, retries=2) as client:
+        yield server, client
 
 
 def test_a_provider_bug_before_sending_is_provider_bug_not_outcome_unknown(buggy):

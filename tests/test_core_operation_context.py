@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import logging
 
-import attrs
 import pytest
 
 import telephony_core
 from telephony_core import context
-from telephony_core.emulation import EmulatorServer, Fault
+from telephony_core.emulation import Fault
 from telephony_core.errors import OutcomeUnknown, PayloadError, ProviderError, TransportError
 from telephony_core.http import WireRequest
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger
 from telephony_core.results import Event
 
-from .conftest import LOOPBACK, LoopbackApp, LoopbackProvider
+from .conftest import LoopbackProvider, loopback_variant
 
 
 class KeyedProvider(LoopbackProvider):
@@ -43,18 +42,11 @@ class KeyedProvider(LoopbackProvider):
 
 @pytest.fixture
 def keyed():
-    spec = attrs.evolve(LOOPBACK, name="keyed", implementation=KeyedProvider, events=True)
-    telephony_core.register(spec, replace=True)
-    app = LoopbackApp()
-    try:
-        with EmulatorServer(app) as server:
-            url = app.connect_url(server.url).replace("loopback://", "keyed://")
-            with telephony_core.connect(url, timeout=0.3, deadline=5) as client:
-                client.list_calls()
-                server.clear()
-                yield server, client
-    finally:
-        telephony_core.unregister("keyed")
+    with loopback_variant("keyed", KeyedProvider, events=True) as (_, server, url), \
+            telephony_core.connect(url, timeout=0.3, deadline=5) as client:
+        client.list_calls()
+        server.clear()
+        yield server, client
 
 
 def keys(server, path):
@@ -145,17 +137,10 @@ class TwoStepProvider(LoopbackProvider):
 
 
 def test_a_request_never_sent_after_one_that_was_is_outcome_unknown(loopback_spec):
-    spec = attrs.evolve(LOOPBACK, name="twostep", implementation=TwoStepProvider)
-    telephony_core.register(spec, replace=True)
-    app = LoopbackApp()
-    try:
-        with EmulatorServer(app) as server:
-            url = app.connect_url(server.url).replace("loopback://", "twostep://")
-            with telephony_core.connect(url, retries=2) as client:
-                client.list_calls()
-                with pytest.raises(OutcomeUnknown) as info:
-                    client.dial("ext:1000", "tel:41000")
-            assert len(server.requests_to("/dial")) == 1  # the first leg: never placed twice
-    finally:
-        telephony_core.unregister("twostep")
+    with loopback_variant("twostep", TwoStepProvider) as (_, server, url):
+        with telephony_core.connect(url, retries=2) as client:
+            client.list_calls()
+            with pytest.raises(OutcomeUnknown) as info:
+                client.dial("ext:1000", "tel:41000")
+        assert len(server.requests_to("/dial")) == 1  # the first leg: never placed twice
     assert "earlier request" in str(info.value) and TwoStepProvider.cleaned == ["c1"]

@@ -13,6 +13,12 @@ same canonical events (kind and parties; ids and timestamps differ between world
 compared). Call ids are mapped between the worlds: a payload naming a call gets world A's id in
 world A and world B's in world B.
 
+A step the vendor documents it cannot do (no endpoint for it) is declared by the fixtures'
+optional ``equivalence_divergence(operation, payload, model) -> reason | None`` (``model`` is
+the provider's world's model, before the step): the provider must refuse it with a typed error,
+the reference is not asked, and both models must still agree afterwards. Anything not declared
+is compared as above.
+
 The model interface the suite relies on (duck-typed, so a third-party emulator over its own model
 can take part): ``snapshot() -> dict``, ``subscribe(callback)`` receiving canonical
 :class:`~telephony_core.results.Event`\\ s, and optionally ``answer(party)``,
@@ -265,9 +271,23 @@ def _machine(fixtures: Any, spec: ProviderSpec, reference: ProviderSpec,
                     if validator.is_valid(candidate):
                         payload = candidate
             pair = data.draw(st.sampled_from(self.pairs), label="call") if self.pairs else None
+            step = f"{op}({_substitute(payload, pair, 0)!r})"
+            declared = getattr(fixtures, "equivalence_divergence", None)
+            reason = declared(op, _substitute(payload, pair, 0), self.worlds[0].model) \
+                if declared is not None else None
+            if reason:
+                # the vendor documents that it cannot do this (no endpoint for it): the
+                # provider must refuse with a typed error, and the reference is not asked
+                outcome = run(self.worlds[0].session, op, _substitute(payload, pair, 0))
+                self.counts[f"{op} declared refusal"] += 1
+                note(f"{step} -> {spec.name}: {outcome.describe()} (declared: {reason})")
+                assert not outcome.ok and isinstance(outcome.error, TelephonyError), (
+                    f"{step}: {spec.name} declares it cannot do this ({reason}) but gave "
+                    f"{outcome.describe()}")
+                self.check(step)
+                return
             outcomes = [run(w.session, op, _substitute(payload, pair, side))
                         for side, w in enumerate(self.worlds)]
-            step = f"{op}({_substitute(payload, pair, 0)!r})"
             self.counts[f"{op} {'ok' if outcomes[0].ok else 'refused'}"] += 1
             note(f"{step} -> {spec.name}: {outcomes[0].describe()}; "
                  f"{reference.name}: {outcomes[1].describe()}")

@@ -65,7 +65,7 @@ ERRNO = {
     "not_offered": "10016", "no_free_trunk": "30003", "unsupported_destination": "10003",
 }
 REPORTS = {
-    "call.offered": "Invite", "call.ringing": "RING", "call.answered": "ANSWERED",
+    "call.offered": "Invite", "call.ringing": "RING", "call.answered": "ANSWER",
     "call.hangup": "BYE", "call.failed": "CallFailed", "call.dtmf": "DTMF",
     "prompt.finished": "PlayPromptEnd", "cdr": "NewCdr", "call.transferred": "Tranfer",
     "extension.status": "ExtensionStatus", "sms.status": "sms-send",
@@ -114,8 +114,11 @@ class YeastarEmulator(EmulatorApp):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
+        self._called: dict[str, str] = {}  # inbound call id -> the number it called
         self._api_transfer = False
         self.recordings: dict[str, bytes] = {}
+        self.sms_result = "report"  # or "reply": see _sms
+        self.sms_delivery = "sent"  # or "failed": the far end's outcome
         self._randoms: dict[str, tuple[str, float]] = {}  # random -> (recording, expiry)
         self.username = username
         self.password = password
@@ -307,9 +310,17 @@ class YeastarEmulator(EmulatorApp):
                                               auto_answer=_yes(body)))
 
     def _sms(self, body):
+        """The two documented readings of the result (vendor-fidelity.md Y25): by default the
+        reply says the message was taken and an ``sms-send`` report gives the result (the v2
+        help site); with ``sms_result = "reply"`` the reply is the result itself (the guide's
+        sample). ``sms_delivery = "failed"`` is the far end failing to deliver."""
         trunk, number = _need(body, "trunk", "phonenumber")
         text = unquote(str(body.get("message", "")))
-        return {"smsid": self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id}
+        smsid = self.pbx.send_sms(f"tel:{number}", text, sender=trunk).message_id
+        if self.sms_result == "reply":
+            return {"action": "sms-send", "smsid": smsid,
+                    "status": "Failed" if self.sms_delivery == "failed" else "Succeed"}
+        return {"smsid": smsid}
 
     def _extension_list(self, body):
         rows = []
@@ -425,9 +436,10 @@ class YeastarEmulator(EmulatorApp):
         pending = (call.pending or ":").split(":", 1)[1]
         tel = next((p.split(":", 1)[1] for p in (*call.parties, call.pending or "")
                     if p.startswith("tel:")), "")
-        if call.direction == "inbound":
-            first, to = (parties[0] if parties else ""), (parties[1] if len(parties) > 1
-                                                          else pending)
+        if call.direction == "inbound":  # to the extension, as every sample has it; the
+            # number called until an extension is reached
+            first = parties[0] if parties else ""
+            to = parties[1] if len(parties) > 1 else self._called.get(call.id, pending)
         else:  # from the extension (or the first number of a callback) to the number
             first = parties[0] if parties else ""
             to = tel if tel != first else (parties[1] if len(parties) > 1 else pending)
@@ -437,6 +449,10 @@ class YeastarEmulator(EmulatorApp):
 
     def _track(self, event: Event) -> dict[str, Any] | None:
         """The trunk leg object of the event's call, kept after the call ends (BYE, NewCdr)."""
+        if event.kind == "call.offered" and event.call_id:
+            self._called[event.call_id] = str(event.data.get("to") or "")
+            while len(self._called) > 1024:
+                self._called.pop(next(iter(self._called)))
         call = self.pbx.calls.get(event.call_id or "")
         if call is not None and call.trunk_id is not None:
             self._legs[call.id] = {"direction": call.direction, "object": self._leg_object(call)}
@@ -449,6 +465,18 @@ class YeastarEmulator(EmulatorApp):
         pairs = self._report_pairs(event, leg)  # also files the recording of an answered call
         if pairs is None or self.sender is None:
             return
+        self._send(pairs)
+        # ringing.md / answer-a-call.md: the called party's RING / ANSWER and the calling
+        # party's ALERT (ring back) / ANSWERED coexist; the calling party is the first
+        party, first = event.data.get("party"), (event.parties or ("",))[0]
+        if event.kind in ("call.ringing", "call.answered") and party and party != first:
+            action = "ALERT" if event.kind == "call.ringing" else "ANSWERED"
+            caller = [("ext", {"extid": first[4:]})] if first.startswith("ext:") else (
+                [(leg["direction"], leg["object"])] if leg else [])
+            self._send([("action", action), ("callid", event.call_id), *caller])
+
+    def _send(self, pairs: list[tuple[str, Any]]) -> None:
+        assert self.sender is not None
         members = [(k, v) for k, v in pairs if k in ("ext", "inbound", "outbound")]
         top = [(k, v) for k, v in pairs if k not in ("ext", "inbound", "outbound")]
         if self.report_format == "1.0.2" and members:
@@ -469,11 +497,7 @@ class YeastarEmulator(EmulatorApp):
         head: list[tuple[str, Any]] = [("action", action), ("callid", event.call_id)]
         if event.kind == "call.offered":
             return head + legs
-        if event.kind == "call.answered":
-            first = event.parties[0] if event.parties else None
-            head[0] = ("action", "ANSWERED" if event.data.get("party") == first else "ANSWER")
-            return head + legs + exts
-        if event.kind in ("call.ringing", "call.hangup"):
+        if event.kind in ("call.ringing", "call.answered", "call.hangup"):
             return head + legs + exts
         if event.kind == "call.failed":
             reason = FAILURES.get(str(event.data.get("reason")), str(event.data.get("reason")))
@@ -499,7 +523,10 @@ class YeastarEmulator(EmulatorApp):
             return None if status is None else [("action", action), ("extension", extension),
                                                 ("status", status)]
         if event.kind == "sms.status":
-            return [("action", action), ("status", "Succeed"),
+            if self.sms_result == "reply":
+                return None  # the reply carried the result
+            return [("action", action),
+                    ("status", "Failed" if self.sms_delivery == "failed" else "Succeed"),
                     ("smsid", event.data.get("message_id"))]
         return None
 

@@ -81,6 +81,11 @@ class YeastarProvider(HttpProvider):
         #: what this client learnt about calls from its dials and the reports it parsed
         self._calls = CallMemory()
         _check_report_url(config.get("report_url"))
+        if config.get("report_url"):  # a token in the report URL is a secret like any other
+            parts = urlsplit(str(config["report_url"]))
+            for secret in (parts.query, parts.password):
+                if secret:
+                    self.add_secret(secret)
 
     # -- the session -------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ def test_an_api_transfer_is_not_reported_but_the_new_destination_is(reported):
     emu.client.transfer(f"call:{call.id}", "ext:1002")
     assert emu.app.sender.wait(5)
     actions = [r["action"] for r in _reports(receiver, emu)]
-    assert "Tranfer" not in actions and actions[-1] == "RING"
+    assert "Tranfer" not in actions and actions[-2:] == ["RING", "ALERT"]
     assert pbx.calls[call.id].parties[-1] == "ext:1002"
 
 
@@ -274,3 +274,37 @@ def test_an_ended_internal_call_id_never_reaches_the_extensions_next_call(emu_pl
         client.hold(f"call:{first.call_id}")
     assert info.value.category == "not_found"
     assert all(r.path != "/api/v1.0.0/extension/hold" for r in emu_plain.server.requests)
+
+
+def test_a_token_in_the_report_url_is_redacted_like_any_secret():
+    from telephony_core.redaction import redact
+
+    client = telephony_core.connect("yeastar", host="127.0.0.1", port=9, username="api",
+                                    password="x",
+                                    report_url="http://203.0.113.5/hook?key=s3cr3t-hook-9f")
+    try:
+        line = "posting to http://203.0.113.5/hook?key=s3cr3t-hook-9f"
+        assert "s3cr3t-hook-9f" not in redact(line)
+    finally:
+        client.close()
+
+
+def test_what_the_pbx_cannot_do_is_refused_and_declared_to_model_equivalence(emu_plain):
+    """No API endpoint transfers an internal call or holds a call without an extension: the
+    provider refuses (a typed error), and the fixtures declare it to model equivalence."""
+    from telephony_yeastar.conformance import equivalence_divergence
+
+    pbx, client = emu_plain.app.pbx, emu_plain.client
+    internal = client.dial("ext:1003", "ext:1001", auto_answer=True)
+    pbx.answer("ext:1001")
+    callback = client.dial("tel:5551", "tel:5552", permission_extension="ext:1000")
+    pbx.answer("tel:5551")
+    with pytest.raises(ProviderError) as info:
+        client.transfer(f"call:{internal.call_id}", "ext:1002")
+    assert info.value.category == "not_found"
+    with pytest.raises(ProviderError):
+        client.hold(f"call:{callback.call_id}")
+    assert equivalence_divergence("transfer", {"call": f"call:{internal.call_id}"}, pbx)
+    assert equivalence_divergence("hold", {"call": f"call:{callback.call_id}"}, pbx)
+    assert not equivalence_divergence("hold", {"call": f"call:{internal.call_id}"}, pbx)
+    assert not equivalence_divergence("transfer", {"call": f"call:{callback.call_id}"}, pbx)
