@@ -220,8 +220,8 @@ class OutcomeTests:
     """Every valid payload ends in the declared result type or a TelephonyError."""
 
     def test_valid_payloads_end_in_result_or_typed_error(self, spec: ProviderSpec,
-                                                         declared: str, client_kind: str,
-                                                         emulate: Any, debug_logs: Any,
+                                                         declared: str, emulate: Any,
+                                                         debug_logs: Any,
                                                          record_property: Any) -> None:
         seen: collections.Counter[str] = collections.Counter()
         validator = validator_for(spec.schema(declared))
@@ -371,14 +371,15 @@ class FaultTests:
     most once and end in OutcomeUnknown or a typed error; reads and idempotent operations
     recover; no secret leaks on any path."""
 
-    def test_fault(self, spec: ProviderSpec, declared: str, fault_name: str, client_kind: str,
-                   emulate: Any, debug_logs: Any) -> None:
+    def test_fault(self, spec: ProviderSpec, declared: str, fault_name: str, emulate: Any,
+                   debug_logs: Any) -> None:
         if not spec.emulator:
             pytest.skip(f"{spec.name} is in-process: there is no wire to inject faults into")
         case = FAULTS[fault_name]
         kind = OPERATIONS[declared].kind
         timeout = float(self.client_options.get("timeout", 0.4))
 
+        client_kind = getattr(emulate, "kind", "sync")  # (parametrized: see .clients)
         baseline_key = (spec.name, declared, type(self), client_kind)
         if baseline_key not in _BASELINES:
             with emulate() as session:  # the baseline: what the operation does without a fault
