@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
-from telephony_example.provider import ExampleProvider
+from telephony_example.provider import ExampleProvider, _dial
 from telephony_example.spec import SPEC as EXAMPLE
 
 import telephony_core
+from telephony_core.emulation import route
 from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
-from telephony_core.results import Ack
+from telephony_core.results import Ack, CallRef
 from telephony_core.testing.runner import run_suite
+from telephony_core.wire import Route, WireRequest
 
 FIXTURES = "telephony_example.conformance:Fixtures"
 #: equivalence explores random programs; a fixed seed keeps these tests of the suite repeatable
@@ -41,7 +45,7 @@ def copy_of_example(name: str, implementation: type, *, package: str = "telephon
     return ProviderSpec(
         name=name, title=f"broken copy of the example ({name})", package=package,
         implementation=implementation, operations=operations or dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events, plugin_api=EXAMPLE.plugin_api,
         emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
 
 
@@ -61,44 +65,56 @@ def register(names: list[str], spec: ProviderSpec) -> None:
 # -- the broken copies ---------------------------------------------------------------------
 
 
-class RetryingProvider(ExampleProvider):
-    """Re-sends any request that failed in transit, a dial included: a second call."""
+def dial_twice(provider, payload):
+    """An Exchange that yields the dial again when the first one failed in transit: a second
+    call, since the Example PBX takes no idempotency key."""
+    request = _dial(provider, payload)
+    try:
+        reply = yield request
+    except TransportError:
+        reply = yield request
+    return CallRef(provider.name, provider.decode(reply, None)["id"])
 
-    def call(self, request, op=None):
-        try:
-            return super().call(request, op)
-        except TransportError:
-            return super().call(request, op)
+
+class RetryingProvider(ExampleProvider):
+    """Re-sends a dial that failed in transit, from inside its own exchange."""
+
+    routes = {**ExampleProvider.routes, "dial": dial_twice}
 
 
 class LeakyLogProvider(ExampleProvider):
     """Logs its password through a plain (unredacted) logger when it logs in."""
 
-    def _login(self) -> str:
+    def login(self):
         logging.getLogger("leaky_example").debug(
             "logging in as %s with %s", self.config["username"], self.config.secret("password"))
-        return super()._login()
+        return (yield from super().login())
 
 
 class BasicLeakProvider(ExampleProvider):
     """Logs the Basic credential it would build for user "api" (3 letters) through a plain
     logger: the password's base64 sits at an alignment that base64 of the password alone misses."""
 
-    def _login(self) -> str:
+    def login(self):
         import base64
 
         credential = f"{self.config['username']}:{self.config.secret('password')}"
         logging.getLogger("leaky_basic").debug(
             "would authorize with %s", base64.b64encode(credential.encode()).decode())
-        return super()._login()
+        return (yield from super().login())
 
 
 class LeakyErrorProvider(ExampleProvider):
-    """Puts its session token in the message of a server error."""
+    """Keeps the session token it is given and puts it in the message of a server error."""
+
+    def attach(self, request, token):
+        self.last_token = token.value
+        return super().attach(request, token)
 
     def decode(self, reply, op):
         if reply.status >= 500:
-            raise ProviderError(f"the PBX failed for session {self._token}", category="transient")
+            raise ProviderError(f"the PBX failed for session {self.last_token}",
+                                category="transient")
         return super().decode(reply, op)
 
 
@@ -326,10 +342,11 @@ class AgainstTheExample(Fixtures):
 class LazyHangupProvider(ExampleProvider):
     """Says the call is hung up without telling the PBX."""
 
-    def invoke(self, op, payload):
-        if op.name == "hangup":
-            return Ack(self.name)
-        return super().invoke(op, payload)
+    def hangup(self, payload):  # an Exchange that yields no request at all
+        return Ack(self.name)
+        yield  # pragma: no cover - makes this a generator
+
+    routes = {**ExampleProvider.routes, "hangup": hangup}
 
 
 def test_an_unbroken_copy_is_equivalent_to_the_example(registered):
@@ -379,3 +396,160 @@ def test_every_declared_operation_reaches_its_success_path(provider):
                for op, entry in results["operations"].items()
                if entry.get("outcomes", {}).get("outcome") == "passed"}
     assert reached and all(counts.get("ok") for counts in reached.values()), reached
+
+
+# -- both clients ------------------------------------------------------------------------------
+
+
+def test_the_async_client_runs_the_fault_and_outcome_properties(registered):
+    """The same properties, through AsyncClient, reported under their own names."""
+    register(registered, copy_of_example("example-both", ExampleProvider))
+    results = run_suite("example-both", fixtures=FIXTURES,
+                        select="test_fault and dial and (reset_after_read or stall) "
+                               "or test_valid_payloads and dial")
+    assert results.passed, json.dumps(results, indent=1)
+    for prop in ("faults.reset_after_read", "faults.async.reset_after_read",
+                 "faults.stall", "faults.async.stall", "outcomes", "outcomes.async"):
+        assert results.result(prop, "dial")["outcome"] == "passed", prop
+    assert results.result("outcomes.async", "dial")["exercised"].get("ok"), results
+
+
+def test_a_dial_re_sent_is_caught_through_the_async_client_too(registered):
+    register(registered, copy_of_example("example-retrying-async", RetryingProvider))
+    results = run_suite("example-retrying-async", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for prop in ("faults.reset_after_read", "faults.async.reset_after_read"):
+        entry = results.result(prop, "dial")
+        assert entry["outcome"] == "failed", (prop, entry)
+        assert "a non-idempotent operation was sent 2 times (at most 1 allowed)" in (
+            entry["message"])
+    assert "(async client)" in results.result("faults.async.reset_after_read", "dial")["message"]
+
+
+class FirstContractProvider(ExampleProvider):
+    """The example as plugin API 1 wrote it: its own login through ``self.transport``."""
+
+    def authorize(self, request):
+        if not getattr(self, "token", None):
+            reply = self.transport.send(WireRequest("POST", "/api/login", json={
+                "username": self.config["username"],
+                "password": self.config.secret("password")}))
+            self.token = reply.json()["token"]
+            self.add_secret(self.token)
+        return request.with_headers({"Authorization": f"Bearer {self.token}"})
+
+
+def test_a_plugin_api_1_provider_runs_through_the_sync_client_only(registered):
+    spec = attrs.evolve(copy_of_example("example-first", FirstContractProvider), plugin_api=1)
+    register(registered, spec)
+    results = run_suite("example-first", fixtures=FIXTURES,
+                        select="test_fault and list_calls and http_error "
+                               "or test_valid_payloads and list_calls")
+    assert results.result("faults.http_error", "list_calls")["outcome"] == "passed", results
+    assert results.result("outcomes", "list_calls")["outcome"] == "passed", results
+    for prop in ("faults.async.http_error", "outcomes.async"):
+        assert results.result(prop, "list_calls") == {
+            "outcome": "skipped", "reason": "plugin API 1: sync client only"}, results
+
+
+# -- retry_safe operations: re-sent identically, acted on once -----------------------------------
+
+
+def keyed_dial(provider, payload):
+    """The example's dial with the operation's idempotency key in a header (the same key on
+    every attempt: telephony_core.context.current())."""
+    from telephony_core.context import current
+
+    return _dial(provider, payload).with_headers({"Idempotency-Key": current().idempotency_key})
+
+
+class KeyedProvider(ExampleProvider):
+    """Declares dial retry_safe and sends the operation's key with it."""
+
+    retry_safe = frozenset({"dial"})
+    routes = {**ExampleProvider.routes, "dial": Route(
+        keyed_dial, ExampleProvider.routes["dial"].from_reply)}
+
+
+class FreshKeyProvider(KeyedProvider):
+    """Declares dial retry_safe but draws a new key on every attempt: no vendor de-duplicates
+    that."""
+
+    routes = {**ExampleProvider.routes, "dial": Route(
+        lambda p, payload: _dial(p, payload).with_headers({"Idempotency-Key": uuid.uuid4().hex}),
+        ExampleProvider.routes["dial"].from_reply)}
+
+
+class DeduplicatingEmulator(ExampleEmulator):
+    """An Example PBX that de-duplicates dials on the Idempotency-Key header."""
+
+    def __init__(self, pbx=None, password="x"):
+        super().__init__(pbx, password=password)
+        self.seen_keys: dict[str, Any] = {}
+
+    @route("POST", "/api/calls")
+    def dial(self, request):
+        key = request.headers.get("Idempotency-Key")
+        with self.lock:
+            if key in self.seen_keys:
+                return self.seen_keys[key]
+        answer = super().dial(request)
+        if key and answer[1] == 201:
+            with self.lock:
+                self.seen_keys[key] = answer
+        return answer
+
+
+def keyed_copy(name: str, implementation: type, emulator: type) -> ProviderSpec:
+    class Emulator(emulator):
+        def connect_url(self, base_url: str) -> str:
+            return super().connect_url(base_url).replace("example://", f"{name}://")
+
+    return attrs.evolve(copy_of_example(name, implementation),
+                        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
+
+
+RESENDING_FAULTS = "test_fault and dial and (reset_after_read or delay or reset_before_read)"
+
+
+def test_a_retry_safe_dial_re_sent_with_its_key_to_a_deduplicating_pbx_passes(registered):
+    register(registered, keyed_copy("example-keyed", KeyedProvider, DeduplicatingEmulator))
+    results = run_suite("example-keyed", fixtures=FIXTURES, select=RESENDING_FAULTS)
+    assert results.passed, json.dumps(results, indent=1)
+    for kind in ("", "async."):
+        assert results.result(f"faults.{kind}reset_after_read", "dial")["outcome"] == "passed"
+
+
+def test_a_retry_safe_dial_the_pbx_acts_on_twice_is_caught(registered):
+    register(registered, keyed_copy("example-keyed-twice", KeyedProvider, ExampleEmulator))
+    results = run_suite("example-keyed-twice", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for kind in ("", "async."):
+        entry = results.result(f"faults.{kind}reset_after_read", "dial")
+        assert entry["outcome"] == "failed", entry
+        # the model refuses the repeated dial (the caller is on the first call), so the
+        # caller is told "busy" about a call that was placed
+        assert "a retry_safe re-send must end as the fault-free run did" in entry["message"]
+
+
+def test_the_act_once_check_counts_the_emulators_effects():
+    """A model that did act twice (two messages sent, say) fails; once passes."""
+    from telephony_core.testing.base import Outcome
+    from telephony_core.testing.suite import _assert_safe_resends
+
+    ok = Outcome(result="ok")
+    _assert_safe_resends("trace", [], 1, 1, ok, ok)
+    with pytest.raises(AssertionError, match="the emulator acted 2 times where the fault-free "
+                                             "run acted once"):
+        _assert_safe_resends("trace", [], 1, 2, ok, ok)
+
+
+def test_a_retry_safe_dial_re_sent_with_another_key_is_caught(registered):
+    register(registered, keyed_copy("example-fresh-key", FreshKeyProvider, DeduplicatingEmulator))
+    results = run_suite("example-fresh-key", fixtures=FIXTURES,
+                        select="test_fault and dial and reset_after_read")
+    for kind in ("", "async."):
+        entry = results.result(f"faults.{kind}reset_after_read", "dial")
+        assert entry["outcome"] == "failed", entry
+        assert "re-send 2 of a retry_safe operation differs from the first request" in (
+            entry["message"])

@@ -7,13 +7,14 @@ import json
 import pytest
 from click.testing import CliRunner
 from telephony_example.emulator import ExampleEmulator
-from telephony_example.provider import ExampleProvider
+from telephony_example.provider import ExampleProvider, _dial
 from telephony_example.spec import SPEC as EXAMPLE
 
 import telephony_core
 from telephony_core.cli import main
 from telephony_core.errors import TransportError
 from telephony_core.provider import ProviderSpec
+from telephony_core.results import CallRef
 from telephony_core.testing.cli import conformance_command
 
 pytest_plugins = ["pytester"]
@@ -27,19 +28,25 @@ def test_a_conformant_provider_exits_zero_and_writes_the_report(tmp_path):
     assert "conformance example (conformance): PASSED" in result.output
     data = json.loads(report.read_text())
     assert data["fixtures"] == "telephony_example.conformance:Fixtures"
-    assert set(data["operations"]["dial"]) == {f"faults.{f}" for f in (
+    assert set(data["operations"]["dial"]) == {f"faults.{kind}{f}" for f in (
         "delay", "reset_before_read", "reset_after_read", "http_error", "malformed_body",
         "truncated_body", "expired_token", "garbage_reply", "truncated_head", "redirect",
-        "trickle", "stall", "oversize")}
+        "trickle", "stall", "oversize") for kind in ("", "async.")}  # through both clients
     assert all(e["outcome"] == "passed" for e in data["operations"]["dial"].values())
 
 
+def _dial_twice(provider, payload):
+    """An Exchange that yields the dial again after a failed send: a second call."""
+    request = _dial(provider, payload)
+    try:
+        reply = yield request
+    except TransportError:
+        reply = yield request
+    return CallRef(provider.name, provider.decode(reply, None)["id"])
+
+
 class _Retrying(ExampleProvider):
-    def call(self, request, op=None):
-        try:
-            return super().call(request, op)
-        except TransportError:
-            return super().call(request, op)
+    routes = {**ExampleProvider.routes, "dial": _dial_twice}
 
 
 class _Emulator(ExampleEmulator):
@@ -51,7 +58,7 @@ class _Emulator(ExampleEmulator):
 def broken():
     spec = ProviderSpec(name="example-cli-broken", title="retries dials", package=EXAMPLE.package,
                         implementation=_Retrying, operations=dict(EXAMPLE.operations),
-                        config_schema=EXAMPLE.config_schema,
+                        config_schema=EXAMPLE.config_schema, plugin_api=EXAMPLE.plugin_api,
                         emulator=lambda pbx=None, password="x": _Emulator(pbx, password=password))
     telephony_core.register(spec, replace=True)
     yield spec.name
@@ -63,7 +70,8 @@ def test_a_failing_property_exits_non_zero(broken):
         "conformance", broken, "--fixtures", "telephony_example.conformance:Fixtures",
         "-k", "test_fault and dial and reset_after_read"])
     assert result.exit_code == 1, result.output
-    assert f"conformance {broken} (conformance): FAILED: 0 passed, 1 failed" in result.output
+    # the sync and the async client both catch it
+    assert f"conformance {broken} (conformance): FAILED: 0 passed, 2 failed" in result.output
     assert "sent 2 times" in result.output
 
 
@@ -156,7 +164,9 @@ def test_per_capability_suites_run_only_their_operations_and_skip_with_the_reaso
     """)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-rs", "-k",
                                           "not test_fault or reset_after_read")
-    result.assert_outcomes(passed=9, skipped=10)  # 2 x 2 provider-wide + 5 for dial
+    # 2 x 2 provider-wide + 7 for dial (outcomes and the fault through both clients); hold's
+    # undeclared operations skip 2 x 7
+    result.assert_outcomes(passed=11, skipped=14)
     result.stdout.fnmatch_lines(["*example does not declare 'hold' (capability hold)*"])
     assert "[transfer]" not in result.stdout.str()
 

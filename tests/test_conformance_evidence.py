@@ -47,7 +47,7 @@ def copy_of_example(name: str, implementation: type,
     return ProviderSpec(
         name=name, title=f"broken copy of the example ({name})", package="telephony_example",
         implementation=implementation, operations=dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events,
+        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events, plugin_api=EXAMPLE.plugin_api,
         emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
 
 
@@ -419,7 +419,7 @@ def test_an_extra_exchange_calls_the_providers_own_method(tmp_path):
                                                                   "password": "example-demo"},
                                 "exchanges": [{
                                     "name": "login alone", "source": "API.md (Login)",
-                                    "operation": "_login", "extra": True, "payload": {},
+                                    "operation": "login", "extra": True, "payload": {},
                                     "wire": [{"request": {"method": "POST", "path": "/api/login",
                                                           "json": {"username": "api",
                                                                    "password": "example-demo"}},

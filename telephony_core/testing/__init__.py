@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "CAPABILITY_SUITES",
+    "Correction",
     "DocumentedTests",
     "EquivalenceTests",
     "FaultTests",
@@ -41,6 +42,7 @@ _WHERE = {
     "run_suite": "runner",
     "ProviderFixtures": "base",
     "VendorSpec": "spec_evidence",
+    "Correction": "spec_evidence",
 }
 
 

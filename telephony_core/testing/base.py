@@ -19,10 +19,11 @@ import pytest
 
 from .. import registry
 from ..catalogue import OPERATIONS
-from ..client import Client, connect
+from ..client import Client
 from ..errors import TelephonyError
 from ..provider import ProviderSpec
 from ..redaction import Secret
+from .clients import connect_kind
 
 __all__ = ["Outcome", "ProviderFixtures", "Session", "run"]
 
@@ -45,6 +46,8 @@ class Session:
     client: Client
     server: Any = None
     app: Any = None
+    #: which client drives it: "sync" (connect) or "async" (connect_async, see .clients)
+    kind: str = "sync"
 
     @property
     def pbx(self) -> Any:
@@ -113,6 +116,22 @@ def check_result(spec: ProviderSpec, op: str, outcome: Outcome) -> str | None:
     return None
 
 
+#: the properties that run through both clients (parametrized by ``client_kind``)
+BOTH_CLIENTS = frozenset({"test_fault", "test_valid_payloads_end_in_result_or_typed_error"})
+
+
+@attrs.frozen
+class _Emulate:
+    """``emulate(**client_options)``: a fresh session through the test's client kind."""
+
+    fixtures: Any
+    spec: ProviderSpec
+    kind: str = "sync"
+
+    def __call__(self, **client_options: Any) -> contextlib.AbstractContextManager[Session]:
+        return self.fixtures.session(self.spec, client_kind=self.kind, **client_options)
+
+
 class ProviderFixtures:
     """What the suite needs to know about one provider. Subclasses set ``provider``.
 
@@ -134,7 +153,10 @@ class ProviderFixtures:
       ``documented_emulator_gaps``: exchange name -> why the emulator cannot give that sample
       yet (reported as an expected failure with the reason; strict: it fails once it passes);
     * ``vendor_spec``: the vendor's published API description the emulator's traffic is
-      validated against (see :mod:`.spec_evidence`), or None.
+      validated against (see :mod:`.spec_evidence`), or None; its ``corrections`` patch the
+      loaded spec, each with its reason;
+    * ``equivalence_excluded``: operation -> why model equivalence must not compare it (see
+      :meth:`compared_operations`).
     """
 
     provider: ClassVar[str] = ""
@@ -150,6 +172,7 @@ class ProviderFixtures:
     documented_emulator_options: ClassVar[Mapping[str, Any]] = {}
     documented_emulator_gaps: ClassVar[Mapping[str, str]] = {}
     vendor_spec: ClassVar[Any] = None
+    equivalence_excluded: ClassVar[Mapping[str, str]] = {}
 
     # -- collection ----------------------------------------------------------------------
 
@@ -184,6 +207,15 @@ class ProviderFixtures:
             from .faults import FAULTS
 
             metafunc.parametrize("fault_name", list(FAULTS))
+        name = getattr(metafunc.function, "__name__", "")
+        if name in BOTH_CLIENTS or "client_kind" in metafunc.fixturenames:
+            from .clients import CLIENT_KINDS
+
+            if "client_kind" not in metafunc.fixturenames:
+                # the property's signature stays as it was (providers override test_fault and
+                # call super() with it): the kind reaches the test through ``emulate.kind``
+                metafunc.fixturenames.append("client_kind")
+            metafunc.parametrize("client_kind", CLIENT_KINDS)
 
     @classmethod
     def documented_exchanges(cls, spec: ProviderSpec | None) -> list[Any]:
@@ -193,6 +225,24 @@ class ProviderFixtures:
         from .documented import discover
 
         return discover(spec, cls.documented)
+
+    def compared_operations(self, spec: ProviderSpec, reference: ProviderSpec) -> list[str]:
+        """The operations model equivalence compares: those both ``spec`` and the reference
+        declare, less ``equivalence_excluded`` (operation -> why the vendor's behaviour
+        differs from the model's on purpose). An exclusion without a reason, or of an operation
+        that would not be compared anyway, fails: it must say why, and cannot go stale."""
+        ops = [op for op in self.operations_under_test()
+               if op in spec.operations and op in reference.operations]
+        for op, reason in self.equivalence_excluded.items():
+            if not isinstance(reason, str) or not reason.strip():
+                pytest.fail(f"{type(self).__name__}.equivalence_excluded[{op!r}] gives no "
+                            "reason: say why the vendor's behaviour differs from the model's",
+                            pytrace=False)
+            if op not in ops:
+                pytest.fail(f"{type(self).__name__}.equivalence_excluded names {op!r}, which "
+                            f"model equivalence would not compare anyway ({spec.name} and "
+                            f"{reference.name} must both declare it)", pytrace=False)
+        return [op for op in ops if op not in self.equivalence_excluded]
 
     def prepare_documented(self, session: Session, exchange: Any) -> Mapping[Any, Any] | None:
         """Put the emulator's model (``session.pbx``) in the state ``exchange`` assumes (the
@@ -223,15 +273,27 @@ class ProviderFixtures:
         return operation
 
     @pytest.fixture
-    def emulate(self, spec: ProviderSpec) -> Callable[..., contextlib.AbstractContextManager]:
-        """``with emulate() as session:`` a fresh emulator and a client connected to it."""
-        return lambda **client_options: self.session(spec, **client_options)
+    def emulate(self, spec: ProviderSpec, request: pytest.FixtureRequest
+                ) -> Callable[..., contextlib.AbstractContextManager]:
+        """``with emulate() as session:`` a fresh emulator and a client connected to it: the
+        test's ``client_kind`` (sync or async) when it is parametrized by one, else sync. A
+        provider the async client cannot run is skipped with the reason."""
+        callspec = getattr(request.node, "callspec", None)
+        kind = (callspec.params.get("client_kind", "sync") if callspec is not None else "sync")
+        if kind != "sync":
+            from .clients import async_refusal
+
+            refused = async_refusal(spec)
+            if refused is not None:
+                pytest.skip(refused)
+        return _Emulate(self, spec, kind)
 
     @pytest.fixture
     def debug_logs(self, caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
         """Capture every log record at DEBUG (urllib3's URL lines included)."""
         caplog.set_level(logging.DEBUG)
-        for name in ("urllib3", "requests", "telephony_core", self.provider):
+        for name in ("urllib3", "requests", "httpx", "httpcore", "telephony_core",
+                     self.provider):
             caplog.set_level(logging.DEBUG, logger=name)
         return caplog
 
@@ -252,7 +314,7 @@ class ProviderFixtures:
 
     @contextlib.contextmanager
     def session(self, spec: ProviderSpec, pbx: Any = None, *,
-                factory_overrides: Mapping[str, Any] | None = None,
+                factory_overrides: Mapping[str, Any] | None = None, client_kind: str = "sync",
                 **client_options: Any) -> Iterator[Session]:
         """A fresh provider under test (see :class:`Session`).
 
@@ -268,9 +330,9 @@ class ProviderFixtures:
                 "properties", {})}
             if pbx is not None:
                 local["pbx"] = pbx
-            client = connect(spec.name, **local)
+            client = connect_kind(client_kind, spec.name, **local)
             try:
-                yield Session(spec.name, client)
+                yield Session(spec.name, client, kind=client_kind)
             finally:
                 client.close()
             return
@@ -284,9 +346,9 @@ class ProviderFixtures:
         checked = self._spec_checked(spec, app) if own else None
         server = EmulatorServer(checked if checked is not None else app).start()
         try:
-            client = connect(app.connect_url(server.url), **options)
+            client = connect_kind(client_kind, app.connect_url(server.url), **options)
             try:
-                yield Session(spec.name, client, server, app)
+                yield Session(spec.name, client, server, app, kind=client_kind)
             finally:
                 client.close()
         finally:
@@ -327,6 +389,17 @@ class ProviderFixtures:
                     found = (*(f"ext:{n}" for n in sorted(extensions)), "tel:41000")
             _DERIVED[key] = found
         return _DERIVED[key]
+
+    def effects(self, session: Session) -> int | None:
+        """How many things the emulator has done that a re-send could double: calls placed and
+        messages sent in its model (``pbx.calls``, ``pbx.sms_outbox``). The fault property
+        compares it with the fault-free run for operations a provider declares ``retry_safe``:
+        a re-send is allowed, acting twice is not. Override for a model of another shape;
+        None: not measurable (the act-once check is then reported as not proven)."""
+        model = session.pbx
+        if model is None or not hasattr(model, "calls"):
+            return None
+        return len(model.calls) + len(getattr(model, "sms_outbox", ()) or ())
 
     def sample(self, session: Session, op: str) -> Mapping[str, Any] | None:
         """The sample payload of ``op`` for a fresh ``session`` (None when none is known)."""

@@ -23,10 +23,11 @@ cannot handle fails; it is never skipped.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ ANY = "<any>"
 LOOPBACK = "<loopback>"
 
 _REQUEST_KEYS = {"method", "path", "query", "json", "form", "text", "headers", "optional"}
-_REPLY_KEYS = {"status", "headers", "json", "text", "form"}
+_REPLY_KEYS = {"status", "headers", "json", "text", "form", "nullable"}
 
 
 @attrs.frozen
@@ -532,8 +533,23 @@ def _invoke(client: Any, exchange: Exchange) -> Any:
         if not callable(method):
             raise AttributeError(f"the provider has no method {exchange.operation!r} (an extra "
                                  "exchange names one of the provider's own methods)")
-        return method(**dict(exchange.payload))
+        found = method(**dict(exchange.payload))
+        if inspect.isgenerator(found):  # plugin API 2: an exchange, run by the client's driver
+            return _drive_extra(client, found, own_session=exchange.operation != "login")
+        return found
     return client.invoke(exchange.operation, dict(exchange.payload))
+
+
+def _drive_extra(client: Any, exchange: Any, *, own_session: bool) -> Any:
+    """Drive a provider's own sans-IO exchange (its ``login()``, a vendor extra) through the
+    sync client's driver: the session attached unless the exchange is the login itself."""
+    from ..session import drive
+
+    transport = getattr(client, "_transport", None)
+    if transport is None:
+        raise TypeError("a generator extra needs a plugin API 2 HTTP provider")
+    session = getattr(client, "_session", None) if own_session else None
+    return drive(client.provider, exchange, transport.send, session)
 
 
 def check_provider(spec: Any, exchange: Exchange,
@@ -579,11 +595,20 @@ def check_provider(spec: Any, exchange: Exchange,
 # -- the emulator side --------------------------------------------------------------------------
 
 
-def shape_differences(doc: Any, actual: Any, where: str, out: list[str]) -> None:
+def _generic(where: str) -> str:
+    """``json.calls[2].to`` -> ``json.calls[].to`` (how ``nullable`` paths are written)."""
+    return re.sub(r"\[\d+\]", "[]", where)
+
+
+def shape_differences(doc: Any, actual: Any, where: str, out: list[str],
+                      allow_null: Callable[[str], bool] | None = None) -> None:
     """Where ``actual`` differs in shape from ``doc``: keys and JSON types, recursively (a
     documented ``null`` admits any type; array items are compared with the first documented
-    item)."""
+    item). ``allow_null(where)`` says whether a ``null`` where the sample has a value is
+    allowed there (the vendor documents that the field may be null)."""
     if doc is None or (isinstance(doc, str) and doc == ANY):
+        return
+    if actual is None and allow_null is not None and allow_null(where):
         return
     if _jtype(doc) != _jtype(actual):
         out.append(f"{where}: the emulator answered {_show(actual)} ({_jtype(actual)}), "
@@ -594,14 +619,14 @@ def shape_differences(doc: Any, actual: Any, where: str, out: list[str]) -> None
             if key not in actual:
                 out.append(f"{where}.{key}: documented, missing from the emulator's reply")
             else:
-                shape_differences(doc[key], actual[key], f"{where}.{key}", out)
+                shape_differences(doc[key], actual[key], f"{where}.{key}", out, allow_null)
         for key in actual:
             if key not in doc:
                 out.append(f"{where}.{key}: in the emulator's reply ({_show(actual[key])}), "
                            "not documented")
     elif isinstance(doc, list) and doc and actual:
         for index, item in enumerate(actual):
-            shape_differences(doc[0], item, f"{where}[{index}]", out)
+            shape_differences(doc[0], item, f"{where}[{index}]", out, allow_null)
 
 
 def _xml_shape(doc: str, actual: str, out: list[str]) -> None:
@@ -729,8 +754,15 @@ def _leaves(data: Any) -> set[str]:
     return {str(data)} if data is not None else set()
 
 
-def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
-    """How an emulator's reply differs from the documented one: status, content type, shape."""
+def reply_differences(doc: Mapping[str, Any], response: Any,
+                      spec_allows_null: Callable[[str], bool] | None = None) -> list[str]:
+    """How an emulator's reply differs from the documented one: status, content type, shape.
+
+    A ``null`` where the sample shows a value is accepted where the vendor says the field may
+    be null: the reply's ``nullable`` list (``["json.calls[].to"]``, transcribed from the
+    vendor's field table) names it, or ``spec_allows_null(where)`` (the vendor spec's response
+    schema for this request and status admits null there). A sample alone never does: one
+    value in a sample is no evidence that the field can be absent."""
     out: list[str] = []
     status = int(doc.get("status", 200))
     if response.status_code != status:
@@ -748,7 +780,13 @@ def reply_differences(doc: Mapping[str, Any], response: Any) -> list[str]:
         except ValueError:
             out.append(f"body: the emulator answered {_show(response.text)}, documented JSON")
         else:
-            shape_differences(doc["json"], body, "json", out)
+            listed = frozenset(doc.get("nullable") or ())
+
+            def allow_null(where: str) -> bool:
+                return _generic(where) in listed or bool(
+                    spec_allows_null is not None and spec_allows_null(where))
+
+            shape_differences(doc["json"], body, "json", out, allow_null)
     elif "text" in doc:
         _xml_shape(str(doc["text"]), response.text, out)
     return out
@@ -811,7 +849,9 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
                            f"the emulator gave no reply ({type(exc).__name__}: {exc})")
                 break
             where = f"wire[{index}] {request.get('method', 'GET')} {request.get('path')}"
-            out += [f"{where}: {d}" for d in reply_differences(step["reply"], response)]
+            nullable = _spec_nullable(fixtures, spec, response)
+            out += [f"{where}: {d}" for d in reply_differences(step["reply"], response,
+                                                              nullable)]
             out += [f"{where}: {d}" for d in _follows(step["reply"], response, step_subs)]
             with contextlib.suppress(ValueError):
                 _capture(response.json(), captured)
@@ -819,6 +859,30 @@ def check_emulator(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:
         if errors:
             out.append(f"the emulator raised {errors[-1]!r}")
     return out
+
+
+def _spec_nullable(fixtures: Any, spec: Any, response: Any) -> Callable[[str], bool] | None:
+    """``where -> bool``: whether the fixtures' vendor spec admits null at ``where`` in the
+    reply schema of the request ``response`` answered (None: no spec, or it does not
+    describe the request)."""
+    from urllib.parse import urlsplit
+
+    from .spec_evidence import declared, nullable_at
+
+    try:
+        found = declared(fixtures, spec)
+    except (OSError, ValueError):
+        return None  # the session's own spec check reports an unloadable spec
+    if found is None:
+        return None
+    vendor, declaration = found
+    sent = response.request
+    op, _params, _allowed = vendor.find(str(sent.method), urlsplit(sent.url).path,
+                                        declaration.base_path)
+    if op is None:
+        return None
+    ctype = response.headers.get("Content-Type")
+    return lambda where: nullable_at(vendor, op, response.status_code, ctype, where)
 
 
 def _check_emulator_events(fixtures: Any, spec: Any, exchange: Exchange) -> list[str]:

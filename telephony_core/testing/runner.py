@@ -14,6 +14,7 @@ own tests do.
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import textwrap
 import time
@@ -47,6 +48,8 @@ PROPERTIES: dict[str, str] = {
 def property_of(function: str, params: dict[str, Any]) -> tuple[str | None, str]:
     """(operation or None for provider-wide properties, property name) of one test."""
     prop = PROPERTIES.get(function, function)
+    if params.get("client_kind", "sync") != "sync":  # faults.async.delay, outcomes.async
+        prop = f"{prop}.{params['client_kind']}"
     if "fault_name" in params:
         prop = f"{prop}.{params['fault_name']}"
     if "documented_exchange" in params:
@@ -241,6 +244,11 @@ def run_suite(name: str, *, profile: str = "conformance", select: str | None = N
             code = pytest.main(args, plugins=[collector])
         finally:
             plugin.selected_profile = saved_profile
+            # forget the generated module: a second run for the same provider name in this
+            # process (with other fixtures) must import its own, not the first one's
+            for loaded in [k for k, m in sys.modules.items()
+                           if str(getattr(m, "__file__", "") or "").startswith(tmp)]:
+                del sys.modules[loaded]
     shaped = collector.shaped()
     outcomes = [e["outcome"] for e in collector.results.values()]
     from .profiles import EXAMPLES

@@ -38,25 +38,96 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
-__all__ = ["SpecCheckedApp", "SpecOperation", "VendorSpec", "load", "resolve_path",
-           "webhook_problems"]
+__all__ = ["Correction", "SpecCheckedApp", "SpecOperation", "VendorSpec", "apply_corrections",
+           "load", "nullable_at", "resolve_path", "webhook_problems"]
+
+
+@attrs.frozen
+class Correction:
+    """One declared correction of a vendor spec, applied to the loaded document (never to the
+    vendor's file, and never as a derived copy): the spec says something the vendor's own
+    documents or behaviour contradict, and ``reason`` says what and where that is shown.
+
+    ``pointer`` is a JSON Pointer into the document (``/paths/~1calls/post/responses/200``);
+    ``op`` is ``"replace"`` (the value at ``pointer`` must exist), ``"add"`` (sets a member of
+    an existing object, appends with ``-`` to an array) or ``"remove"``. A correction that no
+    longer applies (the vendor fixed its spec) fails loading, so it cannot go stale silently.
+    """
+
+    pointer: str
+    value: Any = None
+    reason: str = ""
+    op: str = "replace"
+
+    def __attrs_post_init__(self) -> None:
+        if not self.reason.strip():
+            raise ValueError(f"the correction of {self.pointer!r} gives no reason: say what the "
+                             "vendor's spec gets wrong and where that is documented")
+        if self.op not in ("replace", "add", "remove"):
+            raise ValueError(f"the correction of {self.pointer!r}: op {self.op!r}: expected "
+                             "replace, add or remove")
+        if not self.pointer.startswith("/"):
+            raise ValueError(f"the correction's pointer {self.pointer!r} is not a JSON Pointer "
+                             "(it starts with '/')")
+
+
+def apply_corrections(document: Any, corrections: Iterable[Correction], where: str) -> Any:
+    """``document`` with ``corrections`` applied in order (a deep copy: the cached original
+    is untouched)."""
+    import copy
+
+    document = copy.deepcopy(document)
+    for fix in corrections:
+        *parents, last = [t.replace("~1", "/").replace("~0", "~")
+                          for t in fix.pointer.split("/")[1:]]
+        node = document
+        try:
+            for token in parents:
+                node = node[int(token)] if isinstance(node, list) else node[token]
+            if isinstance(node, list):
+                if fix.op == "add" and last == "-":
+                    node.append(copy.deepcopy(fix.value))
+                    continue
+                index = int(last)
+                if fix.op == "remove":
+                    del node[index]
+                elif fix.op == "add":
+                    node.insert(index, copy.deepcopy(fix.value))
+                else:
+                    node[index] = copy.deepcopy(fix.value)
+                continue
+            if not isinstance(node, dict):
+                raise KeyError(last)
+            if fix.op in ("replace", "remove") and last not in node:
+                raise KeyError(last)
+            if fix.op == "remove":
+                del node[last]
+            else:
+                node[last] = copy.deepcopy(fix.value)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise ValueError(f"{where}: the correction of {fix.pointer} ({fix.op}; reason: "
+                             f"{fix.reason}) does not apply: the document has nothing there "
+                             "(has the vendor fixed its spec? then drop the correction)") from None
+    return document
 
 
 @attrs.frozen
 class VendorSpec:
-    """A provider's declaration of its vendor's API description.
+    r"""A provider's declaration of its vendor's API description.
 
     ``path``: the OpenAPI 3.x file, or the folder of ARI Swagger 1.1 resource files (relative
     paths are looked up from the working directory and from the provider package's parents, so
     ``../shared/specs/...`` works from a source checkout). ``base_path``: a prefix the emulator
     serves the API under that the spec's paths do not carry (default: the path of the spec's
     first server URL or ``basePath``). ``ignore``: path globs the vendor does not describe
-    (an emulator's own control endpoints) that are not checked.
+    (an emulator's own control endpoints) that are not checked. ``corrections``: declared
+    :class:`Correction`\ s of the loaded document, each with its reason (OpenAPI files only).
     """
 
     path: str
     base_path: str | None = None
     ignore: tuple[str, ...] = ()
+    corrections: tuple[Correction, ...] = attrs.field(default=(), converter=tuple)
 
 
 @attrs.frozen
@@ -222,19 +293,27 @@ def resolve_path(path: str | Path, anchors: Iterable[Path] = ()) -> Path:
         "folders (tests read vendor specs from ../shared/specs/ next to the project root)")
 
 
-_LOADED: dict[Path, Spec] = {}
+_LOADED: dict[tuple[Path, tuple[tuple[str, ...], ...]], Spec] = {}
 _LOADING = threading.Lock()
 
 
-def load(path: str | Path) -> Spec:
+def load(path: str | Path, corrections: Iterable[Correction] = ()) -> Spec:
     """The spec at ``path`` (an OpenAPI 3.x JSON file or a folder of ARI Swagger 1.1 files),
-    parsed once per process."""
+    with ``corrections`` applied, parsed once per process."""
     resolved = Path(path).resolve()
+    fixes = tuple(corrections)
+    key = (resolved, tuple((f.pointer, f.op, json.dumps(f.value, sort_keys=True, default=str),
+                            f.reason) for f in fixes))
     with _LOADING:
-        if resolved not in _LOADED:
-            _LOADED[resolved] = (_load_swagger1(resolved) if resolved.is_dir()
-                                 else _load_openapi(resolved))
-        return _LOADED[resolved]
+        if key not in _LOADED:
+            if resolved.is_dir():
+                if fixes:
+                    raise ValueError(f"{resolved}: corrections apply to an OpenAPI file, not "
+                                     "to a folder of Swagger 1.1 resources")
+                _LOADED[key] = _load_swagger1(resolved)
+            else:
+                _LOADED[key] = _load_openapi(resolved, fixes)
+        return _LOADED[key]
 
 
 def _ref_target(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
@@ -250,8 +329,10 @@ def _ref_target(document: Mapping[str, Any], node: Any, pointer: str) -> tuple[A
     return node, pointer
 
 
-def _load_openapi(path: Path) -> Spec:
+def _load_openapi(path: Path, corrections: tuple[Correction, ...] = ()) -> Spec:
     document = json.loads(path.read_text(encoding="utf-8"))
+    if corrections:
+        document = apply_corrections(document, corrections, str(path))
     version = str(document.get("openapi", ""))
     if not version.startswith("3."):
         raise ValueError(f"{path}: not an OpenAPI 3.x document (openapi: {version!r})")
@@ -567,6 +648,73 @@ def reply_problems(spec: Spec, op: SpecOperation, status: int, content_type: str
     return [] if pointer is None else _body_problems(spec, pointer, media, body, "reply")
 
 
+def _admits_null(node: Any, spec: Spec, depth: int = 0) -> bool:
+    node = _resolved(node, spec)
+    if not isinstance(node, Mapping) or depth > 20:
+        return False
+    kind = node.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind) or node.get("nullable"):
+        return True
+    if "enum" in node and None in (node.get("enum") or ()):
+        return True
+    return any(_admits_null(sub, spec, depth + 1) for key in ("anyOf", "oneOf")
+               for sub in node.get(key) or ())
+
+
+def _resolved(node: Any, spec: Spec) -> Any:
+    seen = 0
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 20:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            return None
+        node = spec.at(ref[1:])
+        seen += 1
+    return node
+
+
+def _children(node: Any, spec: Spec, step: str) -> list[Any]:
+    """The subschemas ``step`` (a property name, or ``[]``) leads to from ``node``."""
+    node = _resolved(node, spec)
+    if not isinstance(node, Mapping):
+        return []
+    found: list[Any] = []
+    for part in node.get("allOf") or ():
+        found += _children(part, spec, step)
+    for key in ("anyOf", "oneOf"):
+        for part in node.get(key) or ():
+            found += _children(part, spec, step)
+    if step == "[]":
+        if isinstance(node.get("items"), Mapping):
+            found.append(node["items"])
+    elif isinstance((node.get("properties") or {}).get(step), Mapping):
+        found.append(node["properties"][step])
+    return found
+
+
+def nullable_at(spec: Spec, op: SpecOperation, status: int, content_type: str | None,
+                where: str) -> bool:
+    """Whether ``op``'s reply schema for ``status`` admits ``null`` at ``where`` (a documented
+    exchange's path: ``json.calls[0].to``): its ``type`` lists null, it is OpenAPI 3.0
+    ``nullable``, its enum holds null, or an ``anyOf``/``oneOf`` branch does. A path the
+    schema does not describe admits nothing."""
+    declared = (op.responses.get(str(status)) if str(status) in op.responses
+                else op.responses.get(f"{str(status)[0]}XX", op.responses.get("default")))
+    if not declared:
+        return False
+    ctype = _content_match(declared, _media(content_type))
+    pointer = declared.get(ctype) if ctype is not None else None
+    if pointer is None:
+        return False
+    steps = re.findall(r"\.([^.\[\]]+)|(\[\d*\])", where.removeprefix("json"))
+    nodes: list[Any] = [spec.at(pointer)]
+    for name, index in steps:
+        nodes = [child for node in nodes for child in _children(node, spec, "[]" if index
+                                                                   else name)]
+        if not nodes:
+            return False
+    return any(_admits_null(node, spec) for node in nodes)
+
+
 class SpecCheckedApp:
     """WSGI middleware around an emulator application: every request and reply is checked
     against the vendor spec; violations are kept in :attr:`violations` (the suite fails a test
@@ -654,4 +802,4 @@ def declared(fixtures: Any, spec: Any) -> tuple[Spec, VendorSpec] | None:
         return None
     declaration = raw if isinstance(raw, VendorSpec) else VendorSpec(str(raw))
     path = resolve_path(declaration.path, _anchor_dirs(getattr(spec, "package", None)))
-    return load(path), declaration
+    return load(path, declaration.corrections), declaration

@@ -332,7 +332,8 @@ def _canonical_example(op: str) -> dict[str, Any]:
 
 
 #: (provider, operation, test class) -> the fault-free run every fault of it is compared with
-_BASELINES: dict[tuple[str, str, type], tuple[bool, Any, Outcome, list[Any], type]] = {}
+_BASELINES: dict[tuple[str, str, type, str],
+                 tuple[bool, Any, Outcome, list[Any], type, int | None]] = {}
 
 _VOLATILE_QUERY = re.compile(r"(?i)token|sign|time|nonce|key|secret|auth|session|ts$")
 
@@ -378,7 +379,8 @@ class FaultTests:
         kind = OPERATIONS[declared].kind
         timeout = float(self.client_options.get("timeout", 0.4))
 
-        baseline_key = (spec.name, declared, type(self))
+        client_kind = getattr(emulate, "kind", "sync")  # (parametrized: see .clients)
+        baseline_key = (spec.name, declared, type(self), client_kind)
         if baseline_key not in _BASELINES:
             with emulate() as session:  # the baseline: what the operation does without a fault
                 payload = self.sample(session, declared)
@@ -388,8 +390,8 @@ class FaultTests:
                 session.server.clear()
                 outcome = run(session, declared, payload)
                 _BASELINES[baseline_key] = (sampled, payload, outcome, session.server.requests,
-                                            type(session.app))
-        sampled, payload, baseline, footprint, app_type = _BASELINES[baseline_key]
+                                            type(session.app), self.effects(session))
+        sampled, payload, baseline, footprint, app_type, acted = _BASELINES[baseline_key]
         if not footprint:
             pytest.skip(f"{spec.name}.{declared}({payload!r}) sends no request "
                         f"({baseline.describe()})")
@@ -405,9 +407,11 @@ class FaultTests:
                                   times=1)
             outcome = run(session, declared, again)
             seen = session.server.requests
+            acted_now = self.effects(session)
             _assert_no_leak(session, debug_logs, baseline, outcome)
 
-        trace = (f"{spec.name}.{declared}({again!r}) under {fault_name}: {outcome.describe()}; "
+        trace = (f"{spec.name}.{declared}({again!r}) under {fault_name} ({client_kind} client): "
+                 f"{outcome.describe()}; "
                  f"requests: {[str(r) for r in seen]}; baseline: {baseline.describe()}")
         wrong = check_result(spec, declared, outcome)
         assert wrong is None, f"{trace}: {wrong}"
@@ -415,6 +419,13 @@ class FaultTests:
         allowed = sum(1 for r in footprint if _request_key(r) == _request_key(effect))
         relogin = fault_name == "expired_token" and len(seen) > len(same)
 
+        if kind is Kind.NON_IDEMPOTENT and declared in _retry_safe(session.client):
+            _assert_safe_resends(trace, same, acted, acted_now, baseline, outcome)
+            if baseline.ok and case.recovers:  # the vendor answers a repeat as the first
+                assert outcome.ok, (
+                    f"{trace}: a retry_safe re-send must end as the fault-free run did (a "
+                    "de-duplicating vendor answers a repeated key with the first result)")
+            return
         if kind is Kind.NON_IDEMPOTENT:
             limit = allowed + (1 if relogin else 0)
             assert len(same) <= limit, (
@@ -440,6 +451,44 @@ class FaultTests:
             warnings.warn(f"{spec.name}.{declared}: recovery under {fault_name} not proven, "
                           f"because the baseline failed ({baseline.describe()}); give the "
                           "fixtures a sample payload that succeeds", stacklevel=1)
+
+
+_KEY_HEADER = re.compile(r"(?i)idempot|request-id|command-id")
+
+
+def _retry_safe(client: Any) -> frozenset[str]:
+    return frozenset(getattr(client.provider, "retry_safe", ()) or ())
+
+
+def _resend_identity(request: Any) -> tuple[Any, ...]:
+    """What must not change when a retry-safe request is re-sent: method, path, stable query,
+    the body bytes (where the vendor key travels) and any idempotency-key header."""
+    keys = tuple(sorted((k.lower(), v) for k, v in (request.headers or {}).items()
+                        if _KEY_HEADER.search(k)))
+    return (*_request_key(request), request.body, keys)
+
+
+def _assert_safe_resends(trace: str, same: list[Any], acted: int | None, acted_now: int | None,
+                         baseline: Outcome, outcome: Outcome) -> None:
+    """A ``retry_safe`` operation may be re-sent, but only as the very same request (the same
+    vendor key), and the emulator must act once: never more than the fault-free run did, and
+    as much when both ended well."""
+    first = same[0] if same else None
+    for index, request in enumerate(same[1:], start=2):
+        assert _resend_identity(request) == _resend_identity(first), (
+            f"{trace}: re-send {index} of a retry_safe operation differs from the first "
+            f"request (body {first.body!r} then {request.body!r}): a vendor de-duplicates "
+            "only an identical request with the same key")
+    if acted is None or acted_now is None:
+        warnings.warn(f"{trace}: the emulator's effects are not measurable (override "
+                      "ProviderFixtures.effects), so acting once is not proven", stacklevel=2)
+        return
+    assert acted_now <= acted, (
+        f"{trace}: the emulator acted {acted_now - acted + 1} times where the fault-free run "
+        f"acted once ({acted} -> {acted_now} calls/messages): the re-sends were not "
+        "de-duplicated")
+    if baseline.ok and outcome.ok:
+        assert acted_now == acted, f"{trace}: succeeded, yet the emulator did not act"
 
 
 # -- documented exchanges ------------------------------------------------------------------

@@ -7,14 +7,14 @@ Wire format: ``POST /api/login`` gives a session token, sent as ``Authorization:
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Generator
 from typing import Any
 
 from telephony_core.errors import AuthenticationError, PayloadError, PayloadProblem, ProviderError
 from telephony_core.events import parse_body
-from telephony_core.http import HttpProvider, Route, WireReply, WireRequest
 from telephony_core.redaction import get_logger
 from telephony_core.results import Ack, CallInfo, CallRef, Event
+from telephony_core.wire import HttpProvider, Route, Token, WireReply, WireRequest
 
 log = get_logger("telephony_example")  # a redacting logger: never logging.getLogger
 
@@ -42,41 +42,34 @@ def _call_info(call: dict[str, Any]) -> CallInfo:
 
 
 class ExampleProvider(HttpProvider):
-    """Logs in once for a session token; logs in again (once) when the PBX says it expired."""
+    """Plugin API 2: translation only. The login is *declared* (:meth:`login`, :meth:`attach`,
+    :meth:`token_is_dead`, :meth:`logout`); the core runs it single flight for the sync and the
+    async client alike, logs in again at most once per operation when a reply says the session
+    expired, and logs out on close. No lock, no token attribute, no ``self.transport``."""
 
     base_path = ""
 
-    def __init__(self, spec, config):
-        super().__init__(spec, config)
-        self._token: str | None = None
-        self._lock = threading.Lock()
+    def login(self) -> Generator[WireRequest, WireReply, Token]:
+        """``POST /api/login`` -> ``{"token": ...}`` (API.md, *Log in*). A refusal is an
+        AuthenticationError: the core never retries it."""
+        reply = yield WireRequest("POST", "/api/login", json={
+            "username": self.config["username"], "password": self.config.secret("password")})
+        if reply.status != 200:
+            raise AuthenticationError(f"the PBX refused the login (HTTP {reply.status})")
+        log.debug("logged in to the Example PBX")  # never the token: the core masks it anyway
+        return Token(reply.json()["token"])
 
-    def _login(self) -> str:
-        with self._lock:
-            if self._token is None:
-                reply = self.transport.send(WireRequest("POST", "/api/login", json={
-                    "username": self.config["username"],
-                    "password": self.config.secret("password")}))
-                if reply.status != 200:
-                    raise AuthenticationError(f"the PBX refused the login (HTTP {reply.status})")
-                token = reply.json()["token"]
-                self.add_secret(token)  # from now on it is masked wherever it shows up
-                self._token = token
-                log.debug("logged in to the Example PBX")
-            return self._token
+    def attach(self, request: WireRequest, token: Token) -> WireRequest:
+        """The session token travels as ``Authorization: Bearer`` (API.md)."""
+        return request.with_headers({"Authorization": f"Bearer {token.value}"})
 
-    def authorize(self, request: WireRequest) -> WireRequest:
-        headers = {**(request.headers or {}), "Authorization": f"Bearer {self._login()}"}
-        return WireRequest(request.method, request.path, request.params, request.json,
-                           request.data, headers)
+    def token_is_dead(self, reply: WireReply) -> bool:
+        """HTTP 401 means the session expired (API.md, *Errors*)."""
+        return reply.status == 401
 
-    def call(self, request: WireRequest, op=None) -> Any:
-        try:
-            return super().call(request, op)
-        except AuthenticationError:
-            with self._lock:
-                self._token = None  # the session expired: one new login, then give up
-            return super().call(request, op)
+    def logout(self, token: Token) -> WireRequest:
+        """``POST /api/logout``, once, when the client closes."""
+        return WireRequest("POST", "/api/logout")
 
     def decode(self, reply: WireReply, op) -> Any:
         if reply.status in CATEGORIES:
@@ -114,11 +107,3 @@ class ExampleProvider(HttpProvider):
                                                f"PBX: expected one of {sorted(self.EVENT_KINDS)}")])
         return [Event(kind, self.name, call_id=data["call"],
                       parties=tuple(data.get("parties", ())), raw=data)]
-
-    def close(self) -> None:
-        if self._token is not None:
-            try:
-                self.transport.send(self.authorize(WireRequest("POST", "/api/logout")))
-            except Exception:  # logging out is best effort; the session times out anyway
-                log.debug("logout failed")
-        super().close()

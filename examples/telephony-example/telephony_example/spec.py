@@ -27,4 +27,5 @@ SPEC = ProviderSpec(
     },
     details={"dial": "POST /api/calls; the PBX rings the caller first",
              "hangup": "DELETE /api/calls/ID", "list_calls": "GET /api/calls"},
+    plugin_api=2,  # sans-IO (docs/provider-contract.md): both clients run it
 )
