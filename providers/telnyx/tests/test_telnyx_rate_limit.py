@@ -46,21 +46,12 @@ def test_decode_turns_a_429_into_rate_limited_with_the_wait(world):
     assert caught.value.retry_after == 7.0 and "10011" in str(caught.value)
 
 
-#: Both drivers turn a 429 into RateLimited themselves, from Retry-After only, before the
-#: provider's decode sees the reply (telephony_core/http.py HttpTransport.send, async_http.py
-#: AsyncHttpTransport.send): x-ratelimit-reset is never read on the wire. Strict, so these
-#: fail loudly (XPASS) the day the core hands 429 replies to decode; then drop the marker.
-CORE_EATS_429 = pytest.mark.xfail(
-    strict=True, reason="the core's transports raise RateLimited on a 429 before the "
-                        "provider's decode runs, reading only Retry-After")
-
 
 def _inject_429(world, wait):
     world.server.inject(Fault.http_error(429, BODY, {"x-ratelimit-reset": str(wait)}),
                         path=f"/v2/connections/{world.app.connection_id}/active_calls", times=1)
 
 
-@CORE_EATS_429
 def test_a_read_waits_as_long_as_telnyx_asks(world):
     _inject_429(world, 0.6)
     began = time.monotonic()
@@ -69,7 +60,6 @@ def test_a_read_waits_as_long_as_telnyx_asks(world):
     assert len([r for r in world.server.requests if r.method == "GET"]) == 2
 
 
-@CORE_EATS_429
 def test_the_async_client_waits_as_long_as_telnyx_asks(world):
     _inject_429(world, 0.6)
 

@@ -124,7 +124,9 @@ def test_a_wrong_api_key_is_refused_by_the_emulator(world):
     assert "wrong-key" not in str(caught.value)
 
 
-def test_429_is_honoured_for_keyed_commands_and_final_for_sms(world):
+def test_429_is_honoured_for_keyed_commands_and_sms(world):
+    """A 429 is a complete refusal: a keyed command is re-sent with its command_id, and an SMS
+    (no key) may be re-sent too, since Telnyx did not act on the refused one."""
     limited = Fault.http_error(429, json.dumps({"errors": [{"code": "10011", "title":
                                                             "Too many requests"}]}),
                                headers={"Retry-After": "0"})
@@ -132,9 +134,11 @@ def test_429_is_honoured_for_keyed_commands_and_final_for_sms(world):
     world.client.dial(**DIAL, idempotency_key="rl-1")
     assert [b["command_id"] for b in world.sent("/v2/calls")] == ["rl-1", "rl-1"]
     world.server.inject(limited, path="/v2/messages", times=1)
+    world.client.send_sms("tel:+41000", "hi", sender="+15550100")
+    assert len(world.sent("/v2/messages")) == 2
+    world.server.inject(limited, path="/v2/messages", times=None)
     with pytest.raises(RateLimited):
         world.client.send_sms("tel:+41000", "hi", sender="+15550100")
-    assert len(world.sent("/v2/messages")) == 1
 
 
 def test_the_api_key_never_shows(world, caplog):

@@ -35,7 +35,14 @@ from telephony_core.errors import (
 )
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
-from telephony_core.wire import HttpProvider, MalformedReply, Route, WireReply, WireRequest
+from telephony_core.wire import (
+    HttpProvider,
+    MalformedReply,
+    Route,
+    WireReply,
+    WireRequest,
+    rate_limited,
+)
 
 from .signature import body_hash_ok, signature_ok
 from .translate import (
@@ -384,6 +391,8 @@ class TwilioProvider(HttpProvider):
         message = body.get("message") if isinstance(body, dict) else None
         text = redact(str(message))[:300] if message else f"HTTP {reply.status}"
         vendor = str(code) if code is not None else str(reply.status)
+        if reply.status == 429:  # Twilio's 20429: too many requests, with Retry-After
+            raise rate_limited(reply)
         if reply.status == 401 or code == 20003:
             raise AuthenticationError(f"Twilio refused the credentials (HTTP {reply.status}, "
                                       f"code {vendor}): {text}")

@@ -202,10 +202,12 @@ def test_a_429_is_rate_limited_with_retry_after_and_a_read_recovers(emu):
                                        headers={"Retry-After": "0.1"}), times=1)
     assert emu.client.list_calls() == []  # retried after the advertised 0.1 s
     emu.server.inject(Fault.http_error(429, headers={"Retry-After": "0"}))
-    with pytest.raises(RateLimited) as info:
-        emu.client.send_sms(to=OTHER, text="never re-sent")
+    with pytest.raises(RateLimited) as info:  # a 429 is a refusal: re-sent, then given up
+        emu.client.send_sms(to=OTHER, text="refused each time")
     assert info.value.retry_after == 0
-    assert len(_posts(emu, "/Messages.json")) == 1
+    retries = emu.client.config["retries"]
+    assert len(_posts(emu, "/Messages.json")) == retries + 1
+    assert emu.app.pbx.sms_outbox == []  # Twilio acted on none of them
 
 
 @pytest.mark.parametrize("fault_name", list(FAULTS))
