@@ -73,6 +73,9 @@ class AsyncClient(Facade):
             self._transport = AsyncHttpTransport(provider.settings)
             if provider.has_session:
                 self._session = AsyncSession(provider, self._transport.send)
+            bind = getattr(provider, "bind_driver", None)
+            if callable(bind):  # an event stream's task sends its steps through this client
+                bind(self._follow)
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -134,6 +137,9 @@ class AsyncClient(Facade):
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
         if self._transport is None:  # in-process (the simulator): nothing to await
             return self._provider.invoke(definition, body)
+        ready = getattr(self._provider, "stream_ready", None)
+        if ready is not None:  # ARI: the Stasis app exists only while its stream is connected
+            await ready(definition.name)
         return await adrive(self._provider, self._provider.exchange(definition, body),
                             self._transport.send, self._session)
 
@@ -244,7 +250,7 @@ class AsyncClient(Facade):
                 await self._follow(step)
         return events
 
-    async def _follow(self, step: FollowUp) -> None:
+    async def _follow(self, step: FollowUp) -> Any:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
         provider = self._provider
         if not isinstance(provider, HttpProvider):
@@ -267,8 +273,23 @@ class AsyncClient(Facade):
             raise failure
 
         with serving(ctx):
-            await retry.arun(attempt, kind, self._policy, provider=self.name,
-                             operation="handle_event")
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+                                    operation="handle_event")
+
+    def events(self, *, timeout: float | None = None) -> Any:
+        """``async for event in client.events()``: the provider's event stream (a WebSocket,
+        for ARI) read by a background asyncio task, with the same ``system`` gap event after a
+        reconnect and :class:`telephony_core.streams.StreamError` when it gave up, as
+        :meth:`telephony_core.Client.events`. Call it inside the running event loop."""
+        from .errors import UnsupportedOperation
+
+        stream = getattr(self._provider, "async_event_stream", None)
+        source = stream() if callable(stream) else None
+        if source is None:
+            raise UnsupportedOperation("events", self.operations, provider=self.name,
+                                       message=f"{self.name} has no event stream; its events "
+                                               "arrive as webhooks (use parse_event)")
+        return source.events(timeout=timeout)
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -278,6 +299,9 @@ class AsyncClient(Facade):
             return
         self._closed = True
         try:
+            stream_close = getattr(self._provider, "aclose_stream", None)
+            if stream_close is not None:
+                await stream_close()
             if self._session is not None:
                 await self._session.aclose()
             if self._transport is not None:

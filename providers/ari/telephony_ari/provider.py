@@ -9,9 +9,10 @@ inbound calls that enter the app are; calls placed by ``dial`` continue in the d
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from telephony_core.errors import (
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallInfo, CallRef, Event
-from telephony_core.streams import EventStream, StreamSource
+from telephony_core.streams import AsyncEventStream, EventStream, StreamSource
 from telephony_core.wire import HttpProvider, WireReply, WireRequest
 
 from .translate import FLOW_TAG, Dialplan, events_from_frame, group_calls, media_of
@@ -73,6 +74,8 @@ class AriProvider(HttpProvider):
         self._waited = False
         self._closed = False
         self._driver: Callable[[FollowUp], Any] | None = None
+        self._adriver: Callable[[FollowUp], Awaitable[Any]] | None = None
+        self._astream: AsyncEventStream | None = None
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -99,9 +102,13 @@ class AriProvider(HttpProvider):
 
     def bind_driver(self, run: Callable[[FollowUp], Any]) -> None:
         """The client hands over how it sends one step (its driver, session and retry policy:
-        ``Client._follow``). The stream reader sends follow-up steps and the reconciling GET
-        through it; the provider itself never sends."""
-        self._driver = run
+        ``Client._follow``, or ``AsyncClient._follow``, a coroutine function). The stream
+        reader sends follow-up steps and the reconciling GET through it; the provider itself
+        never sends."""
+        if inspect.iscoroutinefunction(run):
+            self._adriver = run
+        else:
+            self._driver = run
 
     def _send(self, request: WireRequest, retry_safe: bool, reason: str) -> Any:
         if self._driver is None:
@@ -125,12 +132,43 @@ class AriProvider(HttpProvider):
             stream = self._stream
         return stream.start()
 
-    def stream_source(self) -> StreamSource:
-        """What the stream reader needs (the thread and the asyncio task read the same)."""
+    def stream_source(self, *, asynchronous: bool = False) -> StreamSource:
+        """What the stream reader needs (the thread and the asyncio task read the same; the
+        task's follow-ups and reconciliation are coroutines through the async driver)."""
         return StreamSource(
             self._events_url(), lambda text: events_from_frame(text, self.plan), self.name,
-            headers=self.auth, reconcile=self._reconcile, follow=self._continue, ssl=self._ssl(),
+            headers=self.auth, reconcile=self._areconcile if asynchronous else self._reconcile,
+            follow=self._acontinue if asynchronous else self._continue, ssl=self._ssl(),
             open_timeout=float(self.config.get("connect_timeout", 5)))
+
+    def async_event_stream(self) -> AsyncEventStream | None:
+        """The asyncio stream of an async client (a task, created on first use inside the
+        running loop)."""
+        if not self.config.get("stream", True) or self._adriver is None:
+            return None
+        if self._closed:
+            raise TelephonyError("the client is closed", provider=self.name, operation="events")
+        if self._astream is None:
+            self._astream = AsyncEventStream(
+                self.stream_source(asynchronous=True),
+                max_failures=int(self.config.get("stream_failures", 8)))
+        return self._astream.start()
+
+    async def stream_ready(self, operation: str) -> None:
+        """The async client awaits this before an operation: the first one waits for the
+        stream once (the Stasis app), play_prompt every time it is not connected."""
+        stream = self.async_event_stream()
+        if stream is None or stream.connected:
+            return
+        if not self._waited or operation == "play_prompt":
+            self._waited = True
+            await stream.wait_connected(float(self.config.get("connect_timeout", 5)))
+
+    async def aclose_stream(self) -> None:
+        self._closed = True
+        stream, self._astream = self._astream, None
+        if stream is not None:
+            await stream.aclose()
 
     def _events_url(self) -> str:
         """eventWebsocket (events.json): ``GET /ari/events?app=NAME&subscribeAll=true``, the
@@ -160,9 +198,18 @@ class AriProvider(HttpProvider):
     def _reconcile(self) -> dict[str, Any]:
         """After a reconnect: what is live now (listChannels GET /channels), for the gap."""
         channels = self._send(WireRequest("GET", "/channels"), True, "reconcile after a gap")
-        calls = group_calls(channels if isinstance(channels, list) else [], self.plan)
-        return {"live_calls": [c["call_id"] for c in calls],
-                "live_channels": [c["id"] for c in channels if isinstance(c, Mapping)]}
+        return _live(channels, self.plan)
+
+    async def _areconcile(self) -> dict[str, Any]:
+        assert self._adriver is not None
+        channels = await self._adriver(FollowUp(WireRequest("GET", "/channels"), True,
+                                                "reconcile after a gap"))
+        return _live(channels, self.plan)
+
+    async def _acontinue(self, event: Event) -> None:
+        assert self._adriver is not None
+        for step in self.follow_up(event):
+            await self._adriver(step)
 
     def _continue(self, event: Event) -> None:
         """Send the flow's next steps for a stream event (the stream reader calls this)."""
@@ -171,17 +218,24 @@ class AriProvider(HttpProvider):
 
     def _started(self) -> None:
         """The Stasis app exists only while its WebSocket is up: the first operation waits for
-        the stream once; later ones do not."""
+        the stream once; later ones do not. (The async client awaits :meth:`stream_ready`.)"""
+        if self._adriver is not None:
+            return
         stream = self.event_stream()
         if stream is not None and not self._waited:
             self._waited = True
             stream.start(wait=float(self.config.get("connect_timeout", 5)))
 
     def _require_stream(self) -> None:
-        stream = self.event_stream()
+        stream: Any
+        if self._adriver is not None:
+            stream = self.async_event_stream()
+        else:
+            stream = self.event_stream()
+            if stream is not None:
+                stream.start(wait=float(self.config.get("connect_timeout", 5)))
         if stream is None:
             return
-        stream.start(wait=float(self.config.get("connect_timeout", 5)))
         if stream.failure is not None:
             raise stream.failure
         if not stream.connected:
@@ -435,6 +489,14 @@ class AriProvider(HttpProvider):
         if stream is not None:
             stream.close()
         super().close()
+
+
+def _live(channels: Any, plan: Dialplan) -> dict[str, Any]:
+    """What reconciling found: the live calls and channels of listChannels."""
+    channels = channels if isinstance(channels, list) else []
+    calls = group_calls(channels, plan)
+    return {"live_calls": [c["call_id"] for c in calls],
+            "live_channels": [c["id"] for c in channels if isinstance(c, Mapping)]}
 
 
 def _exchange(name: str) -> Any:
