@@ -12,7 +12,10 @@ sys.path.insert(0, str(HERE))
 project = "telephony_core"
 author = "the telephony_core authors"
 copyright = "2026, the telephony_core authors"
-extensions = ["myst_parser"]
+extensions = ["myst_parser", "sphinx.ext.autodoc"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_preserve_defaults = True
 myst_heading_anchors = 3
 html_theme = "furo"
 html_title = "telephony_core"

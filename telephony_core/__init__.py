@@ -38,7 +38,7 @@ from .results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, Sm
 if TYPE_CHECKING:
     from .aclient import AsyncClient, connect_async
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # A library logs; the application decides where it goes (no "last resort" stderr lines).
 logging.getLogger("telephony_core").addHandler(logging.NullHandler())

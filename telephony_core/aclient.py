@@ -14,6 +14,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Literal, overload
@@ -49,7 +50,7 @@ from .wire import HttpProvider
 
 __all__ = ["AsyncClient", "connect_async"]
 
-log = get_logger("telephony_core.client")
+log: logging.Logger = get_logger("telephony_core.client")
 
 
 class AsyncClient(Facade):
@@ -135,12 +136,14 @@ class AsyncClient(Facade):
             self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
-        if self._transport is None:  # in-process (the simulator): nothing to await
-            return self._provider.invoke(definition, body)
-        ready = getattr(self._provider, "stream_ready", None)
+        provider = self._provider
+        if self._transport is None or not isinstance(provider, HttpProvider):
+            # in-process (the simulator): nothing to await; a transport exists only for HTTP
+            return provider.invoke(definition, body)
+        ready = getattr(provider, "stream_ready", None)
         if ready is not None:  # ARI: the Stasis app exists only while its stream is connected
             await ready(definition.name)
-        return await adrive(self._provider, self._provider.exchange(definition, body),
+        return await adrive(provider, provider.exchange(definition, body),
                             self._transport.send, self._session)
 
     async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:

@@ -15,6 +15,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``).
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 import time
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover - the message is what a user sees
 
 __all__ = ["AsyncHttpTransport"]
 
-log = get_logger("telephony_core.async_http")
+log: logging.Logger = get_logger("telephony_core.async_http")
 install_log_filter()
 _CHUNK = 64 * 1024
 
@@ -65,7 +66,7 @@ class AsyncHttpTransport:
         verify: bool | ssl.SSLContext = bool(settings.verify)
         if isinstance(settings.verify, str):
             verify = ssl.create_default_context(cafile=settings.verify)
-        self.client = httpx.AsyncClient(
+        self.client: httpx.AsyncClient = httpx.AsyncClient(
             verify=verify, trust_env=settings.trust_env, proxy=settings.proxy,
             follow_redirects=False,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -27,6 +27,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
                     "Run the conformance suite against an installed provider."),
     "campaign": ("telephony_core.campaigns.cli:campaign_command",
                  "Run campaigns of calls or SMS on Temporal (needs the campaigns extra)."),
+}
+
+#: The extra each lazily loaded verb needs, named in the one-line error when it is missing.
+VERB_EXTRAS: dict[str, str] = {
+    "demo": "emulation",
+    "emulate": "emulation",
+    "conformance": "testing",
+    "campaign": "campaigns",
 }
 
 
@@ -54,16 +62,57 @@ class LazyGroup(click.Group):
 
 
 def _unavailable(name: str, exc: ImportError) -> click.Command:
-    @click.command(name, context_settings={"ignore_unknown_options": True})
+    extra = VERB_EXTRAS.get(name, "testing")
+
+    @click.command(name, context_settings={"ignore_unknown_options": True,
+                                           "allow_extra_args": True})
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def missing(args: tuple[str, ...]) -> None:
-        fail(f"'telephony {name}' needs the testing extra (missing: {exc.name or exc}): "
-             "pip install 'telephony-core[testing]'")
+        fail(f"'telephony {name}' needs the {extra} extra (missing: {exc.name or exc}): "
+             f"pip install 'telephony-core[{extra}]'")
 
     return missing
 
 
-def fail(message: str, code: int = 1) -> None:
+def provider_names() -> list[str]:
+    """Installed provider names (entry points only: nothing is imported), for completion."""
+    from importlib.metadata import entry_points
+
+    return sorted({ep.name for ep in entry_points(group="telephony_core.providers")})
+
+
+def operation_names() -> list[str]:
+    from .catalogue import OPERATIONS
+
+    return list(OPERATIONS)
+
+
+def _complete(values: Callable[[], list[str]]) -> Callable[..., list[str]]:
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+        return [v for v in values() if v.startswith(incomplete)]
+
+    return complete
+
+
+def _complete_schema_names(ctx: click.Context, param: click.Parameter,
+                           incomplete: str) -> list[str]:
+    given = ctx.params.get(param.name or "") or ()
+    if ctx.params.get("canonical") or len(given) == 1:
+        return [o for o in operation_names() if o.startswith(incomplete)]
+    return [p for p in provider_names() if p.startswith(incomplete)] if not given else []
+
+
+def _complete_invoke_args(ctx: click.Context, param: click.Parameter,
+                          incomplete: str) -> list[str]:
+    given = ctx.params.get(param.name or "") or ()
+    operations = operation_names()
+    if any(a in operations for a in given):
+        return []                                  # the payload comes next
+    targets = [] if given else [f"{p}://" for p in provider_names()]
+    return [v for v in operations + targets if v.startswith(incomplete)]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {redact(message)}", err=True)
     sys.exit(code)
 
@@ -114,9 +163,13 @@ def providers_command(as_json: bool, matrix: bool) -> None:
 
     entries = registry.entries()
     if matrix:
-        from .matrix import render_matrix
+        from .matrix import matrix_data, render_matrix
 
-        click.echo(render_matrix([e.spec for e in entries if e.spec]))
+        specs = [e.spec for e in entries if e.spec]
+        if as_json:
+            click.echo(json.dumps(matrix_data(specs), indent=2))
+        else:
+            click.echo(render_matrix(specs))
         return
     rows = [{
         "name": e.name, "distribution": e.distribution, "version": e.version,
@@ -128,9 +181,11 @@ def providers_command(as_json: bool, matrix: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     header = ("NAME", "DISTRIBUTION", "VERSION", "CAPABILITIES / ERROR")
-    table = [header] + [(r["name"], r["distribution"] or "-", r["version"] or "-",
-                         ("LOAD ERROR: " + r["error"]) if r["error"]
-                         else ", ".join(r["capabilities"])) for r in rows]
+    table: list[tuple[str, str, str, str]] = [header] + [
+        (e.name, e.distribution or "-", e.version or "-",
+         f"LOAD ERROR: {e.error}" if e.error
+         else ", ".join(sorted(str(c) for c in e.spec.capabilities) if e.spec else []))
+        for e in entries]
     widths = [max(len(str(row[i])) for row in table) for i in range(3)]
     for row in table:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False))
@@ -138,7 +193,8 @@ def providers_command(as_json: bool, matrix: bool) -> None:
 
 
 @main.command("schema")
-@click.argument("names", nargs=-1, metavar="[PROVIDER] OPERATION")
+@click.argument("names", nargs=-1, metavar="[PROVIDER] OPERATION",
+                shell_complete=_complete_schema_names)
 @click.option("--canonical", is_flag=True,
               help="print the canonical schema of OPERATION (what every provider narrows)")
 @guarded
@@ -165,24 +221,75 @@ def schema_command(names: tuple[str, ...], canonical: bool) -> None:
 
 
 @main.command("invoke")
-@click.argument("url")
-@click.argument("operation")
-@click.argument("payload", default="{}")
+@click.argument("args", nargs=-1, metavar="[URL] OPERATION [PAYLOAD]",
+                shell_complete=_complete_invoke_args)
+@click.option("--profile", default=None, metavar="NAME",
+              help="Connect with the [profiles.NAME] table of the configuration file.")
 @guarded
-def invoke_command(url: str, operation: str, payload: str) -> None:
-    """Run OPERATION with the JSON PAYLOAD on the provider at URL; print the result as JSON."""
+def invoke_command(args: tuple[str, ...], profile: str | None) -> None:
+    """Run OPERATION on a provider and print the result as JSON.
+
+    The provider is URL, or --profile NAME, or else $TELEPHONY_URL / $TELEPHONY_PROFILE, so
+    a password need not appear on the command line (where other users can see it in ps).
+    PAYLOAD is a JSON object, '-' to read it from standard input, or @FILE to read it from a
+    file; it defaults to {}.
+
+    \b
+      telephony invoke sim:// dial '{"caller": "ext:1000", "callee": "ext:1001"}'
+      TELEPHONY_PROFILE=office telephony invoke list_calls
+      telephony invoke --profile office dial @call.json
+    """
     from .client import connect
 
-    try:
-        body = json.loads(payload)
-    except ValueError as exc:
-        fail(f"the payload is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-             'expected an object such as \'{"caller": "ext:1000", "callee": "tel:41000"}\'', 2)
-    if not isinstance(body, dict):
-        fail(f"the payload must be a JSON object, not {type(body).__name__}", 2)
-    with connect(url) as client:
+    target, operation, payload = _split_invoke_args(args, profile)
+    body = _read_payload(payload)
+    with connect(target, profile=profile) as client:
         result = client.invoke(operation, body)
     click.echo(redact(json.dumps(to_jsonable(result), indent=2, default=str)))
+
+
+def _split_invoke_args(args: tuple[str, ...],
+                       profile: str | None) -> tuple[str | None, str, str]:
+    """``[URL] OPERATION [PAYLOAD]``: the first word is the URL unless it is an operation name
+    (no provider is named after an operation, and every URL has a scheme)."""
+    operations = operation_names()
+    usage = ("usage: telephony invoke [URL] OPERATION [PAYLOAD] (the URL may come from "
+             "--profile, $TELEPHONY_URL or $TELEPHONY_PROFILE)")
+    if not args:
+        fail(f"give an operation; {usage}", 2)
+    if args[0] in operations or (profile is not None and len(args) <= 2):
+        target, rest = None, args
+    else:
+        target, rest = args[0], args[1:]
+    if target is not None and profile is not None:
+        fail("give a URL or --profile, not both", 2)
+    if not rest or len(rest) > 2:
+        fail(usage, 2)
+    return target, rest[0], rest[1] if len(rest) == 2 else "{}"
+
+
+def _read_payload(payload: str) -> dict[str, Any]:
+    source = "the payload"
+    if payload == "-":
+        text, source = sys.stdin.read(), "the payload on standard input"
+    elif payload.startswith("@"):
+        path = payload[1:]
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            fail(f"cannot read the payload file {path!r}: {exc.strerror or exc}", 2)
+        source = f"the payload file {path!r}"
+    else:
+        text = payload
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{source} is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
+             'expected an object such as \'{"caller": "ext:1000", "callee": "tel:41000"}\'', 2)
+    if not isinstance(body, dict):
+        fail(f"{source} must be a JSON object, not {type(body).__name__}", 2)
+    return body
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,10 +35,10 @@ class OperationContext:
     __slots__ = ("_key", "attempt", "operation", "sends")
 
     def __init__(self, operation: str, idempotency_key: str | None = None) -> None:
-        self.operation = operation
+        self.operation: str = operation
         self._key = idempotency_key
-        self.attempt = 0
-        self.sends = 0
+        self.attempt: int = 0
+        self.sends: int = 0
 
     @property
     def idempotency_key(self) -> str:
@@ -85,7 +85,7 @@ class serving:
     __slots__ = ("_token", "ctx")
 
     def __init__(self, ctx: OperationContext) -> None:
-        self.ctx = ctx
+        self.ctx: OperationContext = ctx
 
     def __enter__(self) -> OperationContext:
         self._token = _current.set(self.ctx)

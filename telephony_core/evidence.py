@@ -36,9 +36,9 @@ class SendRecord:
     __slots__ = ("head_cut", "sent", "watch")
 
     def __init__(self, watch: Watch | None = None) -> None:
-        self.sent = False
-        self.head_cut = False
-        self.watch = watch
+        self.sent: bool = False
+        self.head_cut: bool = False
+        self.watch: Watch | None = watch
 
     def socket_opened(self, sock: Any) -> None:
         if self.watch is not None and sock is not None:
@@ -106,7 +106,7 @@ class _CheckedResponse(http.client.HTTPResponse):
 
 
 class _EvidenceMixin:
-    response_class = _CheckedResponse
+    response_class: type[http.client.HTTPResponse] = _CheckedResponse
     _in_tunnel = False
 
     def _new_conn(self) -> Any:

@@ -33,7 +33,7 @@ from .results import Event
 
 __all__ = ["MAX_EVENT_BYTES", "Facade", "payload_from"]
 
-log = get_logger("telephony_core.client")
+log: logging.Logger = get_logger("telephony_core.client")
 
 #: The largest webhook/report body parse_event reads (no vendor sends near this much).
 MAX_EVENT_BYTES = 1024 * 1024
@@ -217,7 +217,9 @@ class Facade:
                                  f"{MAX_EVENT_BYTES:,} an event may have")
             if headers is not None and not isinstance(headers, Mapping):
                 raise EventError(f"headers must be a mapping, not {type(headers).__name__}")
-            extra = {"url": url} if url is not None else {}
+            # only providers whose signatures cover the URL take it (Twilio); the others
+            # have nothing to check it against, so it is not theirs to refuse
+            extra = {"url": url} if url is not None and _takes_url(self._provider) else {}
             events = self._provider.parse_event(data, {str(k): str(v) for k, v in
                                                        (headers or {}).items()}, **extra)
             return list(events)
@@ -233,4 +235,15 @@ class Facade:
                       type(exc).__name__)
             failure = EventError(_unreadable(exc), provider=self.name)
         raise failure
+
+
+def _takes_url(provider: Any) -> bool:
+    """Whether ``provider.parse_event`` accepts the ``url`` keyword (or any keyword)."""
+    import inspect
+
+    try:
+        params = inspect.signature(provider.parse_event).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "url" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 

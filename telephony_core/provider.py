@@ -108,7 +108,7 @@ class ProviderSpec:
     #: first contract (the provider sends through ``self.transport``; sync client only).
     plugin_api: int = 1
 
-    def __attrs_post_init__(self):
+    def __attrs_post_init__(self) -> None:
         for name in self.operations:
             operation(name)  # raises UnknownOperation for a typo in a declaration
 

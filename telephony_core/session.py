@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -31,7 +32,7 @@ from .wire import HttpProvider, Token, WireReply, WireRequest
 
 __all__ = ["LOGIN_COOLDOWN", "AsyncSession", "SyncSession", "adrive", "drive"]
 
-log = get_logger("telephony_core.session")
+log: logging.Logger = get_logger("telephony_core.session")
 
 #: Seconds after a refused login during which no new login is tried.
 LOGIN_COOLDOWN = 60.0
@@ -45,10 +46,15 @@ class _Bookkeeping:
     def __init__(self, provider: HttpProvider) -> None:
         self.provider = provider
         self.token: Token | None = None
-        self.obtained = 0.0
+        self.obtained: float = 0.0
         self.refused: AuthenticationError | None = None
-        self.refused_at = 0.0
-        self.logins = 0  # for tests and figures: how many logins really happened
+        self.refused_at: float = 0.0
+        self.logins: int = 0  # for tests and figures: how many logins really happened
+
+    def take_token(self) -> Token | None:
+        """The token, forgotten here (for a logout): a later operation logs in afresh."""
+        token, self.token = self.token, None
+        return token
 
     def fresh(self) -> Token | None:
         """The token if it is usable now (not near its expiry)."""
@@ -162,7 +168,9 @@ class SyncSession(_Bookkeeping):
 
     def _start_keepalive(self) -> None:
         every = self.provider.keepalive_every
-        if every and self._keeper is None and self.provider.keepalive(self.token) is not None:
+        token = self.token
+        if (every and self._keeper is None and token is not None
+                and self.provider.keepalive(token) is not None):
             self._keeper = threading.Thread(target=self._keep_alive, args=(every,),
                                             name=f"{self.provider.name}-keepalive", daemon=True)
             self._keeper.start()
@@ -170,8 +178,8 @@ class SyncSession(_Bookkeeping):
     def _keep_alive(self, every: float) -> None:
         while not self._stop.wait(every):
             token = self.token
-            request = self.provider.keepalive(token) if token else None
-            if request is None:
+            request = self.provider.keepalive(token) if token is not None else None
+            if token is None or request is None:
                 continue
             try:
                 reply = self._send(self.provider.attach(request, token))
@@ -182,9 +190,9 @@ class SyncSession(_Bookkeeping):
 
     def close(self) -> None:
         self._stop.set()
-        token, self.token = self.token, None
-        request = self.provider.logout(token) if token else None
-        if request is not None:
+        token = self.take_token()
+        request = self.provider.logout(token) if token is not None else None
+        if token is not None and request is not None:
             with contextlib.suppress(TelephonyError):
                 self._send(self.provider.attach(request, token))
 
@@ -232,15 +240,17 @@ class AsyncSession(_Bookkeeping):
 
     def _start_keepalive(self) -> None:
         every = self.provider.keepalive_every
-        if every and self._keeper is None and self.provider.keepalive(self.token) is not None:
+        token = self.token
+        if (every and self._keeper is None and token is not None
+                and self.provider.keepalive(token) is not None):
             self._keeper = asyncio.get_running_loop().create_task(self._keep_alive(every))
 
     async def _keep_alive(self, every: float) -> None:
         while True:
             await asyncio.sleep(every)
             token = self.token
-            request = self.provider.keepalive(token) if token else None
-            if request is None:
+            request = self.provider.keepalive(token) if token is not None else None
+            if token is None or request is None:
                 continue
             try:
                 reply = await self._send(self.provider.attach(request, token))
@@ -254,9 +264,9 @@ class AsyncSession(_Bookkeeping):
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._keeper
-        token, self.token = self.token, None
-        request = self.provider.logout(token) if token else None
-        if request is not None:
+        token = self.take_token()
+        request = self.provider.logout(token) if token is not None else None
+        if token is not None and request is not None:
             with contextlib.suppress(TelephonyError):
                 await self._send(self.provider.attach(request, token))
 

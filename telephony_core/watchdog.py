@@ -31,8 +31,8 @@ class Watch:
     def __init__(self) -> None:
         self._fds: set[int] = set()
         self._lock = threading.Lock()
-        self.expired = False
-        self.done = False
+        self.expired: bool = False
+        self.done: bool = False
 
     def add(self, fd: int) -> None:
         """Watch socket ``fd`` too; shut it down at once if the deadline already fired."""

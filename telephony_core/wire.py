@@ -36,6 +36,7 @@ from .provider import Provider, ProviderSpec
 if TYPE_CHECKING:
     from .catalogue import Operation
     from .config import ProviderConfig
+    from .http import HttpTransport
 
 __all__ = [
     "Exchange",
@@ -211,12 +212,12 @@ class HttpProvider(Provider):
 
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         super().__init__(spec, config)
-        self.settings = TransportSettings.from_config(
+        self.settings: TransportSettings = TransportSettings.from_config(
             config, default_port=self.default_port, base_path=self.base_path)
         if spec.plugin_api < 2:  # the first contract sent through self.transport
             from .http import HttpTransport
 
-            self.transport = HttpTransport(self.settings)
+            self.transport: HttpTransport = HttpTransport(self.settings)
 
     # -- the operation ---------------------------------------------------------------------
 

@@ -67,9 +67,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     if not _is_conformance(item):
         yield
         return
-    registry = sys.modules.get("telephony_core.registry")
-    if registry is None:
-        import telephony_core.registry as registry
+    import telephony_core.registry as registry  # already imported, in a conformance run
+
     previous = registry.strict
     registry.strict = True
     try:

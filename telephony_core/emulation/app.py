@@ -27,10 +27,11 @@ traceback and kept in :attr:`EmulatorApp.errors` so a test can fail on it.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote, unquote, urlsplit
 
 import attrs
@@ -40,13 +41,16 @@ from ..redaction import get_logger, redact
 
 __all__ = ["Abort", "EmulatorApp", "Request", "Response", "route"]
 
-log = get_logger("telephony_core.emulation.app")
+log: logging.Logger = get_logger("telephony_core.emulation.app")
 
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::(path))?\}")
 _ROUTES_ATTR = "_emulator_routes"
 
 
-def route(method: str | Iterable[str], pattern: str) -> Callable[[Callable], Callable]:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def route(method: str | Iterable[str], pattern: str) -> Callable[[F], F]:
     """Mark a method of an :class:`EmulatorApp` subclass as the handler of ``method pattern``.
 
     ``pattern`` is a path with ``{name}`` parameters (one path segment) or ``{name:path}``
@@ -56,7 +60,7 @@ def route(method: str | Iterable[str], pattern: str) -> Callable[[Callable], Cal
     """
     methods = (method,) if isinstance(method, str) else tuple(method)
 
-    def mark(fn: Callable) -> Callable:
+    def mark(fn: F) -> F:
         marks = list(getattr(fn, _ROUTES_ATTR, ()))
         marks.append((tuple(m.upper() for m in methods), pattern))
         setattr(fn, _ROUTES_ATTR, marks)
@@ -125,11 +129,14 @@ class EmulatorApp:
     #: Optional class-level route table: (method, pattern) -> name of the handler method.
     routes: ClassVar[Mapping[tuple[str, str], str]] = {}
 
-    route = staticmethod(route)
+    @staticmethod
+    def route(method: str | Iterable[str], pattern: str) -> Callable[[F], F]:
+        """The module's :func:`route`, reachable as ``self.route`` in subclasses."""
+        return route(method, pattern)
 
     def __init__(self, pbx: Any = None):
         self.pbx = pbx
-        self.lock = threading.RLock()
+        self.lock: threading.RLock = threading.RLock()
         self.errors: list[BaseException] = []
         self._routes: list[_Route] = []
         seen: set[str] = set()

@@ -61,9 +61,10 @@ def emulated(name: str, pbx: Any = None, *, client_options: Mapping[str, Any] | 
     """
     server = start_emulator(name, pbx, **factory_options)
     try:
-        client = connect(server.app.connect_url(server.url), **dict(client_options or {}))
+        app: Any = server.app  # the provider's emulator: it says how to connect to it
+        client = connect(app.connect_url(server.url), **dict(client_options or {}))
         try:
-            yield Emulation(name, server, server.app, client)
+            yield Emulation(name, server, app, client)
         finally:
             client.close()
     finally:

@@ -16,10 +16,10 @@ class WebhookReceiver(EmulatorApp):
     def __init__(self):
         super().__init__()
         self.bodies: list[bytes] = []
-        self.arrived = threading.Event()
+        self.arrived: threading.Event = threading.Event()
 
     @route("POST", "/{path:path}")
-    def receive(self, request: Request, path: str):
+    def receive(self, request: Request, path: str) -> dict[str, bool]:
         with self.lock:
             self.bodies.append(request.get_data())
         self.arrived.set()

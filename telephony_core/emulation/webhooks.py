@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import logging
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,7 +23,7 @@ from ..redaction import get_logger, redact
 
 __all__ = ["Delivery", "WebhookSender"]
 
-log = get_logger("telephony_core.emulation.webhooks")
+log: logging.Logger = get_logger("telephony_core.emulation.webhooks")
 
 
 @attrs.frozen
@@ -49,10 +50,10 @@ class WebhookSender:
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
         self.url = url
-        self.interval = float(interval)
-        self.max_attempts = int(max_attempts)
-        self.timeout = float(timeout)
-        self.accept = frozenset(accept)
+        self.interval: float = float(interval)
+        self.max_attempts: int = int(max_attempts)
+        self.timeout: float = float(timeout)
+        self.accept: frozenset[int] = frozenset(accept)
         self._session = requests.Session()
         self._session.trust_env = False
         self._queue: collections.deque[tuple[bytes, dict[str, str]]] = collections.deque()
