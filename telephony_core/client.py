@@ -9,6 +9,7 @@ between threads (the session, when the provider has one, is single flight across
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -43,7 +44,7 @@ from .wire import HttpProvider, WireReply, WireRequest
 
 __all__ = ["Client", "connect", "resolve_target"]
 
-log = get_logger("telephony_core.client")
+log: logging.Logger = get_logger("telephony_core.client")
 
 
 class Client(Facade):

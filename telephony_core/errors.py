@@ -130,7 +130,7 @@ class ProviderNotFound(ConfigurationError):
 
     def __init__(self, name: str, installed: Iterable[str]) -> None:
         self.name = name
-        self.installed = sorted(installed)
+        self.installed: list[str] = sorted(installed)
         listing = ", ".join(self.installed) or "none"
         super().__init__(f"no provider named {name!r} is installed (installed: {listing})")
 
@@ -151,7 +151,7 @@ class UnsupportedOperation(TelephonyError):
 
     def __init__(self, operation: str, supported: Iterable[str], *, provider: str | None = None,
                  message: str | None = None) -> None:
-        self.supported = sorted(supported)
+        self.supported: list[str] = sorted(supported)
         message = message or (
             f"{provider or 'this provider'} does not support {operation!r}; it supports: "
             f"{', '.join(self.supported) or 'nothing'}"
@@ -203,7 +203,7 @@ class PayloadError(TelephonyError, ValueError):
 
     def __init__(self, problems: Sequence[PayloadProblem], *, provider: str | None = None,
                  operation: str | None = None) -> None:
-        self.problems = [PayloadProblem(*p) for p in problems]
+        self.problems: list[PayloadProblem] = [PayloadProblem(*p) for p in problems]
         lines = "; ".join(str(p) for p in self.problems)
         super().__init__(f"invalid payload: {lines}", provider=provider, operation=operation)
 
@@ -229,7 +229,7 @@ class SignatureError(EventError):
     def __init__(self, problem: str, *, provider: str | None = None,
                  operation: str | None = "parse_event") -> None:
         super().__init__(problem, provider=provider, operation=operation)
-        self.message = f"the webhook signature does not verify: {problem}"
+        self.message: str = f"the webhook signature does not verify: {problem}"
 
 
 class TransportError(TelephonyError):

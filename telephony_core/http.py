@@ -42,7 +42,7 @@ from .wire import (
 __all__ = ["HttpProvider", "HttpTransport", "MalformedReply", "Route", "TransportSettings",
            "WireReply", "WireRequest"]
 
-log = get_logger("telephony_core.http")
+log: logging.Logger = get_logger("telephony_core.http")
 install_log_filter()
 
 
@@ -77,13 +77,13 @@ class HttpTransport:
             base_url.rstrip("/"), verify=verify, timeout=timeout,
             connect_timeout=connect_timeout, max_reply_bytes=max_reply_bytes, proxy=proxy,
             trust_env=trust_env, provider=provider)
-        self.settings = settings
-        self.base_url = settings.base_url
-        self.timeout = settings.timeout
-        self.connect_timeout = settings.connect_timeout
-        self.provider = settings.provider
-        self.max_reply_bytes = int(settings.max_reply_bytes)
-        self.session = requests.Session()
+        self.settings: TransportSettings = settings
+        self.base_url: str = settings.base_url
+        self.timeout: float = settings.timeout
+        self.connect_timeout: float = settings.connect_timeout
+        self.provider: str = settings.provider
+        self.max_reply_bytes: int = int(settings.max_reply_bytes)
+        self.session: requests.Session = requests.Session()
         self.session.verify = settings.verify
         # the environment's proxy and CA variables apply only when asked for (trust_env=true)
         self.session.trust_env = settings.trust_env

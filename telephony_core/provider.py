@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .config import ProviderConfig
     from .http import WireRequest
     from .results import Event
+    from .schemas import PayloadValidator
 
 
 @attrs.frozen
@@ -148,7 +149,7 @@ class ProviderSpec:
         return json.dumps(schemas.bundle(schemas.load_json(self.package, path)))
 
     @functools.cache  # noqa: B019
-    def validator(self, name: str):
+    def validator(self, name: str) -> PayloadValidator:
         from . import schemas
 
         return schemas.validator_for(self.schema(name))

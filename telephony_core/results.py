@@ -129,8 +129,29 @@ class FrozenDict(dict[str, Any]):
     """A read-only, hashable dict: ``Event.data``. Still a dict, so ``json.dumps`` and
     comparisons with plain dicts work."""
 
-    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
-    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    def __setitem__(self, key: str, value: Any) -> None:
+        _refuse(self)
+
+    def __delitem__(self, key: str) -> None:
+        _refuse(self)
+
+    def __ior__(self, other: Any) -> FrozenDict:  # type: ignore[override,misc]
+        return _refuse(self)  # type: ignore[no-any-return]
+
+    def clear(self) -> None:
+        _refuse(self)
+
+    def pop(self, *args: Any) -> Any:  # type: ignore[override]
+        return _refuse(self)
+
+    def popitem(self) -> tuple[str, Any]:
+        return _refuse(self)  # type: ignore[no-any-return]
+
+    def setdefault(self, *args: Any) -> Any:  # type: ignore[override]
+        return _refuse(self)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        _refuse(self)
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(frozenset(self.items()))
@@ -148,8 +169,41 @@ class FrozenDict(dict[str, Any]):
 class FrozenList(list[Any]):
     """A read-only, hashable list, for lists inside ``Event.data``."""
 
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore
+    def __setitem__(self, index: Any, value: Any) -> None:  # type: ignore[override]
+        _refuse(self)
+
+    def __delitem__(self, index: Any) -> None:  # type: ignore[override]
+        _refuse(self)
+
+    def __iadd__(self, other: Any) -> FrozenList:  # type: ignore[override,misc]
+        return _refuse(self)  # type: ignore[no-any-return]
+
+    def __imul__(self, other: Any) -> FrozenList:  # type: ignore[override,misc]
+        return _refuse(self)  # type: ignore[no-any-return]
+
+    def append(self, value: Any) -> None:
+        _refuse(self)
+
+    def extend(self, values: Any) -> None:
+        _refuse(self)
+
+    def insert(self, index: Any, value: Any) -> None:
+        _refuse(self)
+
+    def pop(self, index: Any = -1) -> Any:
+        return _refuse(self)
+
+    def remove(self, value: Any) -> None:
+        _refuse(self)
+
+    def clear(self) -> None:
+        _refuse(self)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        _refuse(self)
+
+    def reverse(self) -> None:
+        _refuse(self)
 
     def __hash__(self) -> int:  # type: ignore[override]
         return hash(tuple(self))

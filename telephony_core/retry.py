@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +27,7 @@ from .redaction import get_logger
 
 __all__ = ["RetryPolicy", "arun", "deadline_at", "deadline_remaining", "run"]
 
-log = get_logger("telephony_core.retry")
+log: logging.Logger = get_logger("telephony_core.retry")
 T = TypeVar("T")
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)

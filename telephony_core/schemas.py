@@ -119,8 +119,8 @@ class PayloadValidator:
     """
 
     def __init__(self, schema: Mapping[str, Any]):
-        self.reference = reference_validator_for(schema)
-        self.fast = _compile_fast(schema)
+        self.reference: jsonschema.protocols.Validator = reference_validator_for(schema)
+        self.fast: Any = _compile_fast(schema)  # a jsonschema_rs validator, when installed
 
     def is_valid(self, payload: Any) -> bool:
         if self.fast is not None:

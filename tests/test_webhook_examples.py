@@ -108,9 +108,13 @@ def test_yeastar_reports_reach_the_handlers_once_each(web, caplog):
         again = requests.post(url + HOOK, data=first.body, headers=dict(first.headers), timeout=5)
         garbage = requests.post(url + HOOK, data=b"{not json", timeout=5,
                                 headers={"Content-Type": "application/json"})
+        # what the PBX reported, each report once (the guide's ANSWER and ANSWERED coexist)
+        expected = [e.kind for d in sender.history
+                    for e in emu.client.parse_event(d.body, dict(d.headers)) if e.kind in handlers]
     assert sender.failed == 0 and sender.delivered == len(sender.history) >= 4
     assert (again.status_code, garbage.status_code) == (200, 200)
-    assert [e.kind for e in seen] == ["call.answered", "call.answered", "call.hangup"]
+    assert [e.kind for e in seen] == expected
+    assert expected[0] == "call.answered" and expected.count("call.hangup") == 1
     assert seen[-1].parties == ("ext:1000", "ext:1001")
     assert "unreadable webhook body" in caplog.text
 

@@ -17,6 +17,7 @@ import fnmatch
 import http.server
 import io
 import json
+import logging
 import os
 import socket
 import socketserver
@@ -40,7 +41,7 @@ from .recorded import RecordedRequest
 
 __all__ = ["EmulatorServer", "WsgiApp"]
 
-log = get_logger("telephony_core.emulation.server")
+log: logging.Logger = get_logger("telephony_core.emulation.server")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

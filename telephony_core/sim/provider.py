@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..catalogue import Operation
+from ..config import ProviderConfig
 from ..events import parse_body, parse_timestamp
-from ..provider import Provider
+from ..provider import Provider, ProviderSpec
 from ..results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, SmsReceipt
 from .model import Call, MohSettings, Pbx
 
@@ -43,9 +44,9 @@ def _info(call: Call) -> CallInfo:
 
 
 class SimProvider(Provider):
-    def __init__(self, spec, config):
+    def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         super().__init__(spec, config)
-        self.pbx = Pbx.from_file(config["setup"]) if config.get("setup") else Pbx.default()
+        self.pbx: Pbx = Pbx.from_file(config["setup"]) if config.get("setup") else Pbx.default()
 
     def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
         return getattr(self, f"_{op.name}")(dict(payload))
