@@ -75,6 +75,9 @@ class AsyncClient(Facade):
             if provider.has_session:
                 self._session = AsyncSession(provider, self._transport.send)
             provider.runner = self.run_exchange
+            bind = getattr(provider, "bind_driver", None)
+            if callable(bind):  # an event stream's task sends its steps through this client
+                bind(self._follow)
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -138,6 +141,9 @@ class AsyncClient(Facade):
         if self._transport is None or not isinstance(provider, HttpProvider):
             # in-process (the simulator): nothing to await; a transport exists only for HTTP
             return provider.invoke(definition, body)
+        ready = getattr(provider, "stream_ready", None)
+        if ready is not None:  # ARI: the Stasis app exists only while its stream is connected
+            await ready(definition.name)
         return await adrive(provider, provider.exchange(definition, body),
                             self._transport.send, self._session)
 
@@ -258,7 +264,7 @@ class AsyncClient(Facade):
                 await self._follow(step)
         return events
 
-    async def _follow(self, step: FollowUp) -> None:
+    async def _follow(self, step: FollowUp) -> Any:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
         provider = self._provider
         if not isinstance(provider, HttpProvider):
@@ -281,8 +287,23 @@ class AsyncClient(Facade):
             raise failure
 
         with serving(ctx):
-            await retry.arun(attempt, kind, self._policy, provider=self.name,
-                             operation="handle_event")
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
+                                    operation="handle_event")
+
+    def events(self, *, timeout: float | None = None) -> Any:
+        """``async for event in client.events()``: the provider's event stream (a WebSocket,
+        for ARI) read by a background asyncio task, with the same ``system`` gap event after a
+        reconnect and :class:`telephony_core.streams.StreamError` when it gave up, as
+        :meth:`telephony_core.Client.events`. Call it inside the running event loop."""
+        from .errors import UnsupportedOperation
+
+        stream = getattr(self._provider, "async_event_stream", None)
+        source = stream() if callable(stream) else None
+        if source is None:
+            raise UnsupportedOperation("events", self.operations, provider=self.name,
+                                       message=f"{self.name} has no event stream; its events "
+                                               "arrive as webhooks (use parse_event)")
+        return source.events(timeout=timeout)
 
     # -- lifetime ----------------------------------------------------------------------------
 
@@ -292,6 +313,9 @@ class AsyncClient(Facade):
             return
         self._closed = True
         try:
+            stream_close = getattr(self._provider, "aclose_stream", None)
+            if stream_close is not None:
+                await stream_close()
             if self._session is not None:
                 await self._session.aclose()
             if self._transport is not None:

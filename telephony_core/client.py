@@ -64,6 +64,9 @@ class Client(Facade):
             if provider.has_session:
                 self._session = SyncSession(provider, self._transport.send)
             provider.runner = self.run_exchange
+            bind = getattr(provider, "bind_driver", None)
+            if callable(bind):  # an event stream's reader sends its steps through this client
+                bind(self._follow)
 
     # -- doing things ------------------------------------------------------------------------
 
@@ -258,7 +261,7 @@ class Client(Facade):
                 self._follow(step)
         return events
 
-    def _follow(self, step: FollowUp) -> None:
+    def _follow(self, step: FollowUp) -> Any:
         kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
         provider = self._provider
         if not isinstance(provider, HttpProvider):
@@ -286,7 +289,8 @@ class Client(Facade):
             raise failure
 
         with serving(ctx):
-            retry.run(attempt, kind, self._policy, provider=self.name, operation="handle_event")
+            return retry.run(attempt, kind, self._policy, provider=self.name,
+                             operation="handle_event")
 
     def events(self, *, timeout: float | None = None) -> Any:
         """Canonical events from the provider's event stream (a WebSocket, for ARI), as they

@@ -23,12 +23,14 @@ credential or an ``api_key`` in the query); messages pass through ``redact``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import queue
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +40,7 @@ from .errors import EventError, TelephonyError, TransportError
 from .redaction import get_logger, redact
 from .results import Event
 
-__all__ = ["GAP", "EventStream", "StreamError", "StreamSource", "gap_event"]
+__all__ = ["GAP", "AsyncEventStream", "EventStream", "StreamError", "StreamSource", "gap_event"]
 
 log = get_logger("telephony_core.streams")
 
@@ -94,7 +96,65 @@ def gap_event(provider: str, *, down_since: datetime, up_at: datetime,
 _END = object()
 
 
-class EventStream:
+class _Reader:
+    """What the thread and the asyncio task share: frame parsing, backoff, the give-up rule
+    and the gap event. Written once; the two readers differ only in how they wait and send."""
+
+    source: StreamSource
+    max_failures: int
+    backoff: float
+    backoff_cap: float
+    skipped: int
+
+    def _delay(self, failures: int) -> float:
+        ceiling = min(self.backoff_cap, self.backoff * 2 ** (failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _gives_up(self, failures: int, exc: BaseException) -> StreamError | None:
+        """Log a failed connection; the StreamError to end with, or None to retry."""
+        why = _why(exc)
+        log.debug("%s: event stream connection failed (%d/%d): %s",
+                  self.source.provider, failures, self.max_failures, why)
+        if failures >= self.max_failures or _refused_credentials(exc):
+            return StreamError(
+                f"the event stream of {self.source.provider} could not be connected "
+                f"after {failures} attempt(s): {why}", failures=failures,
+                provider=self.source.provider)
+        return None
+
+    def _parse(self, frame: str | bytes) -> list[Event]:
+        """One frame's canonical events; a frame that cannot be read is skipped (logged)."""
+        text = frame.decode("utf-8", errors="replace") if isinstance(frame, bytes) else frame
+        try:
+            return list(self.source.parse(text))
+        except EventError as exc:
+            self.skipped += 1
+            log.debug("%s: skipped an event frame: %s", self.source.provider, exc)
+        except Exception as exc:  # a parser bug must not end the stream
+            self.skipped += 1
+            log.debug("%s: skipped an event frame the parser failed on (%s)",
+                      self.source.provider, type(exc).__name__)
+        return []
+
+    def _follow_failed(self, event: Event, exc: Exception) -> None:
+        if isinstance(exc, TelephonyError):
+            log.warning("%s: a call-flow step after %s failed: %s", self.source.provider,
+                        event.kind, exc)
+        else:
+            log.warning("%s: a call-flow step after %s failed (%s)", self.source.provider,
+                        event.kind, type(exc).__name__)
+
+    def _gap(self, down_since: datetime, attempts: int, known: Mapping[str, Any] | None,
+             error: Exception | None = None) -> Event:
+        if error is not None:
+            known = {"reconciled": False, "error": _why(error)}
+        elif known is not None:
+            known = {"reconciled": True, **known}
+        return gap_event(self.source.provider, down_since=down_since, up_at=datetime.now(UTC),
+                         attempts=attempts + 1, known=known)
+
+
+class EventStream(_Reader):
     """One background reader of a provider's event stream (see the module docstring).
 
     ``max_failures``: connection attempts in a row that may fail before the stream gives up;
@@ -194,14 +254,8 @@ class EventStream:
                 sock = self._connect()
             except Exception as exc:
                 failures += 1
-                why = _why(exc)
-                log.debug("%s: event stream connection failed (%d/%d): %s",
-                          self.source.provider, failures, self.max_failures, why)
-                if failures >= self.max_failures or _refused_credentials(exc):
-                    self.failure = StreamError(
-                        f"the event stream of {self.source.provider} could not be connected "
-                        f"after {failures} attempt(s): {why}", failures=failures,
-                        provider=self.source.provider)
+                self.failure = self._gives_up(failures, exc)
+                if self.failure is not None:
                     break
                 self._stop.wait(self._delay(failures))
                 continue
@@ -231,10 +285,6 @@ class EventStream:
                        # redacting logger, so a Basic credential or api_key never shows
                        logger=get_logger("telephony_core.streams.websocket"))
 
-    def _delay(self, failures: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff * 2 ** (failures - 1))
-        return random.uniform(ceiling / 2, ceiling)
-
     def _read(self, sock: Any) -> None:
         try:
             for frame in sock:
@@ -248,19 +298,7 @@ class EventStream:
                 sock.close()
 
     def _handle(self, frame: str | bytes) -> None:
-        text = frame.decode("utf-8", errors="replace") if isinstance(frame, bytes) else frame
-        try:
-            events = list(self.source.parse(text))
-        except EventError as exc:
-            self.skipped += 1
-            log.debug("%s: skipped an event frame: %s", self.source.provider, exc)
-            return
-        except Exception as exc:  # a parser bug must not end the stream
-            self.skipped += 1
-            log.debug("%s: skipped an event frame the parser failed on (%s)",
-                      self.source.provider, type(exc).__name__)
-            return
-        for event in events:
+        for event in self._parse(frame):
             self._put(event)
             self._follow(event)
 
@@ -269,22 +307,159 @@ class EventStream:
             return
         try:
             self.source.follow(event)
-        except TelephonyError as exc:
-            log.warning("%s: a call-flow step after %s failed: %s", self.source.provider,
-                        event.kind, exc)
         except Exception as exc:
-            log.warning("%s: a call-flow step after %s failed (%s)", self.source.provider,
-                        event.kind, type(exc).__name__)
+            self._follow_failed(event, exc)
 
     def _emit_gap(self, down_since: datetime, attempts: int) -> None:
         known: Mapping[str, Any] | None = None
+        error: Exception | None = None
         if self.source.reconcile is not None:
             try:
-                known = {"reconciled": True, **self.source.reconcile()}
+                known = self.source.reconcile()
             except Exception as exc:
-                known = {"reconciled": False, "error": _why(exc)}
-        self._put(gap_event(self.source.provider, down_since=down_since,
-                            up_at=datetime.now(UTC), attempts=attempts + 1, known=known))
+                error = exc
+        self._put(self._gap(down_since, attempts, known, error))
+
+
+class AsyncEventStream(_Reader):
+    """The asyncio twin of :class:`EventStream`: one background task reads the WebSocket
+    (``websockets.asyncio.client``) with the same parsing, backoff, gap and give-up rules.
+    ``source.follow`` and ``source.reconcile`` may be coroutine functions (the async client's
+    driver sends the steps). Create and start it inside a running event loop."""
+
+    def __init__(self, source: StreamSource, *, max_failures: int = 5, backoff: float = 0.2,
+                 backoff_cap: float = 10.0, buffer: int = 10_000) -> None:
+        self.source = source
+        self.max_failures = int(max_failures)
+        self.backoff = float(backoff)
+        self.backoff_cap = float(backoff_cap)
+        self._buffer = max(1, int(buffer))
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._connected = asyncio.Event()
+        self._stopped = False
+        self._task: asyncio.Task[None] | None = None
+        self._socket: Any = None
+        self.failure: StreamError | None = None
+        self.connections = 0
+        self.skipped = 0
+
+    def start(self) -> AsyncEventStream:
+        if self._task is None and not self._stopped:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"telephony-stream-{self.source.provider}")
+        return self
+
+    async def wait_connected(self, timeout: float) -> bool:
+        self.start()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._connected.wait(), timeout)
+        return self.connected
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def aclose(self) -> None:
+        self._stopped = True
+        sock = self._socket
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                await sock.close()
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        self._put(_END)
+
+    async def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
+        """Canonical events as they arrive; the same ending rules as :meth:`EventStream.events`."""
+        self.start()
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), timeout)
+            except TimeoutError:
+                return
+            if item is _END:
+                self._put(_END)
+                if self.failure is not None:
+                    raise self.failure
+                return
+            yield item
+
+    def _put(self, item: Any) -> None:
+        if self._queue.qsize() >= self._buffer:
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._queue.get_nowait()  # drop the oldest: the reader must not block
+        self._queue.put_nowait(item)
+
+    async def _run(self) -> None:
+        from websockets.asyncio.client import connect
+
+        source = self.source
+        failures = 0
+        down_since: datetime | None = None
+        try:
+            while not self._stopped:
+                try:
+                    sock = await connect(
+                        source.url, additional_headers=dict(source.headers), ssl=source.ssl,
+                        open_timeout=source.open_timeout, close_timeout=1,
+                        max_size=1024 * 1024, compression=None,
+                        logger=get_logger("telephony_core.streams.websocket"))
+                except Exception as exc:
+                    failures += 1
+                    self.failure = self._gives_up(failures, exc)
+                    if self.failure is not None:
+                        break
+                    await asyncio.sleep(self._delay(failures))
+                    continue
+                self.connections += 1
+                self._socket = sock
+                self._connected.set()
+                if down_since is not None:
+                    await self._emit_gap(down_since, failures)
+                failures = 0
+                try:
+                    async for frame in sock:
+                        for event in self._parse(frame):
+                            self._put(event)
+                            await self._follow(event)
+                except Exception as exc:  # ConnectionClosed, OSError: reconnect
+                    log.debug("%s: event stream read ended: %s", source.provider, _why(exc))
+                finally:
+                    with contextlib.suppress(Exception):
+                        await sock.close()
+                self._connected.clear()
+                self._socket = None
+                down_since = datetime.now(UTC)
+        finally:
+            self._put(_END)
+
+    async def _follow(self, event: Event) -> None:
+        if self.source.follow is None:
+            return
+        try:
+            result = self.source.follow(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            self._follow_failed(event, exc)
+
+    async def _emit_gap(self, down_since: datetime, attempts: int) -> None:
+        known: Mapping[str, Any] | None = None
+        error: Exception | None = None
+        if self.source.reconcile is not None:
+            try:
+                result = self.source.reconcile()
+                known = await result if inspect.isawaitable(result) else result
+            except Exception as exc:
+                error = exc
+        self._put(self._gap(down_since, attempts, known, error))
 
 
 def _why(exc: BaseException) -> str:

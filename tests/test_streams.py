@@ -149,3 +149,27 @@ def test_backoff_is_capped_and_jittered():
     delays = [stream._delay(n) for n in range(1, 10) for _ in range(20)]
     assert max(delays) <= 4 and min(delays) >= 0.5
     assert len({round(d, 6) for d in delays}) > 20  # jittered, not a fixed ladder
+
+
+def test_the_async_reader_gives_up_with_the_same_typed_error(caplog):
+    import asyncio
+
+    from telephony_core.streams import AsyncEventStream
+
+    caplog.set_level(logging.DEBUG)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    source = stream_for(f"ws://127.0.0.1:{port}/events?api_key={SECRET}").source
+
+    async def main() -> StreamError:
+        stream = AsyncEventStream(source, backoff=0.01, backoff_cap=0.05, max_failures=3)
+        with pytest.raises(StreamError) as info:
+            async for _ in stream.events(timeout=5):
+                pass
+        await stream.aclose()
+        return info.value
+
+    error = asyncio.run(main())
+    assert error.failures == 3 and "after 3 attempt(s)" in str(error)
+    assert SECRET not in str(error) and SECRET not in caplog.text

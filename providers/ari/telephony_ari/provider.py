@@ -9,14 +9,13 @@ inbound calls that enter the app are; calls placed by ``dial`` continue in the d
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from telephony_core import retry
-from telephony_core.catalogue import Kind
 from telephony_core.context import current, new_key
 from telephony_core.errors import (
     AuthenticationError,
@@ -27,11 +26,11 @@ from telephony_core.errors import (
     TelephonyError,
     TransportError,
 )
-from telephony_core.http import HttpProvider, WireReply, WireRequest
 from telephony_core.provider import FollowUp
 from telephony_core.redaction import get_logger, redact
 from telephony_core.results import Ack, CallInfo, CallRef, Event
-from telephony_core.streams import EventStream, StreamSource
+from telephony_core.streams import AsyncEventStream, EventStream, StreamSource
+from telephony_core.wire import HttpProvider, WireReply, WireRequest
 
 from .translate import FLOW_TAG, Dialplan, events_from_frame, group_calls, media_of
 
@@ -67,8 +66,6 @@ class AriProvider(HttpProvider):
                              str(config.get("trunk", "trunk")),
                              str(config.get("context", "from-internal")),
                              str(config.get("outbound_context", "outbound")))
-        self.policy = retry.RetryPolicy(retries=int(config.get("retries", 2)),
-                                        deadline=float(config.get("deadline", 30)))
         #: channel id -> the flow it runs (prompts, menu) for channels play_prompt originated
         self.flows: dict[str, dict[str, Any]] = {}
         self._flows_lock = threading.Lock()
@@ -76,6 +73,9 @@ class AriProvider(HttpProvider):
         self._stream_lock = threading.Lock()
         self._waited = False
         self._closed = False
+        self._driver: Callable[[FollowUp], Any] | None = None
+        self._adriver: Callable[[FollowUp], Awaitable[Any]] | None = None
+        self._astream: AsyncEventStream | None = None
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -92,6 +92,30 @@ class AriProvider(HttpProvider):
                                 vendor_code=str(reply.status))
         return super().decode(reply, op)
 
+    def _call(self, request: WireRequest) -> Generator[WireRequest, WireReply, Any]:
+        """One request inside an exchange: yield it (the driver authorizes and sends it),
+        decode the reply. A failed send is raised here, at the ``yield``."""
+        reply = yield request
+        return self.decode(reply, None)
+
+    # -- the client's driver, for what the stream reader sends -----------------------------
+
+    def bind_driver(self, run: Callable[[FollowUp], Any]) -> None:
+        """The client hands over how it sends one step (its driver, session and retry policy:
+        ``Client._follow``, or ``AsyncClient._follow``, a coroutine function). The stream
+        reader sends follow-up steps and the reconciling GET through it; the provider itself
+        never sends."""
+        if inspect.iscoroutinefunction(run):
+            self._adriver = run
+        else:
+            self._driver = run
+
+    def _send(self, request: WireRequest, retry_safe: bool, reason: str) -> Any:
+        if self._driver is None:
+            raise TelephonyError("this ARI provider is not attached to a client; create it "
+                                 "with telephony_core.connect('ari', ...)", provider=self.name)
+        return self._driver(FollowUp(request, retry_safe, reason))
+
     # -- the event stream ------------------------------------------------------------------
 
     def event_stream(self) -> EventStream | None:
@@ -103,19 +127,53 @@ class AriProvider(HttpProvider):
                 raise TelephonyError("the client is closed", provider=self.name,
                                      operation="events")
             if self._stream is None:
-                self._stream = EventStream(StreamSource(
-                    self._events_url(), lambda text: events_from_frame(text, self.plan),
-                    self.name, headers=self.auth, reconcile=self._reconcile,
-                    follow=self._continue, ssl=self._ssl(),
-                    open_timeout=float(self.config.get("connect_timeout", 5))),
-                    max_failures=int(self.config.get("stream_failures", 8)))
+                self._stream = EventStream(self.stream_source(),
+                                           max_failures=int(self.config.get("stream_failures", 8)))
             stream = self._stream
         return stream.start()
+
+    def stream_source(self, *, asynchronous: bool = False) -> StreamSource:
+        """What the stream reader needs (the thread and the asyncio task read the same; the
+        task's follow-ups and reconciliation are coroutines through the async driver)."""
+        return StreamSource(
+            self._events_url(), lambda text: events_from_frame(text, self.plan), self.name,
+            headers=self.auth, reconcile=self._areconcile if asynchronous else self._reconcile,
+            follow=self._acontinue if asynchronous else self._continue, ssl=self._ssl(),
+            open_timeout=float(self.config.get("connect_timeout", 5)))
+
+    def async_event_stream(self) -> AsyncEventStream | None:
+        """The asyncio stream of an async client (a task, created on first use inside the
+        running loop)."""
+        if not self.config.get("stream", True) or self._adriver is None:
+            return None
+        if self._closed:
+            raise TelephonyError("the client is closed", provider=self.name, operation="events")
+        if self._astream is None:
+            self._astream = AsyncEventStream(
+                self.stream_source(asynchronous=True),
+                max_failures=int(self.config.get("stream_failures", 8)))
+        return self._astream.start()
+
+    async def stream_ready(self, operation: str) -> None:
+        """The async client awaits this before an operation: the first one waits for the
+        stream once (the Stasis app), play_prompt every time it is not connected."""
+        stream = self.async_event_stream()
+        if stream is None or stream.connected:
+            return
+        if not self._waited or operation == "play_prompt":
+            self._waited = True
+            await stream.wait_connected(float(self.config.get("connect_timeout", 5)))
+
+    async def aclose_stream(self) -> None:
+        self._closed = True
+        stream, self._astream = self._astream, None
+        if stream is not None:
+            await stream.aclose()
 
     def _events_url(self) -> str:
         """eventWebsocket (events.json): ``GET /ari/events?app=NAME&subscribeAll=true``, the
         credential in the Basic header (never ``api_key`` in the URL)."""
-        base = self.transport.base_url
+        base = self.settings.base_url
         scheme = "wss" if base.startswith("https") else "ws"
         rest = base.split("://", 1)[1]
         port = self.config.get("events_port")
@@ -126,11 +184,11 @@ class AriProvider(HttpProvider):
         return f"{scheme}://{rest}/events?app={quote(self.app)}&subscribeAll=true"
 
     def _ssl(self) -> Any:
-        if not self.transport.base_url.startswith("https"):
+        if not self.settings.base_url.startswith("https"):
             return None
         import ssl
 
-        verify = self.transport.session.verify
+        verify = self.settings.verify
         context = ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
         if verify is False:
             context.check_hostname = False
@@ -139,23 +197,45 @@ class AriProvider(HttpProvider):
 
     def _reconcile(self) -> dict[str, Any]:
         """After a reconnect: what is live now (listChannels GET /channels), for the gap."""
-        channels = self.call(WireRequest("GET", "/channels"))
-        calls = group_calls(channels if isinstance(channels, list) else [], self.plan)
-        return {"live_calls": [c["call_id"] for c in calls],
-                "live_channels": [c["id"] for c in channels if isinstance(c, Mapping)]}
+        channels = self._send(WireRequest("GET", "/channels"), True, "reconcile after a gap")
+        return _live(channels, self.plan)
+
+    async def _areconcile(self) -> dict[str, Any]:
+        assert self._adriver is not None
+        channels = await self._adriver(FollowUp(WireRequest("GET", "/channels"), True,
+                                                "reconcile after a gap"))
+        return _live(channels, self.plan)
+
+    async def _acontinue(self, event: Event) -> None:
+        assert self._adriver is not None
+        for step in self.follow_up(event):
+            await self._adriver(step)
 
     def _continue(self, event: Event) -> None:
-        """Send the flow's next steps for a stream event (the stream thread calls this)."""
+        """Send the flow's next steps for a stream event (the stream reader calls this)."""
         for step in self.follow_up(event):
-            kind = Kind.IDEMPOTENT if step.retry_safe else Kind.NON_IDEMPOTENT
-            retry.run(lambda step=step: self.call(step.request), kind, self.policy,
-                      provider=self.name, operation="follow_up")
+            self._send(step.request, step.retry_safe, step.reason)
+
+    def _started(self) -> None:
+        """The Stasis app exists only while its WebSocket is up: the first operation waits for
+        the stream once; later ones do not. (The async client awaits :meth:`stream_ready`.)"""
+        if self._adriver is not None:
+            return
+        stream = self.event_stream()
+        if stream is not None and not self._waited:
+            self._waited = True
+            stream.start(wait=float(self.config.get("connect_timeout", 5)))
 
     def _require_stream(self) -> None:
-        stream = self.event_stream()
+        stream: Any
+        if self._adriver is not None:
+            stream = self.async_event_stream()
+        else:
+            stream = self.event_stream()
+            if stream is not None:
+                stream.start(wait=float(self.config.get("connect_timeout", 5)))
         if stream is None:
             return
-        stream.start(wait=float(self.config.get("connect_timeout", 5)))
         if stream.failure is not None:
             raise stream.failure
         if not stream.connected:
@@ -164,15 +244,7 @@ class AriProvider(HttpProvider):
                 "originated into the app would fail; nothing was sent", request_sent=False,
                 reason="refused", provider=self.name)
 
-    # -- operations ------------------------------------------------------------------------
-
-    def invoke(self, op, payload):
-        handler = getattr(self, f"_op_{op.name}")
-        stream = self.event_stream()  # the Stasis app exists only while its WebSocket is up
-        if stream is not None and not self._waited:
-            self._waited = True  # the first operation waits for it once; later ones do not
-            stream.start(wait=float(self.config.get("connect_timeout", 5)))
-        return handler(payload)
+    # -- operations (Exchanges: yield requests, receive replies) ----------------------------
 
     def _channel_id(self) -> str:
         """A client-chosen channel id from the operation's idempotency key: a repeat of the
@@ -180,17 +252,20 @@ class AriProvider(HttpProvider):
         ctx = current()
         return f"tc-{ctx.idempotency_key if ctx else new_key()}"
 
-    def _originate(self, channel_id: str, params: dict[str, Any]) -> CallRef:
+    def _originate(self, channel_id: str, params: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, CallRef]:
         """originateWithId POST /channels/{channelId}. Sent at most once; when its outcome is
-        unknown, GET /channels/{channelId} (channels.json ``get``) decides: the channel exists
-        -> placed; otherwise OutcomeUnknown (it may have been placed and already ended)."""
+        unknown (the TransportError the driver throws in at the yield), GET
+        /channels/{channelId} (channels.json ``get``) decides, in this same exchange: the
+        channel exists -> placed; otherwise OutcomeUnknown (it may have been placed and
+        already ended)."""
         request = WireRequest("POST", f"/channels/{quote(channel_id, safe='')}", params=params)
         try:
-            data = self.call(request)
+            data = yield from self._call(request)
         except TransportError as exc:
             if not exc.request_sent:
                 raise
-            return self._reconcile_originate(channel_id, exc)
+            return (yield from self._reconcile_originate(channel_id, exc))
         except ProviderError as exc:
             if exc.vendor_code == "409":  # the same key again, while its channel lives
                 return CallRef(self.name, f"call:{channel_id}", raw={"duplicate": True})
@@ -199,9 +274,11 @@ class AriProvider(HttpProvider):
             raise ValueError("the originate reply is not the Channel asked for")
         return CallRef(self.name, f"call:{channel_id}", raw=data)
 
-    def _reconcile_originate(self, channel_id: str, cause: TransportError) -> CallRef:
+    def _reconcile_originate(self, channel_id: str, cause: TransportError) -> Generator[
+            WireRequest, WireReply, CallRef]:
         try:
-            data = self.call(WireRequest("GET", f"/channels/{quote(channel_id, safe='')}"))
+            data = yield from self._call(
+                WireRequest("GET", f"/channels/{quote(channel_id, safe='')}"))
         except ProviderError as exc:
             if exc.category != "not_found":
                 raise self._unknown(cause) from None
@@ -219,15 +296,16 @@ class AriProvider(HttpProvider):
                               "its channel could not be looked up; it was not re-sent",
                               reason=cause.reason, provider=self.name)
 
-    def _op_dial(self, payload: dict[str, Any]) -> CallRef:
+    def _op_dial(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, CallRef]:
         context, extension = self.plan.extension(payload["callee"])
         params = {"endpoint": self.plan.endpoint(payload["caller"]), "extension": extension,
                   "context": context}
         if "caller_id" in payload:
             params["callerId"] = payload["caller_id"]
-        return self._originate(self._channel_id(), params)
+        return (yield from self._originate(self._channel_id(), params))
 
-    def _op_play_prompt(self, payload: dict[str, Any]) -> CallRef:
+    def _op_play_prompt(self, payload: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, CallRef]:
         self._require_stream()
         channel_id = self._channel_id()
         params = {"endpoint": self.plan.endpoint(payload["to"]), "app": self.app,
@@ -238,7 +316,7 @@ class AriProvider(HttpProvider):
             self.flows[channel_id] = {"prompts": list(payload["prompts"]),
                                       "menu": dict(payload.get("menu") or {})}
         try:
-            return self._originate(channel_id, params)
+            return (yield from self._originate(channel_id, params))
         except TelephonyError as exc:
             if not isinstance(exc, OutcomeUnknown):
                 with self._flows_lock:
@@ -246,30 +324,30 @@ class AriProvider(HttpProvider):
             raise
 
     def _simple(self, method: str, suffix: str, payload: dict[str, Any],
-                params: dict[str, Any] | None = None) -> Ack:
-        data = self.call(WireRequest(method, f"/channels/{_chan(payload)}{suffix}",
-                                     params=params))
+                params: dict[str, Any] | None = None) -> Generator[WireRequest, WireReply, Ack]:
+        data = yield from self._call(WireRequest(method, f"/channels/{_chan(payload)}{suffix}",
+                                                 params=params))
         return Ack(self.name, raw=data)
 
     def _op_hangup(self, payload):  # hangup DELETE /channels/{channelId}
-        return self._simple("DELETE", "", payload)
+        return (yield from self._simple("DELETE", "", payload))
 
     def _op_hold(self, payload):  # hold POST /channels/{channelId}/hold
-        return self._simple("POST", "/hold", payload)
+        return (yield from self._simple("POST", "/hold", payload))
 
     def _op_unhold(self, payload):  # unhold DELETE /channels/{channelId}/hold
-        return self._simple("DELETE", "/hold", payload)
+        return (yield from self._simple("DELETE", "/hold", payload))
 
     def _op_mute(self, payload):  # mute POST /channels/{channelId}/mute
-        return self._simple("POST", "/mute", payload, {"direction": "both"})
+        return (yield from self._simple("POST", "/mute", payload, {"direction": "both"}))
 
     def _op_unmute(self, payload):  # unmute DELETE /channels/{channelId}/mute
-        return self._simple("DELETE", "/mute", payload, {"direction": "both"})
+        return (yield from self._simple("DELETE", "/mute", payload, {"direction": "both"}))
 
-    def _offered(self, payload: dict[str, Any]) -> None:
+    def _offered(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, None]:
         """get GET /channels/{channelId}: an offered inbound channel is in state ``Ring``
         (it entered the app unanswered); accept/reject of any other is refused here."""
-        data = self.call(WireRequest("GET", f"/channels/{_chan(payload)}"))
+        data = yield from self._call(WireRequest("GET", f"/channels/{_chan(payload)}"))
         state = data.get("state") if isinstance(data, Mapping) else None
         if state != "Ring":
             raise ProviderError(f"channel {payload['call'][5:]} is not an offered inbound call "
@@ -277,25 +355,27 @@ class AriProvider(HttpProvider):
                                 category="invalid")
 
     def _op_accept_call(self, payload):  # continueInDialplan: leave the app, next priority
-        self._offered(payload)
-        return self._simple("POST", "/continue", payload)
+        yield from self._offered(payload)
+        return (yield from self._simple("POST", "/continue", payload))
 
     def _op_reject_call(self, payload):  # hangup with reason=rejected (allowedValues)
-        self._offered(payload)
-        return self._simple("DELETE", "", payload, {"reason": "rejected"})
+        yield from self._offered(payload)
+        return (yield from self._simple("DELETE", "", payload, {"reason": "rejected"}))
 
-    def _op_transfer(self, payload: dict[str, Any]) -> CallRef:
+    def _op_transfer(self, payload: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, CallRef]:
         """continueInDialplan to the target's context/extension; redirect for sip:."""
         to = payload["to"]
         if to.startswith("sip:"):
-            self._simple("POST", "/redirect", payload, {"endpoint": self.plan.endpoint(to)})
+            yield from self._simple("POST", "/redirect", payload,
+                                    {"endpoint": self.plan.endpoint(to)})
         else:
             context, extension = self.plan.extension(to)
-            self._simple("POST", "/continue", payload,
-                         {"context": context, "extension": extension, "priority": 1})
+            yield from self._simple("POST", "/continue", payload,
+                                    {"context": context, "extension": extension, "priority": 1})
         return CallRef(self.name, payload["call"])
 
-    def _op_monitor(self, payload: dict[str, Any]) -> Ack:
+    def _op_monitor(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Ack]:
         """snoopChannelWithId on the call's channel (listen: spy=both; whisper: also
         whisper=out; barge: whisper=both), create (the supervisor's channel, not yet dialled),
         createWithId a mixing bridge, addChannel both, then dial the supervisor. Ids derive
@@ -309,31 +389,34 @@ class AriProvider(HttpProvider):
         q = lambda text: quote(text, safe="")  # noqa: E731
         created: list[WireRequest] = []
         try:
-            self.call(WireRequest("POST", f"/channels/{q(channel)}/snoop/{q(snoop)}", params={
-                "spy": "both", "whisper": whisper, "app": self.app,
-                "appArgs": f"{FLOW_TAG},snoop"}))
+            yield from self._call(WireRequest(
+                "POST", f"/channels/{q(channel)}/snoop/{q(snoop)}", params={
+                    "spy": "both", "whisper": whisper, "app": self.app,
+                    "appArgs": f"{FLOW_TAG},snoop"}))
             created.append(WireRequest("DELETE", f"/channels/{q(snoop)}"))
-            self.call(WireRequest("POST", "/channels/create", params={
+            yield from self._call(WireRequest("POST", "/channels/create", params={
                 "endpoint": self.plan.endpoint(payload["supervisor"]), "app": self.app,
                 "appArgs": f"{FLOW_TAG},monitor", "channelId": supervisor}))
             created.append(WireRequest("DELETE", f"/channels/{q(supervisor)}"))
-            self.call(WireRequest("POST", f"/bridges/{q(bridge)}", params={"type": "mixing"}))
+            yield from self._call(WireRequest("POST", f"/bridges/{q(bridge)}",
+                                              params={"type": "mixing"}))
             created.append(WireRequest("DELETE", f"/bridges/{q(bridge)}"))
-            self.call(WireRequest("POST", f"/bridges/{q(bridge)}/addChannel",
-                                  params={"channel": f"{snoop},{supervisor}"}))
-            data = self.call(WireRequest("POST", f"/channels/{q(supervisor)}/dial"))
+            yield from self._call(WireRequest("POST", f"/bridges/{q(bridge)}/addChannel",
+                                              params={"channel": f"{snoop},{supervisor}"}))
+            data = yield from self._call(WireRequest("POST", f"/channels/{q(supervisor)}/dial"))
         except ProviderError:
             for undo in reversed(created):
                 try:
-                    self.call(undo)
+                    yield from self._call(undo)
                 except TelephonyError:
                     log.debug("%s: cleaning up after a refused monitor failed", self.name)
             raise
         return Ack(self.name, raw=data)
 
-    def _op_list_calls(self, payload: dict[str, Any]) -> list[CallInfo]:
+    def _op_list_calls(self, payload: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, list[CallInfo]]:
         """listChannels GET /channels, grouped into calls by CHANNEL(linkedid)."""
-        channels = self.call(WireRequest("GET", "/channels"))
+        channels = yield from self._call(WireRequest("GET", "/channels"))
         if not isinstance(channels, list):
             raise ValueError("GET /channels did not answer a list")
         wanted = set(payload.get("ids") or ())
@@ -353,14 +436,20 @@ class AriProvider(HttpProvider):
         """Play music on hold to a channel: ``startMoh`` POST /channels/{channelId}/moh
         (``mohClass`` from musiconhold.conf, Asterisk's default class when omitted). The
         catalogue's music-on-hold operations are configuration, so this is an extra:
-        ``client.provider.start_moh("call:ID")``. Sent once (no retry)."""
+        ``client.provider.start_moh("call:ID")``, sent once (no retry) through the client's
+        driver."""
         payload = _checked_call(call)
         params = {"mohClass": _checked_class(moh_class)} if moh_class is not None else None
-        return self._simple("POST", "/moh", payload, params)
+        data = self._send(WireRequest("POST", f"/channels/{_chan(payload)}/moh", params=params),
+                          False, "start_moh")
+        return Ack(self.name, raw=data)
 
     def stop_moh(self, call: str) -> Ack:
         """``stopMoh`` DELETE /channels/{channelId}/moh."""
-        return self._simple("DELETE", "/moh", _checked_call(call))
+        payload = _checked_call(call)
+        data = self._send(WireRequest("DELETE", f"/channels/{_chan(payload)}/moh"), False,
+                          "stop_moh")
+        return Ack(self.name, raw=data)
 
     # -- call flows ------------------------------------------------------------------------
 
@@ -400,6 +489,30 @@ class AriProvider(HttpProvider):
         if stream is not None:
             stream.close()
         super().close()
+
+
+def _live(channels: Any, plan: Dialplan) -> dict[str, Any]:
+    """What reconciling found: the live calls and channels of listChannels."""
+    channels = channels if isinstance(channels, list) else []
+    calls = group_calls(channels, plan)
+    return {"live_calls": [c["call_id"] for c in calls],
+            "live_channels": [c["id"] for c in channels if isinstance(c, Mapping)]}
+
+
+def _exchange(name: str) -> Any:
+    """The Exchange of operation ``name``: wait for the stream once (the Stasis app), then
+    run ``AriProvider._op_NAME``."""
+    def run(provider: AriProvider, payload: dict[str, Any]) -> Generator[
+            WireRequest, WireReply, Any]:
+        provider._started()
+        return (yield from getattr(provider, f"_op_{name}")(payload))
+
+    run.__name__ = name
+    return run
+
+
+AriProvider.routes = {name[4:]: _exchange(name[4:]) for name in dir(AriProvider)
+                      if name.startswith("_op_")}
 
 
 def _checked_call(call: object) -> dict[str, Any]:

@@ -6,6 +6,7 @@ SPEC = ProviderSpec(
     name="ari",
     title="Asterisk REST Interface (ARI)",
     package="telephony_ari",
+    plugin_api=2,
     implementation="telephony_ari.provider:AriProvider",
     emulator="telephony_ari.emulator:create",
     operations={
