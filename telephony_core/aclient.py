@@ -152,10 +152,11 @@ class AsyncClient(Facade):
         through this client's driver and session."""
         if self._closed:
             raise TelephonyError("the client is closed", provider=self.name)
-        if self._transport is None:
+        provider = self._provider
+        if self._transport is None or not isinstance(provider, HttpProvider):
             raise TelephonyError("this provider sends nothing (in-process)", provider=self.name)
-        return await adrive(self._provider, _authorized(self._provider, exchange),
-                            self._transport.send, self._session)
+        return await adrive(provider, _authorized(provider, exchange), self._transport.send,
+                            self._session)
 
     async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
         return await self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
