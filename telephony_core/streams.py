@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import queue
 import random
 import threading
@@ -42,7 +43,7 @@ from .results import Event
 
 __all__ = ["GAP", "AsyncEventStream", "EventStream", "StreamError", "StreamSource", "gap_event"]
 
-log = get_logger("telephony_core.streams")
+log: logging.Logger = get_logger("telephony_core.streams")
 
 #: ``Event.data["gap"]`` of the system event queued after a reconnect
 GAP = "reconnected"
@@ -167,9 +168,9 @@ class EventStream(_Reader):
     def __init__(self, source: StreamSource, *, max_failures: int = 5, backoff: float = 0.2,
                  backoff_cap: float = 10.0, buffer: int = 10_000) -> None:
         self.source = source
-        self.max_failures = int(max_failures)
-        self.backoff = float(backoff)
-        self.backoff_cap = float(backoff_cap)
+        self.max_failures: int = int(max_failures)
+        self.backoff: float = float(backoff)
+        self.backoff_cap: float = float(backoff_cap)
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, int(buffer)))
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -330,9 +331,9 @@ class AsyncEventStream(_Reader):
     def __init__(self, source: StreamSource, *, max_failures: int = 5, backoff: float = 0.2,
                  backoff_cap: float = 10.0, buffer: int = 10_000) -> None:
         self.source = source
-        self.max_failures = int(max_failures)
-        self.backoff = float(backoff)
-        self.backoff_cap = float(backoff_cap)
+        self.max_failures: int = int(max_failures)
+        self.backoff: float = float(backoff)
+        self.backoff_cap: float = float(backoff_cap)
         self._buffer = max(1, int(buffer))
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._connected = asyncio.Event()

@@ -58,8 +58,9 @@ class CampaignFileError(PayloadError):
         self.source = source
         shown = "; ".join(str(p) for p in self.problems[:50])
         more = len(self.problems) - 50
-        self.message = (f"{source} has {len(self.problems)} problem(s), nothing was submitted: "
-                        + shown + (f"; and {more} more" if more > 0 else ""))
+        count = len(self.problems)
+        self.message: str = (f"{source} has {count} problem(s), nothing was submitted: "
+                             + shown + (f"; and {more} more" if more > 0 else ""))
         self.args = (self.message,)
 
 

@@ -21,6 +21,7 @@ provider's answer; the only Temporal-level retry is for a lost worker, and only 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -44,7 +45,7 @@ from ..redaction import get_logger, redact
 
 __all__ = ["ProfileClients", "Sender", "verdict"]
 
-log = get_logger("telephony_core.campaigns")
+log: logging.Logger = get_logger("telephony_core.campaigns")
 
 #: Refusals that prove the operation was not carried out: the client refused it before
 #: sending (payload, undeclared operation, configuration, a provider bug before sending), or

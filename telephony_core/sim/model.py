@@ -159,9 +159,9 @@ class Pbx:
 
     def __init__(self, setup: Setup | None = None, clock: Clock | None = None, *,
                  leg_ids: bool = False):
-        self.setup = setup or load_setup()
-        self.clock = clock or Clock()
-        self.lock = threading.RLock()
+        self.setup: Setup = setup or load_setup()
+        self.clock: Clock = clock or Clock()
+        self.lock: threading.RLock = threading.RLock()
         self.calls: dict[str, Call] = {}
         self.sms_outbox: list[SmsRecord] = []
         self.moh: dict[tuple[tuple[str, str], ...], MohSettings] = {}
