@@ -2,8 +2,9 @@
 
 import json
 
-from telephony_core.results import Event
 from telephony_yeastar.emulator import YeastarEmulator
+
+from telephony_core.results import Event
 
 
 def test_canonical_ring_of_an_internal_call_has_one_ext_key_per_extension():
