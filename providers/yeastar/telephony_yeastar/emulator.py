@@ -87,8 +87,10 @@ STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held"
 #: event names only the extensions on that leg so far; such a report cannot read back into the
 #: model's event, so model equivalence is not given it (the emulator still POSTs it, and the
 #: documented samples of these reports are rendered and compared in full)
-LEG_PARTIES_NOT_IN_MODEL = ("a trunk call's report names the number on the trunk leg, which "
-                            "the model's event does not list as a party")
+#: (and the reverse: the guide's DTMF report has no ``ext`` key, so a key press on an
+#: internal call names no party where the model's event names the extension)
+LEG_PARTIES_NOT_IN_MODEL = ("the report names other parties than the model's event: a trunk "
+                            "leg's number the event does not list, or (DTMF) no extension")
 
 #: the API versions the emulated firmware answers
 FIRMWARE_VERSIONS = ("v1.0.0", "v1.0.1")
@@ -529,13 +531,19 @@ class YeastarEmulator(EmulatorApp):
 
     @staticmethod
     def _names_only(event: Event, pairs: list[tuple[str, Any]]) -> bool:
-        """Whether the report names no party the model's event lacks (LEG_PARTIES_NOT_IN_MODEL):
+        """Whether the report reads back into the model event's parties (LEG_PARTIES_NOT_IN_MODEL):
         a trunk leg's number counts as a party, as parse_event reads it."""
         named = {f"ext:{v['extid']}" for k, v in pairs if k == "ext"}
-        for key, value in pairs:
+        for key, value in pairs:  # as parse_event reads a leg: the extension end is ext:
             if key in ("inbound", "outbound") and isinstance(value, dict):
-                named |= {f"tel:{value[f]}" for f in ("from", "to")
-                          if value.get(f) and f"ext:{value[f]}" not in event.parties}
+                ends = (("tel", "from"), ("ext", "to")) if key == "inbound" else (
+                    ("ext", "from"), ("tel", "to"))
+                named |= {f"{scheme}:{value[f]}" for scheme, f in ends if value.get(f)}
+        bare = {p.split(":", 1)[-1] for p in event.parties}
+        if any(v and str(v) not in bare for k, v in pairs if k in ("callfrom", "callto")):
+            return False  # a NewCdr naming the leg's number the model's cdr does not list
+        if event.kind == "call.dtmf":  # the report's parties are the leg's, or none
+            return named == set(event.parties)
         return named <= set(event.parties)
 
     def _canonical_pairs(self, event: Event, action: str, data: dict[str, Any]
