@@ -106,6 +106,21 @@ class Fixtures(ProviderFixtures):
         "list_calls": {},
         "accept_call": offered, "reject_call": offered, "transfer": inbound,
     }
+    #: documented reports the emulator cannot render in the sample's shape (strict xfails)
+    documented_emulator_gaps = {
+        "report: NewCdr, outbound call (extension to number)":
+            "the sample's 'pincode' (the PIN code the caller dialled, cdr.md) is in neither "
+            "the emulated PBX (it has no PIN-code dialling) nor the canonical cdr event, so "
+            "the emulator has nothing to render it from and will not invent one",
+        "report (1.0.2 format): BYE with a call list":
+            "the 1.0.2 'call' list is sent only to an API client that logged in with "
+            "version 1.0.2 (the emulator's report_format); the kit renders a report outside "
+            "any login, where this PBX uses the guide's duplicate 'ext' keys",
+        "report (1.0.2 format): ANSWER with an inbound member":
+            "the 1.0.2 'call' list is sent only to an API client that logged in with "
+            "version 1.0.2 (the emulator's report_format); the kit renders a report outside "
+            "any login, where this PBX uses the guide's duplicate 'ext' keys",
+    }
 
     def prepare_documented(self, session, exchange) -> Mapping[str, Any]:
         return prepare_documented(session, exchange)

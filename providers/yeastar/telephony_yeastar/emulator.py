@@ -32,6 +32,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -79,6 +80,17 @@ EXTENSION_STATUS = {"talking": "Busy", "idle": "Idle", "monitoring-listen": "Bus
                     "monitoring-whisper": "Busy", "monitoring-barge": "Busy"}
 STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held": "Talking"}
 
+
+#: why render_event gives None for some of the model's own events (declared, not silent): the
+#: guide's RING/ANSWER/BYE of a trunk call carry the inbound/outbound object (ringing.md,
+#: answer-a-call.md), whose number the provider reads as a party, while the shared model's
+#: event names only the extensions on that leg so far; such a report cannot read back into the
+#: model's event, so model equivalence is not given it (the emulator still POSTs it, and the
+#: documented samples of these reports are rendered and compared in full)
+#: (and the reverse: the guide's DTMF report has no ``ext`` key, so a key press on an
+#: internal call names no party where the model's event names the extension)
+LEG_PARTIES_NOT_IN_MODEL = ("the report names other parties than the model's event: a trunk "
+                            "leg's number the event does not list, or (DTMF) no extension")
 
 #: the API versions the emulated firmware answers
 FIRMWARE_VERSIONS = ("v1.0.0", "v1.0.1")
@@ -477,13 +489,150 @@ class YeastarEmulator(EmulatorApp):
 
     def _send(self, pairs: list[tuple[str, Any]]) -> None:
         assert self.sender is not None
+        self.sender.send(self._body(pairs), headers={"Content-Type": "application/json"})
+
+    def _body(self, pairs: list[tuple[str, Any]]) -> bytes:
+        """The report body: the guide's duplicate ``ext`` keys, or the 1.0.2 ``call`` list."""
         members = [(k, v) for k, v in pairs if k in ("ext", "inbound", "outbound")]
         top = [(k, v) for k, v in pairs if k not in ("ext", "inbound", "outbound")]
         if self.report_format == "1.0.2" and members:
             body = json.dumps(dict(top, call=[{k: v} for k, v in members]))
         else:  # the guide's samples: one "ext" key per extension, the leg object as is
             body = "{" + ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in pairs) + "}"
-        self.sender.send(body.encode(), headers={"Content-Type": "application/json"})
+        return body.encode()
+
+    def render_event(self, event: Event) -> tuple[bytes, dict[str, str]] | None:
+        """The report this PBX would POST for ``event`` (the conformance kit's hook), or None
+        when the PBX reports no such change. ``event`` is either one of the model's own events
+        (its ``data`` carries the model's facts: reason, party, direction, durations...) or a
+        canonical event as ``parse_event`` gives it (its ``data["action"]`` names the report,
+        e.g. ALERT vs RING, Incoming vs Invite); both are rendered from the event's fields, in
+        the shapes of ../shared/vendor-docs/yeastar-s-series-api-guide/api_sample/ (the
+        call-report samples), never from a stored sample."""
+        data = dict(event.data or {})
+        if "action" in data:
+            pairs = self._canonical_pairs(event, str(data["action"]), data)
+        elif not data:  # a canonical event without data: its kind and parties say it all
+            action = REPORTS.get(event.kind)
+            if event.kind == "call.ringing" and event.parties[:1] and \
+                    event.parties[0].startswith("tel:"):
+                action = "Incoming"  # inbound-call.md: a number ringing an extension
+            pairs = None if action is None else self._canonical_pairs(event, action, data)
+        else:  # the model's own event: what _report sends
+            leg = self._legs.get(event.call_id or "")
+            if leg is None and event.call_id in self.pbx.calls:
+                leg = self._track(event)
+            pairs = self._report_pairs(event, leg)
+            if pairs is not None and not self._names_only(event, pairs):
+                return None  # see LEG_PARTIES_NOT_IN_MODEL
+        if pairs is None:
+            return None
+        return self._body(pairs), {"Content-Type": "application/json"}
+
+    @staticmethod
+    def _names_only(event: Event, pairs: list[tuple[str, Any]]) -> bool:
+        """Whether the report reads back into the model event's parties (LEG_PARTIES_NOT_IN_MODEL):
+        a trunk leg's number counts as a party, as parse_event reads it."""
+        named = {f"ext:{v['extid']}" for k, v in pairs if k == "ext"}
+        for key, value in pairs:  # as parse_event reads a leg: the extension end is ext:
+            if key in ("inbound", "outbound") and isinstance(value, dict):
+                ends = (("tel", "from"), ("ext", "to")) if key == "inbound" else (
+                    ("ext", "from"), ("tel", "to"))
+                named |= {f"{scheme}:{value[f]}" for scheme, f in ends if value.get(f)}
+        bare = {p.split(":", 1)[-1] for p in event.parties}
+        if any(v and str(v) not in bare for k, v in pairs if k in ("callfrom", "callto")):
+            return False  # a NewCdr naming the leg's number the model's cdr does not list
+        if event.kind == "call.dtmf":  # the report's parties are the leg's, or none
+            return named == set(event.parties)
+        return named <= set(event.parties)
+
+    def _canonical_pairs(self, event: Event, action: str, data: dict[str, Any]
+                         ) -> list[tuple[str, Any]] | None:
+        """A report from a canonical event's parties and data (see render_event)."""
+        bare = [p.split(":", 1)[1] if ":" in p else p for p in event.parties]
+        exts: list[tuple[str, Any]] = [("ext", {"extid": p[4:]}) for p in event.parties
+                                       if p.startswith("ext:")]
+        tel = next((p[4:] for p in event.parties if p.startswith("tel:")), None)
+        head: list[tuple[str, Any]] = [("action", action), ("callid", event.call_id or "")]
+
+        def leg(direction: str) -> dict[str, Any]:
+            first = str(data.get("from") or (bare[0] if bare else "")).removeprefix("tel:")
+            to = str(data.get("to") or (bare[1] if len(bare) > 1 else ""))
+            return {"from": first, "to": to, "trunk": str(data.get("trunk") or ""),
+                    f"{direction}id": str(data.get(f"{direction}_id") or event.call_id or "")}
+
+        def legs() -> list[tuple[str, Any]]:
+            if "outbound_id" in data or (tel is not None and event.parties[0] != f"tel:{tel}"
+                                         and "trunk" in data):
+                return [("outbound", leg("outbound"))]
+            if "inbound_id" in data or (tel is not None and event.parties[0] == f"tel:{tel}"):
+                return [("inbound", leg("inbound"))]
+            return []
+
+        if action in ("Invite", "Incoming"):  # inbound-call.md: the inbound leg only
+            return [*head, ("inbound", leg("inbound"))]
+        if action in ("RING", "ALERT", "ANSWER", "ANSWERED", "BYE"):
+            found = legs()
+            return head + found + (exts[-1:] if found else exts)
+        if action == "CallFailed":
+            reason = str(data.get("reason") or "")
+            return [("action", action), ("reason", FAILURES.get(reason, reason)),
+                    ("callid", event.call_id or ""), *exts[:1]]
+        if action == "DTMF":
+            return head + legs() + [("info", str(data.get("key") or ""))]
+        if action == "satisfaction":  # satisfaction-survey.md
+            return [("action", action), ("surveyresult", str(data.get("key") or "")),
+                    ("callid", event.call_id or "")]
+        if action == "PlayPromptEnd":
+            prompt = str(data.get("prompt") or "+".join(data.get("prompts") or []))
+            if not exts and data.get("trunk"):  # prompt-play-end.md, second sample
+                return [*head, ("outbound", {"trunkname": str(data["trunk"])}),
+                        ("prompt", prompt)]
+            return head + exts[:1] + [("prompt", prompt)]
+        if action == "Tranfer":  # call-transfer.md: the transferring extension, the leg
+            return head + exts[:1] + [("inbound", leg("inbound"))]
+        if action == "NewCdr":
+            return self._canonical_cdr(event, data, bare)
+        if action == "ExtensionStatus":
+            return [("action", action),
+                    ("extension", str(data.get("extension", "")).removeprefix("ext:")),
+                    ("status", str(data.get("status") or ""))]
+        if action == "ConfigChange":
+            return [("action", action)] + [(k, str(data[k])) for k in
+                                           ("type", "trunkname", "operation") if k in data]
+        if action == "BootUp":
+            return [("action", action)]
+        if action == "sms-send":
+            status = "Failed" if data.get("status") == "failed" else "Succeed"
+            smsid = data.get("message_id")
+            return [("action", action), ("status", status)] + (
+                [("smsid", str(smsid))] if smsid is not None else [])
+        return None
+
+    def _canonical_cdr(self, event: Event, data: dict[str, Any], bare: list[str]
+                       ) -> list[tuple[str, Any]]:
+        """cdr.md from a canonical ``cdr`` event: the type follows the parties' kinds."""
+        kinds = [p.split(":", 1)[0] for p in event.parties]
+        kind = str(data.get("type") or ("Inbound" if kinds[:1] == ["tel"] else
+                                        "Outbound" if "tel" in kinds else "Internal"))
+        at: Any = event.at if event.at is not None else self.pbx.clock.datetime()
+        if isinstance(at, str):  # a documented event gives its time as ISO text
+            at = datetime.fromisoformat(at)
+        start = str(data.get("timestart") or at.strftime("%Y-%m-%d %H:%M:%S"))
+        trunk = str(data.get("trunk") or "")
+        status = str(data.get("status") or "ANSWERED")
+        pairs: list[tuple[str, Any]] = [
+            ("action", "NewCdr"), ("callid", event.call_id or ""), ("timestart", start),
+            ("callfrom", bare[0] if bare else ""), ("callto", bare[1] if len(bare) > 1 else ""),
+            ("srctrunkname" if kind == "Inbound" else "desttrunkname", trunk),
+            ("callduraction", str(data.get("callduraction") or "0")),
+            ("talkduraction", str(data.get("talkduraction") or "0")),
+            ("status", status), ("type", kind)]
+        if data.get("recording") or (status == "ANSWERED" and kind != "Internal"):
+            pairs.append(("recording", str(data.get("recording") or (
+                f"{at.strftime('%Y%m%d%H%M%S')}-{event.call_id}-{pairs[3][1]}-{pairs[4][1]}"
+                f"-{kind}.wav"))))
+        return pairs
 
     def _report_pairs(self, event: Event, leg: dict[str, Any] | None
                       ) -> list[tuple[str, Any]] | None:
