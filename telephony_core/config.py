@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .errors import ConfigurationError
 from .provider import ProviderSpec
 from .redaction import Secret, redact
+from .webhook_url import check_webhook_url, not_supported_message
 
 __all__ = ["ProviderConfig", "default_config_path", "load_profile", "masked_url", "parse_url",
            "resolve"]
@@ -234,6 +235,9 @@ def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
         if generic in options:
             raise ConfigurationError(f"provider {spec.name!r} takes no user or password in its URL",
                                      key="url", provider=spec.name)
+    if "webhook_url" in options and "webhook_url" not in props:
+        raise ConfigurationError(not_supported_message(spec.name), key="webhook_url",
+                                 provider=spec.name)
     secrets = spec.secret_options
     plain = {k: (v.reveal() if isinstance(v, Secret) else _coerce(k, v, props.get(k, {})))
              for k, v in options.items()}
@@ -245,6 +249,8 @@ def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
         raise ConfigurationError(
             "; ".join(_explain(e, secrets, props) for e in errors),
             key=str(errors[0].path[0]) if errors[0].path else None, provider=spec.name)
+    if "webhook_url" in plain:
+        check_webhook_url(plain["webhook_url"], provider=spec.name)
     for key, prop in props.items():
         if key not in plain and isinstance(prop, dict) and "default" in prop:
             plain[key] = prop["default"]

@@ -23,6 +23,7 @@ import attrs
 from .catalogue import OPERATIONS, Capability, Operation, operation
 from .errors import ConfigurationError, UnsupportedOperation
 from .redaction import SECRETS, Secret
+from .webhook_url import url_secrets
 
 if TYPE_CHECKING:
     from .config import ProviderConfig
@@ -230,6 +231,8 @@ class Provider:
         self.spec = spec
         self.config = config
         self._secrets: list[str] = [v.reveal() for v in config.values() if isinstance(v, Secret)]
+        if config.get("webhook_url"):  # a token in the event URL authenticates whoever posts
+            self._secrets += url_secrets(str(config["webhook_url"]))
         SECRETS.add(*self._secrets)
 
     @property
