@@ -1,21 +1,47 @@
 """The ``sim`` provider: every catalogue operation on the in-process PBX model.
 
 Its webhook format is the canonical event itself as JSON (:func:`event_to_json`), so
-``parse_event`` round-trips what :meth:`Pbx.subscribe` emits.
+``parse_event`` round-trips what :meth:`Pbx.subscribe` emits. The model's events reach the
+application the ways a real system's do: POSTed to ``webhook_url`` when it is configured
+(:mod:`.delivery`), and through ``client.events()`` (:mod:`.stream`), each carrying the call id
+the operation returned.
+
+Time: the model's clock moves only when the application advances it
+(``client.provider.pbx.clock.advance``), but it *starts* at the wall time of ``connect`` (whole
+seconds), so events' ``at`` and ``CallRef.accepted_at`` are comparable, as with a real system.
+The model's own default start (May 2017, :data:`telephony_core.sim.clock.EPOCH`) stays for
+emulators and the equivalence suite, where fixed ids make runs repeatable.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..catalogue import Operation
 from ..config import ProviderConfig
+from ..errors import EventError
 from ..events import parse_body, parse_timestamp
 from ..provider import Provider, ProviderSpec
-from ..results import Ack, CallInfo, CallRef, Event, MusicOnHold, MusicSource, SmsReceipt
+from ..results import (
+    EVENT_KINDS,
+    Ack,
+    CallInfo,
+    CallRef,
+    Event,
+    MusicOnHold,
+    MusicSource,
+    SmsReceipt,
+)
+from .clock import Clock
 from .model import Call, MohSettings, Pbx
+from .setup import load_setup
+from .stream import SimEventStream
+
+if TYPE_CHECKING:
+    from .delivery import EventPoster
 
 __all__ = ["SimProvider", "event_to_json"]
 
@@ -44,9 +70,49 @@ def _info(call: Call) -> CallInfo:
 
 
 class SimProvider(Provider):
+    #: seconds ``close`` waits for queued webhook events to be delivered
+    FLUSH_SECONDS = 2.0
+
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         super().__init__(spec, config)
-        self.pbx: Pbx = Pbx.from_file(config["setup"]) if config.get("setup") else Pbx.default()
+        setup = load_setup(config["setup"]) if config.get("setup") else load_setup()
+        self.pbx: Pbx = Pbx(setup, Clock(start=int(time.time())))
+        self.stream = SimEventStream()
+        self.pbx.subscribe(self.stream.put)
+        self.poster: EventPoster | None = None
+        if config.get("webhook_url"):
+            from .delivery import EventPoster  # requests, only when events are posted
+
+            self.poster = EventPoster(str(config["webhook_url"]), event_to_json,
+                                      provider=self.name)
+            self.pbx.subscribe(self.poster)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def event_stream(self) -> SimEventStream:
+        """What ``Client.events()`` reads: the model's events since ``connect``."""
+        return self.stream
+
+    def async_event_stream(self) -> Any:
+        """What ``AsyncClient.events()`` reads: the same events, awaited without blocking."""
+        return self.stream.async_view()
+
+    async def aclose_stream(self) -> None:
+        """Called by ``AsyncClient.aclose`` before :meth:`close`: flushes the webhook queue in
+        a thread, so the event loop is not blocked while the last events are delivered."""
+        import asyncio
+
+        await asyncio.to_thread(self._stop_delivery)
+
+    def _stop_delivery(self) -> None:
+        if self.poster is not None:
+            self.poster.close(self.FLUSH_SECONDS)
+
+    def close(self) -> None:
+        """End ``events()`` readers and deliver the webhook events still queued (for at most
+        :attr:`FLUSH_SECONDS`)."""
+        self.stream.close()
+        self._stop_delivery()
 
     def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
         return getattr(self, f"_{op.name}")(dict(payload))
@@ -103,7 +169,19 @@ class SimProvider(Provider):
         return [_info(call) for call in self.pbx.list_calls(p.get("direction"), p.get("ids"))]
 
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> list[Event]:
+        """One event from the sim's webhook body (:func:`event_to_json`)."""
         data = parse_body(body, headers)
-        return [Event(data["kind"], self.name, call_id=data.get("call_id"),
-                      parties=data.get("parties", ()), at=parse_timestamp(data.get("at")),
-                      reference=data.get("reference"), data=data.get("data", {}), raw=data)]
+        kind, parties, extra = data.get("kind"), data.get("parties", []), data.get("data", {})
+        if kind not in EVENT_KINDS:
+            raise EventError(f"field 'kind' is {'missing' if kind is None else 'unknown'}; "
+                             f"expected one of {', '.join(EVENT_KINDS)}", provider=self.name)
+        if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
+            raise EventError("field 'parties' must be a list of addresses", provider=self.name)
+        if not isinstance(extra, dict):
+            raise EventError("field 'data' must be an object", provider=self.name)
+        for key in ("call_id", "reference"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise EventError(f"field {key!r} must be a string", provider=self.name)
+        return [Event(kind, self.name, call_id=data.get("call_id"), parties=parties,
+                      at=parse_timestamp(data.get("at")), reference=data.get("reference"),
+                      data=extra, raw=data)]

@@ -2,6 +2,7 @@
 
 from ..catalogue import OPERATIONS
 from ..provider import ProviderSpec
+from ..webhook_url import webhook_url_option
 
 SPEC = ProviderSpec(
     name="sim",
@@ -12,7 +13,10 @@ SPEC = ProviderSpec(
                 "play_prompt": "schemas/play_prompt.json"},
     config_schema={"type": "object", "properties": {
         "setup": {"type": "string", "minLength": 1,
-                  "description": "path of a TOML or JSON PBX set-up replacing the default"}}},
+                  "description": "path of a TOML or JSON PBX set-up replacing the default"},
+        "webhook_url": webhook_url_option(
+            "the simulator POSTs each event there as JSON (its parse_event format), in order, "
+            "from a background thread, re-sending a failed post a few times")}},
     url_userinfo=None,
     http=False,
     events=True,
