@@ -1,0 +1,177 @@
+"""``telephony emulate`` end to end: a real process, commands through its stdin pipe, a real
+client connected to the URL it printed, the far end played through stdin."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import telephony_core
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("TELEPHONY_")}
+
+
+class Emulate:
+    """``python -m telephony_core emulate ARGS``: its JSON lines arrive on :attr:`lines`."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "telephony_core", "emulate", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=ENV)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.history: list[dict[str, Any]] = []  # every JSON line read so far
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line)
+
+    def send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def next_json(self, timeout: float = 10) -> dict[str, Any]:
+        record = json.loads(self.lines.get(timeout=timeout))
+        self.history.append(record)
+        return record
+
+    def until(self, match: Any, timeout: float = 10) -> dict[str, Any]:
+        """The next JSON line ``match(record)`` accepts (earlier ones are skipped)."""
+        end = time.monotonic() + timeout
+        while True:
+            record = self.next_json(max(0.01, end - time.monotonic()))
+            if match(record):
+                return record
+
+    def result(self, command: str) -> dict[str, Any]:
+        self.send(command)
+        name = command.split()[0].lower()
+        return self.until(lambda r: r.get("type") == "result" and r["command"] == name)
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        _, err = self.proc.communicate(timeout=10)
+        return self.proc.returncode, err
+
+
+@pytest.fixture
+def emulate():
+    started: list[Emulate] = []
+
+    def start(*args: str) -> Emulate:
+        emu = Emulate(*args)
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        emu.stop()
+
+
+def test_a_script_plays_the_far_end_through_stdin(emulate):
+    emu = emulate("yeastar", "--json")
+    ready = emu.next_json()
+    assert ready["type"] == "ready" and ready["controls"] is True
+    with telephony_core.connect(ready["url"]) as client:
+        ref = client.dial("ext:1000", "tel:41000")
+        ringing = emu.until(lambda r: r.get("kind") == "call.ringing")
+        assert ringing["call_id"] == ref.call_id and ringing["data"]["party"] == "ext:1000"
+        assert abs(ringing["at"] - ref.accepted_at.timestamp()) < 5  # the clock is today's
+        answered = emu.result("answer 1000")
+        assert answered == {"type": "result", "command": "answer", "ok": True,
+                            "party": "ext:1000", "call_id": ref.call_id}
+        # Yeastar lists trunk calls (by the trunk leg's id); the far number rings now
+        [info] = client.list_calls()
+        assert (info.caller, info.callee, info.state) == ("ext:1000", "tel:41000", "ringing")
+        assert emu.result("answer tel:41000")["ok"]
+        assert client.list_calls()[0].state == "talking"
+        [listed] = emu.result("calls")["calls"]
+        assert listed["call_id"] == ref.call_id and listed["state"] == "talking"
+        refused = emu.result("answer 1009")  # a mistake keeps the session going
+        assert refused["ok"] is False and "1009 is not an extension" in refused["error"]
+        assert emu.result("frobnicate")["error"].startswith("unknown command")
+        assert emu.result("hangup 41000")["ok"]
+        # the events a command caused come before its result
+        hangup = emu.history[-3]
+        assert [r.get("kind") for r in emu.history[-3:]] == ["call.hangup", "cdr", None]
+        assert hangup["call_id"] == ref.call_id
+        assert hangup["data"] == {"by": "tel:41000", "reason": "hangup"}
+        assert client.list_calls() == []
+    assert emu.result("quit") == {"type": "result", "command": "quit", "ok": True}
+    assert emu.proc.wait(10) == 0
+    code, err = emu.stop()
+    assert code == 0 and "Traceback" not in err
+
+
+def test_auto_answer_picks_up_every_ringing_phone(emulate):
+    emu = emulate("yeastar", "--json", "--auto-answer")
+    ready = emu.next_json()
+    assert ready["auto_answer"] == 0.0
+    with telephony_core.connect(ready["url"]) as client:
+        ref = client.dial("ext:1000", "tel:41000")
+        for party in ("ext:1000", "tel:41000"):
+            answered = emu.until(lambda r: r.get("command") == "auto-answer")
+            assert answered["ok"] and answered["party"] == party
+            assert answered["call_id"] == ref.call_id
+        [info] = client.list_calls()
+        assert info.state == "talking"
+    emu.send("quit")
+    assert emu.proc.wait(10) == 0
+
+
+def test_auto_answer_after_a_delay_and_an_inbound_call(emulate):
+    emu = emulate("yeastar", "--json", "--auto-answer", "1")
+    emu.next_json()
+    incoming = emu.result("incoming 5559999 5551000")
+    assert incoming["ok"]
+    # offered for 10 s on the model's clock; advance past the window: routed, ringing, then
+    # answered one wall second later
+    emu.send("advance 10")
+    ringing = emu.until(lambda r: r.get("kind") == "call.ringing")
+    started = time.monotonic()
+    answered = emu.until(lambda r: r.get("command") == "auto-answer")
+    assert answered["ok"] and answered["party"] == ringing["data"]["party"]
+    assert 0.7 < time.monotonic() - started < 3
+
+
+def test_a_person_at_the_text_interface(emulate):
+    emu = emulate("yeastar")
+    emu.send("answer 1000")
+    emu.send("calls")
+    emu.send("quit")
+    assert emu.proc.wait(10) == 0
+    out = []
+    while not emu.lines.empty():
+        out.append(emu.lines.get())
+    text = "".join(out)
+    assert "You are the far end: type help" in text
+    assert "error: ext:1000 is not ringing\n" in text and "no live calls\n" in text
+    assert text.endswith("stopping\nEmulator stopped.\n")
+
+
+def test_stdin_from_dev_null_is_not_read_and_it_serves_on(tmp_path):
+    with open(os.devnull) as nothing:
+        proc = subprocess.Popen([sys.executable, "-m", "telephony_core", "emulate", "yeastar",
+                                 "--json"], stdin=nothing, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=ENV)
+    try:
+        ready = json.loads(proc.stdout.readline())
+        with telephony_core.connect(ready["url"]) as client:
+            assert client.list_calls() == []
+        assert proc.poll() is None  # no quit read from /dev/null: still serving
+    finally:
+        proc.send_signal(2)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0 and "Traceback" not in err
