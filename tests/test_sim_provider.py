@@ -289,3 +289,20 @@ def test_an_unreadable_webhook_body_is_an_event_error_naming_the_field(client, b
 
     with pytest.raises(EventError, match=field):
         client.parse_event(body, {"Content-Type": "application/json"})
+
+
+def test_the_sim_pages_snippets_run():
+    """docs/providers/sim.md's Python runs as a reader would paste it (fresh interpreter)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs/providers/sim.md").read_text()
+    code = "\n".join(re.findall(r"^```python\n(.*?)^```", page, re.S | re.M))
+    assert "client.events(" in code
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEPHONY_")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[::3] == KINDS

@@ -99,7 +99,8 @@ def event_record(event: Event) -> dict[str, Any]:
 def describe_event(event: Event) -> str:
     """One line for a person: time, kind, call, parties and what the event says."""
     when = event.at.strftime("%H:%M:%S") if event.at else "--:--:--"
-    data = " ".join(f"{k}={v}" for k, v in event.data.items() if v is not None)
+    data = " ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in event.data.items() if v is not None)
     call = f" call {event.call_id}" if event.call_id else ""
     parties = f" [{', '.join(event.parties)}]" if event.parties else ""
     return f"{when} {event.kind}{call}{parties}{' ' + data if data else ''}"
