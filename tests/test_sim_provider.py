@@ -306,3 +306,19 @@ def test_the_sim_pages_snippets_run():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[::3] == KINDS
+
+
+def test_the_async_client_posts_too_and_aclose_delivers_what_is_queued():
+    receiver = WebhookReceiver()
+
+    async def main(url):
+        async with telephony_core.connect_async("sim://", webhook_url=url) as client:
+            ref = await client.dial("ext:1000", "ext:1001")
+            client.provider.pbx.answer("ext:1000")
+            return ref
+
+    with EmulatorServer(receiver) as server:
+        ref = asyncio.run(main(server.url + "/hook"))
+        kinds = [(json.loads(b)["kind"], json.loads(b)["call_id"]) for b in receiver.bodies]
+    assert kinds == [("call.ringing", ref.call_id), ("call.answered", ref.call_id),
+                     ("call.ringing", ref.call_id)]
