@@ -175,3 +175,20 @@ def test_stdin_from_dev_null_is_not_read_and_it_serves_on(tmp_path):
         proc.send_signal(2)
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0 and "Traceback" not in err
+
+
+def test_which_standard_inputs_are_read(tmp_path):
+    from telephony_core.emulation.cli import _reads_commands
+
+    read, write = os.pipe()
+    with os.fdopen(read) as pipe, os.fdopen(write, "w"):
+        assert _reads_commands(pipe)  # a script writing commands
+    with open(os.devnull) as nothing:
+        assert not _reads_commands(nothing)  # `< /dev/null`, a background job
+    file = tmp_path / "commands.txt"
+    file.write_text("quit\n")
+    with open(file) as regular:
+        assert not _reads_commands(regular)
+    closed = open(file)  # noqa: SIM115 - closed on purpose
+    closed.close()
+    assert not _reads_commands(closed)

@@ -106,8 +106,10 @@ def test_bad_commands_say_what_was_wrong_and_raise_nothing(far, line, says):
 
 def test_blank_lines_help_and_quit(far):
     assert far.execute("   \n") is None
-    text = run(far, "help").text
-    assert all(name in text for name in COMMANDS)
+    shown = run(far, "help")
+    assert all(name in shown.text for name in COMMANDS)
+    assert shown.record()["commands"]["press"] == {
+        "arguments": "PARTY KEY", "what": "a party in a call presses a key (0-9, *, #)"}
     assert run(far, "quit").quit
 
 

@@ -137,7 +137,9 @@ class FarEnd:
         if len(args) != len(wanted):
             return Outcome(command, False, f"usage: {command} {COMMANDS[command][0]}".rstrip())
         if command == "help":
-            return Outcome("help", True, self.help())
+            return Outcome("help", True, self.help(), {"commands": {
+                name: {"arguments": arguments, "what": what}
+                for name, (arguments, what) in COMMANDS.items()}})
         if command == "quit":
             return Outcome("quit", True, "stopping", quit=True)
         if self.pbx is None:
