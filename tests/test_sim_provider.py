@@ -142,7 +142,7 @@ def test_posting_never_blocks_the_operation_that_caused_it():
 
         @route("POST", "/hook")
         def hook(self, request):
-            time.sleep(0.3)
+            time.sleep(0.15)
             self.bodies.append(request.get_data())
             return {}
 
@@ -150,8 +150,8 @@ def test_posting_never_blocks_the_operation_that_caused_it():
     with EmulatorServer(app) as server:
         with telephony_core.connect("sim://", webhook_url=server.url + "/hook") as client:
             started = time.monotonic()
-            _dial_and_finish(client)  # six events: 1.8 s to deliver
-            assert time.monotonic() - started < 0.3
+            _dial_and_finish(client)  # six events: 0.9 s to deliver
+            assert time.monotonic() - started < 0.15
         # close flushed what was queued (within its bound)
         assert [json.loads(b)["kind"] for b in app.bodies] == KINDS
 
@@ -322,3 +322,24 @@ def test_the_async_client_posts_too_and_aclose_delivers_what_is_queued():
         kinds = [(json.loads(b)["kind"], json.loads(b)["call_id"]) for b in receiver.bodies]
     assert kinds == [("call.ringing", ref.call_id), ("call.answered", ref.call_id),
                      ("call.ringing", ref.call_id)]
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failed_post():
+    class Moved(EmulatorApp):
+        def __init__(self):
+            super().__init__()
+            self.paths = []
+
+        @route("POST", "/{path:path}")
+        def hook(self, request, path):
+            self.paths.append(path)
+            return self.json_response({}, status=307, headers={"Location": "/elsewhere"})
+
+    app = Moved()
+    with EmulatorServer(app) as server, \
+            telephony_core.connect("sim://", webhook_url=server.url + "/hook") as client:
+        client.provider.poster.backoff = 0.01
+        client.dial("ext:1000", "ext:1001")
+        assert client.provider.poster.flush(5)
+        assert client.provider.poster.dropped == 1
+    assert app.paths == ["hook"] * client.provider.poster.attempts

@@ -141,8 +141,10 @@ class EventPoster:
                 break
             started = time.monotonic()
             try:
+                # stream=True: the status is all that matters; a receiver's reply body (of
+                # any size) is never read
                 reply = self._session.post(self._url, data=body, timeout=self.timeout,
-                                           allow_redirects=False,
+                                           allow_redirects=False, stream=True,
                                            headers={"Content-Type": "application/json"})
                 status = reply.status_code
                 reply.close()
