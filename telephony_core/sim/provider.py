@@ -38,7 +38,7 @@ from ..results import (
 from .clock import Clock
 from .model import Call, MohSettings, Pbx
 from .setup import load_setup
-from .stream import SimEventStream
+from .stream import AsyncSimEvents, SimEventStream
 
 if TYPE_CHECKING:
     from .delivery import EventPoster
@@ -93,7 +93,7 @@ class SimProvider(Provider):
         """What ``Client.events()`` reads: the model's events since ``connect``."""
         return self.stream
 
-    def async_event_stream(self) -> Any:
+    def async_event_stream(self) -> AsyncSimEvents:
         """What ``AsyncClient.events()`` reads: the same events, awaited without blocking."""
         return self.stream.async_view()
 

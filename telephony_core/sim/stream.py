@@ -19,7 +19,7 @@ from typing import Any
 
 from ..results import Event
 
-__all__ = ["SimEventStream"]
+__all__ = ["AsyncSimEvents", "SimEventStream"]
 
 
 class SimEventStream:
@@ -104,14 +104,17 @@ class SimEventStream:
             with self._cond:
                 self._wakers.discard(waker)
 
-    def async_view(self) -> _AsyncView:
+    def async_view(self) -> AsyncSimEvents:
         """The object ``AsyncClient.events()`` reads (its ``events`` is an async iterator)."""
-        return _AsyncView(self)
+        return AsyncSimEvents(self)
 
 
-class _AsyncView:
+class AsyncSimEvents:
+    """What ``AsyncClient.events()`` reads on ``sim://``: the same buffer, awaited."""
+
     def __init__(self, stream: SimEventStream) -> None:
         self._stream = stream
 
     def events(self, timeout: float | None = None) -> AsyncIterator[Event]:
+        """``async for event in ...``: see :meth:`SimEventStream.aevents`."""
         return self._stream.aevents(timeout)
