@@ -116,9 +116,9 @@ class _EvidenceBackend:
 def _watch_streams(client: Any) -> bool:
     """Wrap the network backend of ``client``'s own transport; False where that cannot be
     done (another httpx layout), and the trace is used instead."""
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
     backend = getattr(pool, "_network_backend", None)
-    if backend is None or getattr(pool, "_proxy", None) is not None:
+    if pool is None or backend is None or getattr(pool, "_proxy", None) is not None:
         return False
     pool._network_backend = _EvidenceBackend(backend)
     return True
