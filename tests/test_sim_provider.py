@@ -343,3 +343,16 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failed_post():
         assert client.provider.poster.flush(5)
         assert client.provider.poster.dropped == 1
     assert app.paths == ["hook"] * client.provider.poster.attempts
+
+
+def test_unread_events_beyond_the_buffer_drop_the_oldest():
+    from telephony_core.results import Event
+    from telephony_core.sim.stream import SimEventStream
+
+    stream = SimEventStream(buffer=3)
+    for n in range(5):
+        stream.put(Event("cdr", "sim", call_id=str(n)))
+    stream.close()
+    stream.put(Event("cdr", "sim", call_id="after close"))
+    assert [e.call_id for e in stream.events()] == ["2", "3", "4"]  # then ends: closed
+    assert list(stream.events(timeout=0.01)) == []  # every later reader ends at once too
