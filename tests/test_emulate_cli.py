@@ -192,3 +192,43 @@ def test_which_standard_inputs_are_read(tmp_path):
     closed = open(file)  # noqa: SIM115 - closed on purpose
     closed.close()
     assert not _reads_commands(closed)
+
+
+@pytest.mark.skipif(not hasattr(os, "forkpty"), reason="needs a POSIX pseudo-terminal")
+def test_a_person_at_a_terminal():
+    """In the foreground of a real (pseudo-)terminal, commands typed are read."""
+    import select
+
+    pid, fd = os.forkpty()
+    if pid == 0:  # the child: emulate, with the terminal as its controlling, foreground tty
+        os.execvpe(sys.executable, [sys.executable, "-m", "telephony_core", "emulate",
+                                    "yeastar"], ENV)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 10) -> None:
+        nonlocal seen
+        end = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+        assert marker in seen, seen.decode(errors="replace")
+
+    try:
+        read_until(b"Press Ctrl-C (or type quit) to stop.")
+        os.write(fd, b"incoming 5559999 5551000\n")
+        read_until(b"tel:5559999 is calling 5551000: offered as call")
+        os.write(fd, b"quit\n")
+        read_until(b"Emulator stopped.")
+    finally:
+        end = time.monotonic() + 10
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < end:
+            time.sleep(0.05)
+        if done[0] == 0:  # still serving: the test failed above; do not hang
+            os.kill(pid, 9)
+            done = os.waitpid(pid, 0)
+        status = done[1]
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0 and b"Traceback" not in seen
