@@ -198,8 +198,11 @@ def test_which_standard_inputs_are_read(tmp_path):
 def test_a_person_at_a_terminal():
     """In the foreground of a real (pseudo-)terminal, commands typed are read."""
     import select
+    import warnings
 
-    pid, fd = os.forkpty()
+    with warnings.catch_warnings():  # 3.12+ warns that forking a threaded process may
+        warnings.simplefilter("ignore", DeprecationWarning)  # deadlock: the child execs at once
+        pid, fd = os.forkpty()
     if pid == 0:  # the child: emulate, with the terminal as its controlling, foreground tty
         os.execvpe(sys.executable, [sys.executable, "-m", "telephony_core", "emulate",
                                     "yeastar"], ENV)
