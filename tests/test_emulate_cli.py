@@ -235,3 +235,16 @@ def test_a_person_at_a_terminal():
         status = done[1]
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0 and b"Traceback" not in seen
+
+
+def test_the_pages_script_runs():
+    """docs/emulate.md's Python, run as a reader would paste it."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs/emulate.md").read_text()
+    [code] = re.findall(r"^```python\n(.*?)^```", page, re.S | re.M)
+    done = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "event: call.ringing" in done.stdout and "state='talking'" in done.stdout
