@@ -248,3 +248,17 @@ def test_the_pages_script_runs():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "event: call.ringing" in done.stdout and "state='talking'" in done.stdout
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--auto-answer", "yeastar"], "put --auto-answer after the provider name (telephony "
+                                   "emulate yeastar --auto-answer)"),
+    (["yeastar", "--auto-answer", "9999"], "9999 is not between 0 and 3600 seconds"),
+    (["yeastar", "--auto-answer", "nan"], "nan is not between 0 and 3600 seconds")])
+def test_a_wrong_auto_answer_says_what_to_write(args, says):
+    from click.testing import CliRunner
+
+    from telephony_core.emulation.cli import emulate_command
+
+    result = CliRunner().invoke(emulate_command, args)
+    assert result.exit_code == 2 and says in result.output

@@ -165,6 +165,25 @@ def _read_commands(far_end: Any, out: _Output, stop: threading.Event,
              {"type": "notice", "notice": "stdin closed"})
 
 
+class _Seconds(click.ParamType):
+    """``--auto-answer``'s optional SECONDS, with a hint for the easy mistake of writing the
+    option before NAME (click then takes NAME for the seconds)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds; put --auto-answer after the "
+                      f"provider name (telephony emulate {value} --auto-answer) or give it "
+                      "SECONDS", param, ctx)
+        if not 0 <= seconds <= 3600:
+            self.fail(f"{value} is not between 0 and 3600 seconds", param, ctx)
+        return seconds
+
+
 @click.command("emulate")
 @click.argument("name", shell_complete=_complete_provider)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
@@ -179,9 +198,10 @@ def _read_commands(far_end: Any, out: _Output, stop: threading.Event,
 @click.option("--json", "as_json", is_flag=True,
               help="Print the URL, port and demo set-up as one JSON line, then one JSON line "
                    "per event and per command result.")
-@click.option("--auto-answer", "auto_answer", type=click.FloatRange(0, 3600), is_flag=False,
+@click.option("--auto-answer", "auto_answer", type=_Seconds(), is_flag=False,
               flag_value=0.0, default=None, metavar="[SECONDS]",
-              help="Every ringing phone answers after SECONDS (default 0).")
+              help="Every ringing phone answers after SECONDS (default 0, at most 3600). "
+                   "Put it after NAME.")
 @guarded
 def emulate_command(name: str, port: int, host: str, public: bool, password: str | None,
                     as_json: bool, auto_answer: float | None) -> None:
