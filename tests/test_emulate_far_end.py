@@ -63,6 +63,8 @@ def test_reject_press_and_an_outside_party(far, pbx):
                                               "call_id": call.id}
     assert [e.kind for e in pbx.events[-3:]] == ["call.dtmf", "call.transferred",
                                                  "call.ringing"]
+    for key in "#*":  # not a shell comment or a glob: the keys themselves
+        assert run(far, f"press 1002 {key}").data["key"] == key
 
 
 def test_incoming_offers_a_call_and_advance_moves_the_clock(far, pbx):
