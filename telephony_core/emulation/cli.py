@@ -250,13 +250,15 @@ def emulate_command(name: str, port: int, host: str, public: bool, password: str
     out = _Output(as_json)
     workers: list[Callable[[], None]] = []
     try:
-        _announce(name, spec, app, server, password, as_json, pbx is not None, auto_answer)
+        # everything listens before the URL is printed: a script may dial the moment it reads
+        # it, and the first ringing phone must already be printed and auto-answered
         if pbx is not None:
             pbx.subscribe(out.event)
             workers.append(WallClock(pbx, on_error=lambda text: out.line(
                 f"error: {text}", {"type": "notice", "notice": text})).start().stop)
             if auto_answer is not None:
                 workers.append(AutoAnswer(pbx, auto_answer, report=out.outcome).start().stop)
+        _announce(name, spec, app, server, password, as_json, pbx is not None, auto_answer)
         stop = threading.Event()
         if _reads_commands(sys.stdin):
             far_end = FarEnd(pbx, name=name)
