@@ -165,9 +165,12 @@ def test_a_failing_timer_is_reported_and_the_clock_goes_on(pbx):
     pbx.clock.call_later(0.01, lambda: 1 / 0)
     ticker = WallClock(pbx, interval=0.02, on_error=errors.append).start()
     try:
-        time.sleep(0.2)
+        deadline = time.monotonic() + 3
+        while not errors and time.monotonic() < deadline:
+            time.sleep(0.02)
         moved = pbx.clock.now()
-        time.sleep(0.1)
+        while pbx.clock.now() == moved and time.monotonic() < deadline:
+            time.sleep(0.02)
     finally:
         ticker.stop()
     assert errors == ["a timer failed: division by zero"] and pbx.clock.now() > moved
@@ -191,7 +194,7 @@ def test_auto_answer_answers_every_ringing_party_after_the_delay(pbx):
     finally:
         answering.stop()
     assert [(o.ok, o.data["party"]) for o in reports] == [(True, "ext:1000"), (True, "ext:1001")]
-    assert 0.4 <= took < 2  # each party after 0.2 s
+    assert 0.4 <= took < 5  # each party after 0.2 s, one after the other
     assert pbx.calls[call.id].state == "talking"
 
 
