@@ -132,11 +132,31 @@ def in_process(rounds: int) -> dict[str, float]:
             start = time.perf_counter()
             reference(payload)
             ref_t.append(time.perf_counter() - start)
-    return {"facade_ops_per_s": 1 / facade, "model_ops_per_s": 1 / model,
+        profile = model_profile(pbx, max(200, rounds // 3))
+    return {"facade_ops_per_s": 1 / facade, "model_ops_per_s": 1 / model, "profile": profile,
             "validation_us": statistics.median(fast_t) * 1e6,
             "reference_validation_us": statistics.median(ref_t) * 1e6,
             "fast_path": validator.fast is not None,
             "facade_us": facade * 1e6, "model_us": model * 1e6}
+
+
+def model_profile(pbx, calls: int, top: int = 6) -> list[tuple[str, float]]:
+    """Where the model's own time goes (dial + hangup), as shares of its total under cProfile
+    (the profiler inflates small functions alike, so shares, not microseconds, are reported)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        pbx.dial("ext:1000", "ext:1001", auto_answer=True)
+        pbx.hangup("ext:1000")
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in stats.values()) or 1.0
+    rows = sorted(((entry[2], f"{Path(file).name}:{line} {name}")
+                   for (file, line, name), entry in stats.items()), reverse=True)
+    return [(where, own / total) for own, where in rows[:top]]
 
 
 # -- 3. cold start -----------------------------------------------------------------------------
@@ -283,7 +303,10 @@ def report(args: argparse.Namespace) -> str:
         f"({'jsonschema-rs' if inproc['fast_path'] else 'not installed: jsonschema'}) | 5 µs: "
         f"{'met' if inproc['validation_us'] <= 5 else 'missed'} |",
         f"| validating a `dial` payload, jsonschema (the reference) | "
-        f"{inproc['reference_validation_us']:.1f} µs | |", "", sim_note,
+        f"{inproc['reference_validation_us']:.1f} µs | |", "", sim_note, "",
+        "Where the model's own time goes (`dial` + `hangup`, share of its time under cProfile):",
+        "", "| function | share |", "|---|---|",
+        *[f"| `{where}` | {share:.0%} |" for where, share in inproc["profile"]],
         "", "## Cold start", "", "| command | median (ms) | vs `import requests` |",
         "|---|---|---|"]
     for name, value in cold.items():
