@@ -360,7 +360,7 @@ def report(args: argparse.Namespace) -> str:
               "`httpx.AsyncClient` posting the same bodies (same connection limit), the server in",
               "another process, rounds interleaved (target: within 1.05x). Then logins when many",
               "tasks or threads meet an expired token (target: 1).", "", "```text",
-              *script("async_overhead.py", "--ops", ops, "--rounds", "3" if quick else "5"),
+              *script("async_overhead.py", "--ops", ops, "--rounds", "3" if quick else "9"),
               "```"]
     lines += ["", "## Wire safety under faults", "",
               "`.venv/bin/python bench/wire_faults.py`: every fault of the emulation kit",
