@@ -248,9 +248,9 @@ class TelnyxEmulator(EmulatorApp):
         if body.get("audio_url") and body.get("media_name"):
             return self._error(422, "10015", "Bad Request",
                                "media_name and audio_url cannot be used together.")
-        refused = self._hook_refusal(body)
-        if refused is not None:
-            return refused
+        hook_refused = self._hook_refusal(body)
+        if hook_refused is not None:
+            return hook_refused
         with self.pbx.lock:  # the leg's first event fires inside the model call
             try:
                 leg = self._place(body, party)
