@@ -396,3 +396,16 @@ def test_an_unreadable_setup_file_is_a_configuration_error(tmp_path):
     bad.write_text("[[extensions]\n")
     with pytest.raises(ConfigurationError, match="not valid toml"):
         Pbx.from_file(str(bad))
+
+
+def test_the_event_history_is_bounded_so_a_long_running_sim_does_not_grow():
+    pbx = Pbx.default()
+    pbx.KEEP_EVENTS = 10
+    seen = []
+    pbx.subscribe(seen.append)
+    for _ in range(30):
+        pbx.dial("ext:1000", "ext:1001", auto_answer=True)
+        pbx.hangup("ext:1000")
+    assert len(seen) > 100  # subscribers still see every event
+    assert len(pbx.events) <= 20
+    assert pbx.events == seen[-len(pbx.events):]  # the latest ones, in order
