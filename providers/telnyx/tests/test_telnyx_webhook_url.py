@@ -99,3 +99,20 @@ def test_the_emulator_refuses_a_url_it_cannot_post_to(world, change, field):
     assert reply.status_code == 422
     assert reply.json()["errors"][0]["source"]["pointer"] == f"/{field}"
     assert world.pbx.snapshot()["calls"] == []
+
+
+def test_play_prompt_and_supervisor_legs_name_the_url_too(world_with, endpoints):
+    """Every POST /calls carries it: a play_prompt's leg and a monitor's supervisor leg,
+    whose webhooks (call_id: the supervised call, from client_state) reach the same URL."""
+    (app, url), _ = endpoints
+    with world_with(webhook_url=url) as w:
+        ref = w.client.play_prompt("tel:+41000", ["hello111"], caller_id="+15550100")
+        w.pbx.answer("tel:+41000")
+        w.client.monitor("sip:1005@sip.telnyx.com", ref.call_id, "listen")
+        w.client.hangup(ref.call_id)
+        assert [b["webhook_url"] for b in w.sent("/v2/calls")] == [url, url]
+        delivered = app.wait_for(len(w.app.webhooks))
+        assert len(delivered) == len(w.app.webhooks)
+        events = [e for body, headers in delivered for e in w.client.parse_event(body, headers)]
+    assert {e.call_id for e in events} == {ref.call_id}
+    assert any(e.data.get("flow") == "monitor" for e in events)
