@@ -48,7 +48,10 @@ class ProviderConfig(Mapping[str, Any]):
         return value.reveal() if isinstance(value, Secret) else value
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in sorted(self._options.items()))
+        # a URL option may carry a token (webhook_url=...?token=T): registered as a secret by
+        # the provider, so redacting the whole text hides it
+        shown = ", ".join(f"{k}={v!r}" if isinstance(v, Secret) else f"{k}={redact(repr(v))}"
+                          for k, v in sorted(self._options.items()))
         return f"ProviderConfig({self.provider!r}, {shown})"
 
 
@@ -215,9 +218,17 @@ def _explain(error: Any, secrets: frozenset[str],
     hint = props.get(key, {}).get("description") if isinstance(key, str) else None
     if hint and hint not in expected:
         expected += f" ({hint})"
-    if key in secrets:  # never echo a secret's value, even a wrong one
+    if key in secrets or _is_url_option(props.get(key)):
+        # never echo a secret's value, even a wrong one; nor a URL's, which may hold a token
         return f"option {key!r} is not valid: expected {expected}"
     return f"option {key!r}={error.instance!r} is not valid: expected {expected}"
+
+
+def _is_url_option(schema: Any) -> bool:
+    """An option whose value is a URL (its pattern starts with a scheme): callback URLs carry
+    tokens, so a wrong one is described, never echoed."""
+    pattern = schema.get("pattern", "") if isinstance(schema, Mapping) else ""
+    return isinstance(pattern, str) and pattern.startswith(("^https?://", "^http"))
 
 
 def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
@@ -239,6 +250,8 @@ def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
         raise ConfigurationError(not_supported_message(spec.name), key="webhook_url",
                                  provider=spec.name)
     secrets = spec.secret_options
+    if "webhook_url" in options:  # before the schema: its message never echoes the URL
+        check_webhook_url(options["webhook_url"], provider=spec.name)
     plain = {k: (v.reveal() if isinstance(v, Secret) else _coerce(k, v, props.get(k, {})))
              for k, v in options.items()}
     import jsonschema  # loaded on the first connect, not on import
@@ -249,8 +262,6 @@ def resolve(spec: ProviderSpec, raw: Mapping[str, Any]) -> ProviderConfig:
         raise ConfigurationError(
             "; ".join(_explain(e, secrets, props) for e in errors),
             key=str(errors[0].path[0]) if errors[0].path else None, provider=spec.name)
-    if "webhook_url" in plain:
-        check_webhook_url(plain["webhook_url"], provider=spec.name)
     for key, prop in props.items():
         if key not in plain and isinstance(prop, dict) and "default" in prop:
             plain[key] = prop["default"]

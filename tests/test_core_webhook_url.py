@@ -74,3 +74,15 @@ def test_redaction_masks_a_token_once_a_provider_holds_the_url():
         assert "0penSesame99" not in redact("posting to https://app.example.com/e?token=0penSesame99")
     finally:
         provider.forget_secrets()
+
+
+def test_neither_a_config_repr_nor_a_refusal_shows_the_url_token():
+    with connect("sim://", webhook_url="http://127.0.0.1:9/x?token=0penSesame42") as client:
+        assert "0penSesame42" not in repr(client.provider.config)
+        assert "0penSesame42" not in repr(client.config)
+    for bad in ("http://h/a b?token=0penSesame43",
+                "http://h/" + "x" * 3000 + "?token=0penSesame43"):
+        with pytest.raises(ConfigurationError) as info:
+            connect("sim://", webhook_url=bad)
+        assert "0penSesame43" not in str(info.value)
+        assert info.value.key == "webhook_url"
