@@ -288,12 +288,14 @@ class Client(Facade):
                              operation="handle_event")
 
     def events(self, *, timeout: float | None = None) -> Any:
-        """Canonical events from the provider's event stream (a WebSocket, for ARI), as they
-        arrive, with a ``system`` event (``data["gap"]``) after a reconnect saying what may
-        have been missed. The stream's reader runs in the background whether or not this is
-        iterated (flows continue on events); it ends after ``timeout`` seconds without an
-        event, and raises :class:`telephony_core.streams.StreamError` when the stream gave up.
-        Webhook providers have no stream: use :meth:`parse_event`."""
+        """Canonical events from the provider's event stream, as they arrive: ARI's WebSocket,
+        or the simulator's own events (collected from ``connect``). A stream that reconnects
+        queues a ``system`` event (``data["gap"]``) saying what may have been missed. The
+        stream's reader runs in the background whether or not this is iterated (flows continue
+        on events); iteration ends after ``timeout`` seconds without an event, and raises
+        :class:`telephony_core.streams.StreamError` when the stream gave up. Providers whose
+        events arrive only as webhooks have no stream: receive them at ``webhook_url`` and use
+        :meth:`parse_event`."""
         from .errors import UnsupportedOperation
 
         stream = getattr(self._provider, "event_stream", None)
