@@ -468,8 +468,10 @@ class Pbx:
 
     def _no_answer(self, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None:
-            self._emit("call.failed", call, reason="no_answer")
+        if call is not None:  # the party is the leg still ringing (the caller's or callee's)
+            party = next((lg.party for lg in reversed(call.legs) if lg.state == "ringing"),
+                         None)
+            self._emit("call.failed", call, reason="no_answer", party=party)
             self._end(call, by="pbx", reason="no_answer")
 
     def _prompts_done(self, call_id: str) -> None:

@@ -92,6 +92,10 @@ STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held"
 LEG_PARTIES_NOT_IN_MODEL = ("the report names other parties than the model's event: a trunk "
                             "leg's number the event does not list, or (DTMF) no extension")
 
+#: the report shapes (the provider's ``report_format`` option): what a login's ``version``
+#: asks for, and the guide's older one without it
+REPORT_FORMATS = ("1.0.2", "legacy")
+
 #: the API versions the emulated firmware answers
 FIRMWARE_VERSIONS = ("v1.0.0", "v1.0.1")
 
@@ -122,7 +126,7 @@ def _fromext(body: dict[str, Any]) -> str | None:
 
 class YeastarEmulator(EmulatorApp):
     def __init__(self, pbx: Pbx | None = None, *, password: str = "yeastar-demo",
-                 username: str = "api"):
+                 username: str = "api", report_format: str = "legacy"):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
@@ -137,7 +141,14 @@ class YeastarEmulator(EmulatorApp):
         self.tokens: dict[str, float] = {}  # token -> last activity (model clock)
         self.failures: dict[str, list[float]] = {}  # client address -> failed login times
         self.logins = 0
-        self.report_format = "v1"
+        #: the report shape: "1.0.2" (a "call" list) or "legacy" (one "ext" key per
+        #: extension, the guide's samples); a login sets it from its ``version``, as the PBX
+        #: does, and ``report_format`` (the provider's option of that name) is the shape before
+        #: any login, so a documented file can say which shape its report samples are in
+        if report_format not in REPORT_FORMATS:
+            raise ValueError(f"report_format must be one of {REPORT_FORMATS}, got "
+                             f"{report_format!r}")
+        self.report_format = report_format
         self.sender: WebhookSender | None = None
         self.pbx.subscribe(self._report)
         self.actions: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -236,7 +247,7 @@ class YeastarEmulator(EmulatorApp):
             raise Failed("20003")
         token = secrets.token_hex(16)
         self.tokens[token] = now
-        self.report_format = "1.0.2" if body.get("version") == "1.0.2" else "v1"
+        self.report_format = "1.0.2" if body.get("version") == "1.0.2" else "legacy"
         self._report_to(address, body)
         return {"status": "Success", "token": token}
 
@@ -542,7 +553,9 @@ class YeastarEmulator(EmulatorApp):
         bare = {p.split(":", 1)[-1] for p in event.parties}
         if any(v and str(v) not in bare for k, v in pairs if k in ("callfrom", "callto")):
             return False  # a NewCdr naming the leg's number the model's cdr does not list
-        if event.kind == "call.dtmf":  # the report's parties are the leg's, or none
+        if event.kind in ("call.dtmf", "call.failed"):
+            # DTMF: the leg's parties, or none; CallFailed names at most the one extension
+            # that failed to establish the call (call-failure.md), or none
             return named == set(event.parties)
         return named <= set(event.parties)
 
@@ -628,6 +641,11 @@ class YeastarEmulator(EmulatorApp):
             ("callduraction", str(data.get("callduraction") or "0")),
             ("talkduraction", str(data.get("talkduraction") or "0")),
             ("status", status), ("type", kind)]
+        if data.get("pincode") not in (None, ""):
+            # cdr.md: "[pincode] The password" a caller dialled before an outbound call (sample
+            # 2); carried by the event parse_event made of such a CDR, never by the model's own
+            # cdr (the emulated PBX has no PIN-code dialling: the guide documents no API for it)
+            pairs.append(("pincode", str(data["pincode"])))
         if data.get("recording") or (status == "ANSWERED" and kind != "Internal"):
             pairs.append(("recording", str(data.get("recording") or (
                 f"{at.strftime('%Y%m%d%H%M%S')}-{event.call_id}-{pairs[3][1]}-{pairs[4][1]}"

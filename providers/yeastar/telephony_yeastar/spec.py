@@ -34,6 +34,11 @@ SPEC = ProviderSpec(
                        "description": "a full event-report URL (http://HOST[:PORT]/PATH) given "
                                       "at login and in heartbeats with urltag 1; its port "
                                       "replaces report_port"},
+        "report_format": {"type": "string", "enum": ["1.0.2", "legacy"], "default": "1.0.2",
+                          "description": "the report shape asked for at login: 1.0.2 (the "
+                                         "parties in a \"call\" list) or legacy (no version "
+                                         "sent: one \"ext\" key per extension, the guide's "
+                                         "samples); parse_event reads both"},
         "report_ip": {"type": "string", "minLength": 1,
                       "description": "the heartbeat's ipaddr (where reports go); default: the "
                                      "local address this host uses to reach the PBX"},
