@@ -71,3 +71,24 @@ def test_a_canonical_cdr_with_a_pin_code_renders_it_and_one_without_does_not():
         provider="yeastar", kind="cdr", call_id="1.2", parties=("ext:1000", "tel:91000"),
         data={"action": "NewCdr", "type": "Outbound"}))
     assert "pincode" not in json.loads(body)
+
+
+def test_every_report_of_an_extensions_trunk_call_reads_back_into_the_models_event():
+    """The model names the dialled number from the first event of the call, as the guide's
+    RING/ANSWER do (ringing.md: the outbound object), so none of these is declined."""
+    from telephony_yeastar.events import events_from_report
+
+    emulator = YeastarEmulator()
+    seen = []
+    emulator.pbx.subscribe(seen.append)
+    call = emulator.pbx.dial("ext:1002", "tel:41000")
+    emulator.pbx.answer("ext:1002")
+    emulator.pbx.answer("tel:41000")
+    emulator.pbx.hangup(f"call:{call.id}")
+    assert [e.kind for e in seen] == ["call.ringing", "call.answered", "call.ringing",
+                                      "call.answered", "call.hangup", "cdr"]
+    for event in seen:
+        body, _ = emulator.render_event(event)
+        [parsed] = events_from_report(body)
+        assert (parsed.kind, parsed.parties) == (event.kind, ("ext:1002", "tel:41000"))
+        assert parsed.call_id == call.id
