@@ -416,3 +416,16 @@ def test_an_extensions_trunk_call_names_the_dialled_number_from_its_first_event(
     pbx.clock.advance(RING_TIMEOUT + 1)
     failed = next(e for e in seen if e.kind == "call.failed" and e.call_id == internal.id)
     assert failed.data["party"] == "ext:1000"  # the leg that rang unanswered
+
+
+def test_the_event_history_is_bounded_so_a_long_running_sim_does_not_grow():
+    pbx = Pbx.default()
+    pbx.KEEP_EVENTS = 10
+    seen = []
+    pbx.subscribe(seen.append)
+    for _ in range(30):
+        pbx.dial("ext:1000", "ext:1001", auto_answer=True)
+        pbx.hangup("ext:1000")
+    assert len(seen) > 100  # subscribers still see every event
+    assert len(pbx.events) <= 20
+    assert pbx.events == seen[-len(pbx.events):]  # the latest ones, in order

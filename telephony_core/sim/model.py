@@ -157,6 +157,10 @@ class Pbx:
     finds (and which ids the counter hands out).
     """
 
+    #: how many of the latest events :attr:`events` keeps (a sim client running for days, or
+    #: a campaign of 100k calls against it, must not grow without bound)
+    KEEP_EVENTS = 10_000
+
     def __init__(self, setup: Setup | None = None, clock: Clock | None = None, *,
                  leg_ids: bool = False):
         self.setup: Setup = setup or load_setup()
@@ -165,6 +169,7 @@ class Pbx:
         self.calls: dict[str, Call] = {}
         self.sms_outbox: list[SmsRecord] = []
         self.moh: dict[tuple[tuple[str, str], ...], MohSettings] = {}
+        #: the latest events, oldest first (at most 2 x KEEP_EVENTS; subscribe to see them all)
         self.events: list[Event] = []
         self._subscribers: list[Callable[[Event], None]] = []
         self._ids = itertools.count(101)
@@ -215,6 +220,8 @@ class Pbx:
                       at=self.clock.datetime(),
                       reference=call.reference if call else None, data=data)
         self.events.append(event)
+        if len(self.events) > 2 * self.KEEP_EVENTS:  # trimmed in halves: amortised O(1)
+            del self.events[:-self.KEEP_EVENTS]
         for callback in list(self._subscribers):
             callback(event)
 
