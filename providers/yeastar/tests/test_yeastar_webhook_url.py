@@ -84,3 +84,17 @@ def test_a_token_in_the_webhook_url_is_redacted_like_any_secret():
                                               "s3cr3t-hook-9f")
     finally:
         client.close()
+
+
+def test_every_heartbeat_says_where_reports_go(webhook_receiver):
+    """api_authentication.md: a heartbeat updates the PBX's report target, so it carries the
+    same url/urltag as the login (a PBX that restarted learns it again)."""
+    server, _receiver = webhook_receiver
+    url = server.url + "/telephony/events"
+    with emulated("yeastar", client_options={"webhook_url": url}) as emu:
+        emu.client.list_calls()
+        emu.app.sender = None  # as if the PBX had forgotten where to report
+        emu.client.provider.heartbeat()
+        beat = next(r for r in emu.server.requests if r.path.endswith("/heartbeat")).json()
+        assert (beat["url"], beat["urltag"]) == (url.removeprefix("http://"), "1")
+        assert emu.app.sender is not None and emu.app.sender.url == url
