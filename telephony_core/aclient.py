@@ -29,7 +29,7 @@ from .catalogue import (
 )
 from .client import _single, resolve_target
 from .config import ProviderConfig
-from .context import OperationContext, serving
+from .context import OperationContext, reset_current, serving, set_current
 from .errors import ConfigurationError, ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
@@ -66,8 +66,10 @@ class AsyncClient(Facade):
         super().__init__(spec, config)
         self._transport = None
         self._session = None
+        self._stream_ready: Any = None
         provider = self._provider
         if isinstance(provider, HttpProvider):
+            self._stream_ready = getattr(provider, "stream_ready", None)
             from .async_http import AsyncHttpTransport
             from .session import AsyncSession
 
@@ -126,24 +128,25 @@ class AsyncClient(Facade):
             raise failure
 
         started, outcome = time.perf_counter(), "ok"
+        token = set_current(ctx)
         try:
-            with serving(ctx):
-                return await retry.arun(attempt, kind, self._policy, provider=self.name,
+            return await retry.arun(attempt, kind, self._policy, provider=self.name,
                                     operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
+            reset_current(token)
             self._log_outcome(op, started, outcome)
 
     async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
-        provider = self._provider
-        if self._transport is None or not isinstance(provider, HttpProvider):
+        provider: Any = self._provider
+        if self._transport is None:
             # in-process (the simulator): nothing to await; a transport exists only for HTTP
             return provider.invoke(definition, body)
-        ready = getattr(provider, "stream_ready", None)
-        if ready is not None:  # ARI: the Stasis app exists only while its stream is connected
-            await ready(definition.name)
+        if self._stream_ready is not None:
+            # ARI: the Stasis app exists only while its stream is connected
+            await self._stream_ready(definition.name)
         return await adrive(provider, provider.exchange(definition, body),
                             self._transport.send, self._session)
 

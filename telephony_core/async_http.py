@@ -1,8 +1,12 @@
 """The async driver: sends :class:`WireRequest`\\ s with httpx, keeping the sync transport's
 promises (:class:`telephony_core.http.HttpTransport`):
 
-* ``request_sent`` from evidence: httpcore's trace says when the request's headers start to go
-  out; a failure before that (connect, TLS handshake) is "not sent";
+* ``request_sent`` from evidence: the first byte of the request written to the connection's
+  stream (a wrapper around httpcore's network backend; through a proxy, where the CONNECT
+  request is written to the same stream, httpcore's trace of the request headers instead). A
+  failure before that (connect, TLS handshake) is "not sent". The stream wrapper costs one flag
+  per write; the trace costs a coroutine per step of every request (about a tenth of httpx's
+  own CPU per request, measured in bench/async_overhead.py), so it is used only where needed;
 * redirects never followed (a 3xx is a ``TransportError`` with reason ``redirect``);
 * a wall-clock deadline over the whole exchange (``asyncio.timeout``), however the reply
   trickles or stalls;
@@ -15,6 +19,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import socket
 import ssl
@@ -57,6 +62,68 @@ class _Evidence:
             self.sent = True
 
 
+#: the evidence of the request the current task is sending (read by :class:`_EvidenceStream`)
+_sending: contextvars.ContextVar[_Evidence | None] = contextvars.ContextVar(
+    "telephony_async_sending", default=None)
+
+
+class _EvidenceStream:
+    """A connection's stream that marks the current request sent at its first write. The TLS
+    handshake happens inside ``start_tls`` on the wrapped stream, so it is not a write here."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)  # type: ignore[no-any-return]
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        evidence = _sending.get()
+        if evidence is not None:
+            evidence.sent = True
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> _EvidenceStream:
+        return _EvidenceStream(await self._stream.start_tls(ssl_context, server_hostname,
+                                                            timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _EvidenceBackend:
+    """httpcore's network backend, with every stream it opens wrapped in _EvidenceStream."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+
+    async def connect_tcp(self, *args: Any, **kwargs: Any) -> _EvidenceStream:
+        return _EvidenceStream(await self._backend.connect_tcp(*args, **kwargs))
+
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> _EvidenceStream:
+        return _EvidenceStream(await self._backend.connect_unix_socket(*args, **kwargs))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def _watch_streams(client: Any) -> bool:
+    """Wrap the network backend of ``client``'s own transport; False where that cannot be
+    done (another httpx layout), and the trace is used instead."""
+    pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if pool is None or backend is None or getattr(pool, "_proxy", None) is not None:
+        return False
+    pool._network_backend = _EvidenceBackend(backend)
+    return True
+
+
 class AsyncHttpTransport:
     """One ``httpx.AsyncClient`` per client: connection reuse within one event loop."""
 
@@ -75,6 +142,9 @@ class AsyncHttpTransport:
         self._closed = False
         self._where = redact(urlsplit(settings.base_url).netloc.rpartition("@")[2]) or \
             "the provider"
+        # no proxy of any kind: every request goes through the client's own transport
+        self._streams_watched = (not settings.proxy and not settings.trust_env
+                                 and _watch_streams(self.client))
 
     async def send(self, request: WireRequest) -> WireReply:
         """Send once; the same errors as the sync transport."""
@@ -90,6 +160,7 @@ class AsyncHttpTransport:
         evidence = _Evidence()
         failure: TransportError | None = None
         reply: WireReply | None = None
+        token = _sending.set(evidence)
         try:
             async with asyncio.timeout(left):
                 reply = await self._exchange(request, evidence, left)
@@ -103,6 +174,8 @@ class AsyncHttpTransport:
             reason, text = _describe(exc, evidence.sent, self._where)
             failure = TransportError(text, request_sent=evidence.sent, reason=reason,
                                      provider=provider)
+        finally:
+            _sending.reset(token)
         if failure is not None:
             raise failure
         assert reply is not None
@@ -124,7 +197,8 @@ class AsyncHttpTransport:
             (request.base.rstrip("/") if request.base else settings.base_url) + request.path,
             params=request.params,
             json=request.json, data=data, files=files, headers=request.headers,
-            timeout=timeout, extensions={"trace": evidence.trace})
+            timeout=timeout,
+            extensions=None if self._streams_watched else {"trace": evidence.trace})
         response = await self.client.send(built, stream=True)
         try:
             if 300 <= response.status_code < 400 and response.status_code != 304:

@@ -21,10 +21,9 @@ from .catalogue import (
     CallRefOperation,
     Kind,
     MusicOnHoldOperation,
-    Operation,
 )
 from .config import ProviderConfig
-from .context import OperationContext, serving
+from .context import OperationContext, reset_current, serving, set_current
 from .errors import ProviderBug, TelephonyError
 from .facade import Facade, payload_from
 from .provider import FollowUp, ProviderSpec
@@ -55,12 +54,14 @@ class Client(Facade):
         self._close_lock = threading.Lock()
         self._transport = None
         self._session = None
+        self._drive: Any = None
         provider = self._provider
         if isinstance(provider, HttpProvider) and spec.plugin_api >= 2:
             from .http import HttpTransport
-            from .session import SyncSession
+            from .session import SyncSession, drive
 
             self._transport = HttpTransport(provider.settings, rate_limit_errors=False)
+            self._drive = drive
             if provider.has_session:
                 self._session = SyncSession(provider, self._transport.send)
             provider.runner = self.run_exchange
@@ -113,7 +114,10 @@ class Client(Facade):
         def attempt() -> Any:
             ctx.next_attempt()
             try:
-                return self._execute(definition, body)
+                if self._transport is None:  # plugin API 1 and in-process providers
+                    return self._provider.invoke(definition, body)
+                return self._drive(self._provider, self._provider.exchange(definition, body),
+                                   self._transport.send, self._session)
             except TelephonyError as exc:
                 raise self._sent_before(exc, ctx)._located(self.name, op) from None
             except Exception as exc:
@@ -121,24 +125,15 @@ class Client(Facade):
             raise failure
 
         started, outcome = time.perf_counter(), "ok"
+        token = set_current(ctx)
         try:
-            with serving(ctx):
-                return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+            return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
+            reset_current(token)
             self._log_outcome(op, started, outcome)
-
-    def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
-        """One attempt: the sans-IO exchange through the requests driver, or (plugin API 1 and
-        in-process providers) the provider's own ``invoke``."""
-        if self._transport is None:
-            return self._provider.invoke(definition, body)
-        from .session import drive
-
-        return drive(self._provider, self._provider.exchange(definition, body),
-                     self._transport.send, self._session)
 
     def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
         """Drive a provider extra's sans-IO exchange (what ``client.provider.EXTRA()`` uses)

@@ -65,6 +65,12 @@ def current() -> OperationContext | None:
     return _current.get()
 
 
+#: ``token = set_current(ctx)`` ... ``reset_current(token)``: :class:`serving` without the
+#: context manager's calls, for the clients' per-operation path
+set_current = _current.set
+reset_current = _current.reset
+
+
 def new_key() -> str:
     return uuid.uuid4().hex
 

@@ -16,7 +16,6 @@ urllib3 connections that record, per request:
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import http.client
 from typing import Any
@@ -41,9 +40,13 @@ class SendRecord:
         self.watch: Watch | None = watch
 
     def socket_opened(self, sock: Any) -> None:
-        if self.watch is not None and sock is not None:
-            with contextlib.suppress(OSError):
-                self.watch.add(sock.fileno())
+        watch = self.watch
+        if watch is not None and sock is not None:
+            # called for every write of every request: no context manager here
+            try:  # noqa: SIM105
+                watch.add(sock.fileno())
+            except OSError:  # a closed socket has nothing left to watch
+                pass
 
 
 _current: contextvars.ContextVar[SendRecord | None] = contextvars.ContextVar(

@@ -70,7 +70,13 @@ def payload_from(**fields: Any) -> dict[str, Any]:
     then refuses a wrong type with a PayloadError naming the field. Converting first would turn
     ``prompts="welcome"`` into seven one-letter prompts, or ``ids=5`` into a TypeError.
     """
-    return {k: _plain(v) for k, v in fields.items() if v is not None}
+    return {k: (v if type(v) in _AS_GIVEN else _plain(v))
+            for k, v in fields.items() if v is not None}
+
+
+#: JSON value types that go into a payload as they are (checked by exact type: a subclass of
+#: str or dict goes through :func:`_plain`, which leaves it as it is too)
+_AS_GIVEN = frozenset({str, bool, int, float, dict, list})
 
 
 def _plain(value: Any) -> Any:
@@ -79,7 +85,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Mapping) and not isinstance(value, dict):
         return dict(value)
     return value
-
 
 
 class Facade:
@@ -92,6 +97,8 @@ class Facade:
         self._policy = retry.RetryPolicy(retries=int(config.get("retries", 2)),
                                          deadline=float(config.get("deadline", 30)))
         self._closed = False
+        #: the payload validator of each operation used so far (see :meth:`_prepare`)
+        self._validators: dict[str, Any] = {}
 
     # -- what the provider can do ----------------------------------------------------------
 
@@ -135,24 +142,37 @@ class Facade:
     def _prepare(self, op: str, payload: Mapping[str, Any] | None, fields: dict[str, Any],
                  idempotency_key: str | None
                  ) -> tuple[Operation, dict[str, Any], OperationContext, Kind]:
-        """Refuse, validate and key an operation; nothing is sent yet."""
-        definition = operation(op)
+        """Refuse, validate and key an operation; nothing is sent yet.
+
+        This runs on every operation, so it avoids what costs without buying anything: the
+        validator is looked up once per operation name, and a payload that is already a dict
+        is copied once."""
+        definition = OPERATIONS.get(op) if type(op) is str else None
+        if definition is None:
+            definition = operation(op)  # raises UnknownOperation listing the real ones
         if self._closed:
             raise TelephonyError("the client is closed", provider=self.name, operation=op)
-        if op not in self.spec.operations:
-            raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
-        if payload is not None and not isinstance(payload, Mapping):
+        validator = self._validators.get(op)
+        if validator is None:
+            if op not in self.spec.operations:
+                raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
+            validator = self._validators[op] = self.spec.validator(op)
+        if payload is None:
+            body = fields  # a fresh dict: it is this call's keyword arguments
+        elif type(payload) is dict:
+            body = {**payload, **fields} if fields else payload.copy()
+        elif isinstance(payload, Mapping):
+            body = {**payload, **fields}
+        else:
             raise PayloadError([PayloadProblem(
                 "$", f"the payload must be an object (a mapping of field names to values), not "
                      f"{type(payload).__name__}")], provider=self.name, operation=op)
-        body = {**(dict(payload) if payload is not None else {}), **fields}
-        from .schemas import validate
-
-        validate(self.spec.validator(op), body, provider=self.name, operation=op)
+        validator.check(body, provider=self.name, operation=op)
         key = (None if idempotency_key is None
                else check_key(idempotency_key, provider=self.name, operation=op))
-        kind = Kind.IDEMPOTENT if (definition.kind is Kind.NON_IDEMPOTENT
-                                   and op in self._provider.retry_safe) else definition.kind
+        kind = definition.kind
+        if kind is Kind.NON_IDEMPOTENT and op in self._provider.retry_safe:
+            kind = Kind.IDEMPOTENT
         return definition, body, OperationContext(op, key), kind
 
     @staticmethod

@@ -121,14 +121,30 @@ class PayloadValidator:
     def __init__(self, schema: Mapping[str, Any]):
         self.reference: jsonschema.protocols.Validator = reference_validator_for(schema)
         self.fast: Any = _compile_fast(schema)  # a jsonschema_rs validator, when installed
+        self._fast_is_valid: Any = self.fast.is_valid if self.fast is not None else None
 
     def is_valid(self, payload: Any) -> bool:
-        if self.fast is not None:
+        if self._fast_is_valid is not None:
             try:
-                return bool(self.fast.is_valid(payload))
+                return bool(self._fast_is_valid(payload))
             except (TypeError, ValueError, OverflowError):
                 pass  # not JSON data (a set, bytes, a huge int): the reference decides
         return bool(self.reference.is_valid(payload))
+
+    def check(self, payload: Any, **where: Any) -> None:
+        """Raise :class:`PayloadError` listing every problem of ``payload`` (see :func:`validate`).
+        Called before every operation, so the fast path is tried inline."""
+        fast = self._fast_is_valid
+        if fast is not None:
+            try:
+                if fast(payload):
+                    return
+            except (TypeError, ValueError, OverflowError):
+                pass  # not JSON data: the reference decides below
+        if not self.reference.is_valid(payload):
+            found = problems(self, payload)
+            if found:
+                raise PayloadError(found, **where)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.reference, name)

@@ -7,7 +7,7 @@ operation's deadline passes. The blocked read then returns at once, and the tran
 "deadline" instead of whatever the socket layer said.
 
 One thread serves every client in the process; arming and disarming are O(log n) and take a lock
-for a few microseconds, so there is no thread per request.
+for a microsecond or so, so there is no thread per request (and no lock per request either).
 """
 
 from __future__ import annotations
@@ -23,22 +23,25 @@ import time
 __all__ = ["Watch", "arm", "disarm"]
 
 
+#: guards every Watch: one lock for all, so arming a request allocates no lock of its own
+_watch_lock = threading.Lock()
+
+
 class Watch:
     """The sockets one request uses, and whether its deadline fired."""
 
-    __slots__ = ("_fds", "_lock", "done", "expired")
+    __slots__ = ("_fds", "done", "expired")
 
     def __init__(self) -> None:
         self._fds: set[int] = set()
-        self._lock = threading.Lock()
         self.expired: bool = False
         self.done: bool = False
 
     def add(self, fd: int) -> None:
         """Watch socket ``fd`` too; shut it down at once if the deadline already fired."""
-        if fd < 0:
+        if fd < 0 or fd in self._fds:
             return
-        with self._lock:
+        with _watch_lock:
             if self.done:
                 return
             self._fds.add(fd)
@@ -47,18 +50,17 @@ class Watch:
             _shutdown(fd)
 
     def _fire(self) -> None:
-        with self._lock:
+        with _watch_lock:
             if self.done:
                 return
             self.expired = True
-            fds = list(self._fds)
             # shut down while holding the lock: disarm() waits, so the fd cannot be closed and
             # reused by another connection in between
-            for fd in fds:
+            for fd in list(self._fds):
                 _shutdown(fd)
 
     def _finish(self) -> None:
-        with self._lock:
+        with _watch_lock:
             self.done = True
             self._fds.clear()
 
@@ -83,7 +85,7 @@ class _Clock(threading.Thread):
         self._heap: list[tuple[float, int, Watch]] = []
         self._counter = itertools.count()
         self._compact_at = 1024
-        self._wake = threading.Condition()
+        self._wake = threading.Condition(threading.Lock())
 
     def arm(self, at: float, watch: Watch) -> None:
         with self._wake:

@@ -85,10 +85,14 @@ class WireRequest:
     base: str | None = None
 
     def with_params(self, **params: Any) -> WireRequest:
-        return attrs.evolve(self, params={**(self.params or {}), **params})
+        # the constructor, not attrs.evolve: a session attaches its token to every request,
+        # and evolve introspects the class each time
+        return WireRequest(self.method, self.path, {**(self.params or {}), **params},
+                           self.json, self.data, self.headers, self.multipart, self.base)
 
     def with_headers(self, headers: Mapping[str, str]) -> WireRequest:
-        return attrs.evolve(self, headers={**(self.headers or {}), **headers})
+        return WireRequest(self.method, self.path, self.params, self.json, self.data,
+                           {**(self.headers or {}), **headers}, self.multipart, self.base)
 
 
 @attrs.frozen
@@ -236,9 +240,16 @@ class HttpProvider(Provider):
         """The operation as a sans-IO exchange (what the drivers run)."""
         route = self.routes[op.name]
         if isinstance(route, Route):
-            reply = yield self.authorize(route.to_request(self, payload))
-            return route.from_reply(self, self.decode(reply, op), payload)
-        return (yield from _authorized(self, route(self, payload)))
+            return self._route_exchange(route, op, payload)
+        exchange = route(self, payload)
+        if type(self).authorize is HttpProvider.authorize:
+            return exchange  # nothing to add to each request: no wrapper generator per call
+        return _authorized(self, exchange)
+
+    def _route_exchange(self, route: Route, op: Operation,
+                        payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
+        reply = yield self.authorize(route.to_request(self, payload))
+        return route.from_reply(self, self.decode(reply, op), payload)
 
     def authorize(self, request: WireRequest) -> WireRequest:
         """Add what every request carries besides a session token (a static API key)."""

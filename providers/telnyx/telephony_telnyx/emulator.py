@@ -3,7 +3,13 @@ and Messaging over the shared call model, with Ed25519-signed webhooks.
 
 Demo credentials: API key ``telnyx-demo-key`` (Bearer), connection id ``1494404757140276705``.
 Webhooks are signed with the emulator's own test key pair (:data:`TEST_PUBLIC_KEY`, which
-``connect_url`` passes as ``public_key``); POSTed to ``webhook_url`` when given.
+``connect_url`` passes as ``public_key``). Where they go is Telnyx's rule: a call leg's webhooks
+to the ``webhook_url`` its DialCall named ("override the URL for which Telnyx will send
+subsequent webhooks to for this call"), a message's to its SendMessage ``webhook_url``; without
+one, to the factory's ``webhook_url`` (the Call Control App's or messaging profile's URL set in
+the portal), and nowhere when that is not given either (every webhook is kept in
+:attr:`TelnyxEmulator.webhooks` all the same). ``webhook_url_method`` GET is refused (10032):
+the emulator delivers by POST only.
 
 Reply and webhook shapes follow spec3.json (``DialCall`` -> ``CallWithRecordingId``, actions ->
 ``CallControlCommandResult``, ``ListConnectionActiveCalls`` -> ``ActiveCall``, ``SendMessage``
@@ -69,6 +75,7 @@ TEST_PUBLIC_KEY = base64.b64encode(_PRIVATE.public_key().public_bytes(
 
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _SIP = re.compile(r"sip:([^@\s]+)@[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+_HOOK = re.compile(r"https?://[^\s/?#]+(/[^\s#]*)?")
 
 #: model refusal code -> (HTTP status, Telnyx code, title): codes from spec3.json's examples
 MODEL_ERRORS = {
@@ -100,6 +107,7 @@ class TelnyxLeg:
     prompt: tuple[str, str] | None = None  # ("media_url"|"media_name", value)
     cause: str | None = None
     gather: dict[str, Any] | None = None   # a pending gather: valid digits, its timer
+    webhook_url: str | None = None          # the DialCall's webhook_url (None: the app's)
 
 
 class TelnyxEmulator(EmulatorApp):
@@ -113,7 +121,11 @@ class TelnyxEmulator(EmulatorApp):
         self.commands: dict[tuple[str, str], tuple[int, Any]] = {}
         self.messages: list[dict[str, Any]] = []
         self.sender = WebhookSender(webhook_url) if webhook_url else None
+        #: one sender per URL a request named (the factory's is :attr:`sender`)
+        self.senders: dict[str, WebhookSender] = {webhook_url: self.sender} if (
+            webhook_url and self.sender) else {}
         self.webhooks: list[tuple[bytes, dict[str, str]]] = []  # every webhook rendered
+        self.delivered_to: list[str | None] = []  # where each of them went (None: nowhere)
         self._placing: TelnyxLeg | None = None
         self._count = 0
         self.pbx.subscribe(self._on_event)
@@ -181,12 +193,31 @@ class TelnyxEmulator(EmulatorApp):
         self._count += 1
         seed = hashlib.sha256(f"{self.connection_id}:{self._count}".encode()).digest()
         token = base64.urlsafe_b64encode(seed[:24]).decode()
-        state = body.get("client_state")
+        state, hook = body.get("client_state"), body.get("webhook_url")
         return TelnyxLeg(f"v3:{token}", str(uuid.UUID(bytes=seed[8:24])),
                          str(uuid.UUID(bytes=seed[16:32])), party,
                          str(body["to"]), str(body["from"]),
                          state if isinstance(state, str) else None, self.pbx.clock.now(),
-                         role=role)
+                         role=role, webhook_url=hook if isinstance(hook, str) else None)
+
+    def _hook_refusal(self, body: Mapping[str, Any], field: str = "webhook_url"):
+        """An error reply for a ``webhook_url`` the emulator cannot deliver to (not an
+        absolute http(s) URL; spec3.json types it a string, format url on SendMessage), or
+        for ``webhook_url_method`` GET (the emulator POSTs only); None when fine."""
+        hook = body.get(field)
+        if hook is not None and (not isinstance(hook, str) or not _HOOK.fullmatch(hook)):
+            return self._error(422, "10015", "Bad Request",
+                               f"The '{field}' parameter must be an http or https URL.",
+                               f"/{field}")
+        method = body.get("webhook_url_method", "POST")
+        if method not in ("POST", "GET"):
+            return self._error(422, "10032", "Invalid enumerated value",
+                               "The value must be one of: POST, GET.", "/webhook_url_method")
+        if method == "GET":
+            return self._error(422, "10032", "Invalid enumerated value",
+                               "the emulator delivers webhooks by POST only",
+                               "/webhook_url_method")
+        return None
 
     # -- Call Control ----------------------------------------------------------------------
 
@@ -217,6 +248,9 @@ class TelnyxEmulator(EmulatorApp):
         if body.get("audio_url") and body.get("media_name"):
             return self._error(422, "10015", "Bad Request",
                                "media_name and audio_url cannot be used together.")
+        hook_refused = self._hook_refusal(body)
+        if hook_refused is not None:
+            return hook_refused
         with self.pbx.lock:  # the leg's first event fires inside the model call
             try:
                 leg = self._place(body, party)
@@ -375,12 +409,29 @@ class TelnyxEmulator(EmulatorApp):
         leg.gather = None
         self._send(self._webhook("call.gather.ended", leg, digits=digits, status=status))
 
-    def _send(self, body: dict[str, Any]) -> None:
+    def _send(self, body: dict[str, Any], url: str | None = None) -> None:
+        """Sign and deliver one webhook: to ``url`` (a message's), else to the webhook_url of
+        the leg it is about, else to the factory's URL (the portal's)."""
         raw = json.dumps(body, separators=(",", ":")).encode()
         headers = self.signed_headers(raw)
+        if url is None:
+            payload = body.get("data", {}).get("payload", {})
+            leg = self.legs.get(str(payload.get("call_control_id")))
+            if leg is None and self._placing is not None and \
+                    self._placing.call_control_id == payload.get("call_control_id"):
+                leg = self._placing
+            url = leg.webhook_url if leg is not None else None
+        sender = self._sender_for(url) if url else self.sender
         self.webhooks.append((raw, headers))
-        if self.sender is not None:
-            self.sender.send(raw, headers)
+        self.delivered_to.append(sender.url if sender is not None else None)
+        if sender is not None:
+            sender.send(raw, headers)
+
+    def _sender_for(self, url: str) -> WebhookSender:
+        sender = self.senders.get(url)
+        if sender is None:
+            sender = self.senders[url] = WebhookSender(url)
+        return sender
 
     @route("GET", "/v2/connections/{connection_id}/active_calls")
     def active_calls(self, request: Request, connection_id: str):
@@ -420,6 +471,10 @@ class TelnyxEmulator(EmulatorApp):
         if not isinstance(text, str) or not text:
             return self._error(422, "10004", "Missing required parameter",
                                "The 'text' parameter is required and cannot be blank.", "/text")
+        for field in ("webhook_url", "webhook_failover_url"):
+            refused = self._hook_refusal({field: body.get(field)}, field)
+            if refused is not None:
+                return refused
         try:
             self.pbx.send_sms(f"tel:{to}", text)
         except ProviderError as exc:
@@ -435,8 +490,26 @@ class TelnyxEmulator(EmulatorApp):
             "tcr_campaign_id": None, "tcr_campaign_billable": False,
             "tcr_campaign_registered": None, "received_at": _iso(time.time()), "sent_at": None,
             "completed_at": None, "valid_until": None, "errors": []}
+        hook = body.get("webhook_url") if isinstance(body.get("webhook_url"), str) else None
+        if hook:
+            message["webhook_url"] = hook
         self.messages.append(message)
-        return self.json_response({"data": message})
+        reply = self.json_response({"data": message})
+        self._message_sent(message, hook)
+        return reply
+
+    def _message_sent(self, message: Mapping[str, Any], url: str | None) -> None:
+        """The ``message.sent`` webhook of a message (spec3.json
+        components.schemas.OutboundMessageEvent, its example: ``{"data": {"record_type":
+        "event", "event_type": "message.sent", "payload": <the message>}, "meta": {...}}``),
+        to the message's own webhook_url, else the factory's."""
+        now = _iso(self.pbx.clock.now())
+        payload = {**message, "to": [{**message["to"][0], "status": "sent"}], "sent_at": now}
+        target = url or (self.sender.url if self.sender is not None else None)
+        event = {"data": {"record_type": "event", "event_type": "message.sent",
+                          "id": str(uuid.uuid4()), "occurred_at": now, "payload": payload},
+                 "meta": {"attempt": 1, **({"delivered_to": target} if target else {})}}
+        self._send(event, url=target)
 
     # -- webhooks ----------------------------------------------------------------------------
 
@@ -538,8 +611,8 @@ class TelnyxEmulator(EmulatorApp):
                 self.pbx.hangup(f"call:{leg.model_call}")
 
     def close(self) -> None:
-        if self.sender is not None:
-            self.sender.close()
+        for sender in {id(s): s for s in [self.sender, *self.senders.values()] if s}.values():
+            sender.close()
 
 
 class _Refused(Exception):

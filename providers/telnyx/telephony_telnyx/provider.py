@@ -100,7 +100,17 @@ class TelnyxProvider(HttpProvider):
         return request.with_headers(self._auth)
 
     def _placing(self, body: dict[str, Any]) -> WireRequest:
-        return WireRequest("POST", "/calls", json=body)
+        return WireRequest("POST", "/calls", json=self._hooked(body))
+
+    def _hooked(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` with the webhook_url option as its ``webhook_url`` when set. DialCall's
+        field: "override the URL for which Telnyx will send subsequent webhooks to for this
+        call"; SendMessage's: "the URL where webhooks related to this message will be sent"
+        (../shared/specs/telnyx/spec3.json, CallRequest and CreateMessageRequest). Without it
+        Telnyx uses the Call Control App's (connection's) or the messaging profile's URL,
+        set in the portal. ``webhook_url_method`` is left at its default, POST."""
+        url = self.config.get("webhook_url")
+        return {**body, "webhook_url": str(url)} if url else body
 
     def _placed(self, reply: Any) -> CallRef:
         data = _data(reply)
@@ -118,7 +128,7 @@ class TelnyxProvider(HttpProvider):
                 "caller_id option (+E.164, a number of your Telnyx account)", key="caller_id",
                 provider=self.name)
         body = translate.monitor_body(self.connection_id, payload, str(caller_id), _key())
-        return WireRequest("POST", "/calls", json=body)
+        return WireRequest("POST", "/calls", json=self._hooked(body))
 
     def _sms_request(self, payload: dict[str, Any]) -> WireRequest:
         sender = payload.get("sender") or self.config.get("sms_from")
@@ -128,7 +138,8 @@ class TelnyxProvider(HttpProvider):
                 "sender", "Telnyx needs a sender: give sender (+E.164 number, short code or "
                           "alphanumeric id), or set the sms_from or messaging_profile_id option")],
                 provider=self.name, operation="send_sms")
-        return WireRequest("POST", "/messages", json=translate.sms_body(payload, sender, profile))
+        return WireRequest("POST", "/messages",
+                           json=self._hooked(translate.sms_body(payload, sender, profile)))
 
     def _list_calls(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, list]:
         """ListConnectionActiveCalls, page after page (``meta.cursors.after``), at most 50
@@ -228,7 +239,8 @@ class TelnyxProvider(HttpProvider):
                 and state.get("from"):
             body = translate.bridge_leg(self.connection_id, state, str(ccid),
                                         timeout_secs=self.ring_timeout)
-            return (FollowUp(WireRequest("POST", "/calls", json=body), retry_safe=True,
+            return (FollowUp(WireRequest("POST", "/calls", json=self._hooked(body)),
+                             retry_safe=True,
                              reason="the caller answered: ring the callee, bridged on answer"),)
         if event_type == "call.hangup" and state.get("f") == "dial-callee" and \
                 isinstance(state.get("root"), str) and \

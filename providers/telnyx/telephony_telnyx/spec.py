@@ -1,6 +1,7 @@
 """The Telnyx provider's declaration (light: imports nothing heavy)."""
 
 from telephony_core.provider import ProviderSpec
+from telephony_core.webhook_url import webhook_url_option
 
 SPEC = ProviderSpec(
     name="telnyx",
@@ -46,6 +47,11 @@ SPEC = ProviderSpec(
         "messaging_profile_id": {"type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$",
                                  "description": "messaging profile to send SMS through (needed "
                                                 "for number pools and alphanumeric senders)"},
+        "webhook_url": webhook_url_option(
+            "sent as webhook_url of every call leg this client places (DialCall: dial, "
+            "play_prompt, the callee leg of a dial, supervisor legs) and of every message "
+            "(SendMessage): Telnyx sends that call's or message's webhooks there instead of "
+            "the Call Control App's or messaging profile's URL"),
         "ring_timeout": {"type": "integer", "minimum": 5, "maximum": 600, "default": 30,
                          "description": "seconds each dialled leg may ring (timeout_secs)"},
     }},

@@ -123,6 +123,12 @@ class TelnyxSpec:
         """Validate a webhook body against the spec's webhook of its event_type, and that the
         two signature headers every webhook documents are present; return its operationId."""
         event_type = body["data"]["event_type"]
+        if event_type in ("message.sent", "message.finalized"):
+            # not among spec3.json's ``webhooks`` (only inbound messages are): the outbound
+            # message events are components.schemas.OutboundMessageEvent
+            self._validate(body, "/components/schemas/OutboundMessageEvent",
+                           f"webhook {event_type}")
+            return "OutboundMessageEvent"
         for name, item in self.doc["webhooks"].items():
             post = item["post"]
             schema = self.resolve(post["requestBody"]["content"]["application/json"]["schema"])

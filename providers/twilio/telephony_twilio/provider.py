@@ -33,8 +33,9 @@ from telephony_core.errors import (
     TelephonyError,
     TransportError,
 )
-from telephony_core.redaction import get_logger, redact
+from telephony_core.redaction import SECRETS, get_logger, redact
 from telephony_core.results import Ack, CallRef, Event, SmsReceipt
+from telephony_core.webhook_url import check_webhook_url, url_secrets
 from telephony_core.wire import (
     HttpProvider,
     MalformedReply,
@@ -61,7 +62,7 @@ __all__ = ["URL_HEADER", "TwilioProvider"]
 log = get_logger("telephony_twilio")
 
 #: The key an application adds to the headers it passes to parse_event: the full public URL
-#: Twilio requested (query string included). Without it the status_callback option is used.
+#: Twilio requested (query string included). Without it the webhook_url option is used.
 #: The space is deliberate: no HTTP request can carry a header of that name, so a forged
 #: request forwarded with its headers cannot choose the URL its signature is checked against
 #: (which would let a callback signed for another of your URLs be replayed here).
@@ -323,13 +324,32 @@ class TwilioProvider(HttpProvider):
         self._authorization = self.basic_auth(user, secret)
         self._signing_token = config.secret("webhook_auth_token") or (
             secret if user.startswith("AC") else None)
-        if config.get("status_callback") and not self._signing_token:
+        self.webhook_url = self._webhook_url(config)
+        if self.webhook_url and not self._signing_token:
             raise ConfigurationError(
                 "option 'webhook_auth_token' is required with API-key credentials when "
-                "status_callback is set: Twilio signs callbacks with the account's Auth Token, "
+                "webhook_url is set: Twilio signs callbacks with the account's Auth Token, "
                 "which an API key secret cannot check", key="webhook_auth_token",
                 provider=self.spec.name)
         self.base = f"/2010-04-01/Accounts/{self.account_sid}"
+
+    def _webhook_url(self, config) -> str | None:
+        """``webhook_url``, or its older name ``status_callback``: the URL every call and
+        message this client creates names as its StatusCallback. Both given and different is
+        an error (which one was meant cannot be guessed). A token in the older name's URL is
+        a secret as well (the core registers ``webhook_url``'s)."""
+        new, old = config.get("webhook_url"), config.get("status_callback")
+        if new and old and new != old:
+            raise ConfigurationError(
+                "options 'webhook_url' and 'status_callback' name different URLs; "
+                "status_callback is the older name of webhook_url: give only webhook_url",
+                key="webhook_url", provider=self.spec.name)
+        if old and not new:
+            check_webhook_url(old, provider=self.spec.name, key="status_callback")
+            found = url_secrets(str(old))
+            self._secrets += found
+            SECRETS.add(*found)
+        return str(new or old) if (new or old) else None
 
     @staticmethod
     def _credentials(config) -> tuple[str, str, str]:
@@ -412,8 +432,11 @@ class TwilioProvider(HttpProvider):
 
     def callbacks(self, kind: str) -> dict[str, Any]:
         """The status-callback fields of a Call or Message creation (none without the
-        status_callback option)."""
-        url = self.config.get("status_callback")
+        webhook_url option). CreateCall: ``StatusCallback``, ``StatusCallbackMethod`` and one
+        ``StatusCallbackEvent`` per event wanted (Twilio sends only ``completed`` when none is
+        named); CreateMessage: ``StatusCallback`` (../shared/specs/twilio/twilio_api_v2010.json,
+        operations CreateCall and CreateMessage)."""
+        url = self.webhook_url
         if not url:
             return {}
         if kind == "message":
@@ -439,7 +462,7 @@ class TwilioProvider(HttpProvider):
 
         The URL Twilio requested is ``url`` (``client.parse_event(body, headers, url=...)``),
         else the ``Telephony URL`` key of ``headers`` (set by the application), else the
-        status_callback option."""
+        webhook_url option (or its older name status_callback)."""
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
         is_json = "json" in lower.get("content-type", "")
         # read the body first (nothing is made of it before the signature holds): an
@@ -465,12 +488,12 @@ class TwilioProvider(HttpProvider):
             raise ConfigurationError("checking X-Twilio-Signature needs the account's Auth "
                                      "Token: with API-key credentials set webhook_auth_token",
                                      key="webhook_auth_token")
-        url = url or lower.get(URL_HEADER.lower()) or self.config.get("status_callback")
+        url = url or lower.get(URL_HEADER.lower()) or self.webhook_url
         if not url:
             raise ConfigurationError(
                 "parse_event needs the URL Twilio requested: pass url= (the public URL, query "
                 f"string included), or the {URL_HEADER!r} key in headers, or set "
-                "status_callback", key="status_callback")
+                "webhook_url", key="webhook_url")
         given = lower.get("x-twilio-signature")
         if not given:
             raise SignatureError("the webhook has no X-Twilio-Signature header: it is not "

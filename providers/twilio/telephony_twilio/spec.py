@@ -1,6 +1,7 @@
 """The Twilio provider's declaration (light: no requests, no implementation import)."""
 
 from telephony_core.provider import ProviderSpec
+from telephony_core.webhook_url import webhook_url_option
 
 _E164 = "^\\+[1-9][0-9]{1,14}$"
 _URL = "^https?://[^\\s]+$"
@@ -58,9 +59,13 @@ SPEC = ProviderSpec(
         "hold_url": {"type": "string", "pattern": _URL,
                      "description": "HoldUrl: TwiML or audio Twilio plays to a held "
                                     "participant (Twilio's default hold music otherwise)"},
+        "webhook_url": webhook_url_option(
+            "sent as StatusCallback (POST; call events initiated, ringing, answered, "
+            "completed) of every call and message this client creates; Twilio signs each "
+            "callback with it"),
         "status_callback": {"type": "string", "pattern": _URL,
-                            "description": "the public URL Twilio POSTs call and message "
-                                           "status callbacks to (and signs)"},
+                            "description": "the older name of webhook_url (give one of the "
+                                           "two)"},
     }},
     url_userinfo=("username", "password"),
     events=True,

@@ -60,10 +60,11 @@ def test_api_key_without_the_account_sid_is_refused_naming_it():
     assert redact(KEY_SECRET) == KEY_SECRET  # the refused client registered nothing for good
 
 
-def test_api_key_callbacks_need_the_webhook_auth_token():
+@pytest.mark.parametrize("option", ["webhook_url", "status_callback"])
+def test_api_key_callbacks_need_the_webhook_auth_token(option):
     with pytest.raises(ConfigurationError, match="webhook_auth_token") as info:
         connect("twilio", api_key=KEY, api_secret=KEY_SECRET, account_sid=ACCOUNT,
-                status_callback="https://app.example.com/twilio")
+                **{option: "https://app.example.com/twilio"})
     assert info.value.key == "webhook_auth_token"
     with (connect("twilio", api_key=KEY, api_secret=KEY_SECRET, account_sid=ACCOUNT) as client,
           pytest.raises(ConfigurationError, match="webhook_auth_token")):
@@ -87,3 +88,31 @@ def test_secret_options_are_marked_write_only():
     props = registry.get("twilio").full_config_schema["properties"]
     for name in ("password", "auth_token", "api_secret", "webhook_auth_token"):
         assert props[name]["writeOnly"] is True
+
+
+def test_webhook_url_and_its_older_name_must_agree():
+    """status_callback is the older name of webhook_url: the same URL twice is fine, two
+    different URLs are refused (which one was meant cannot be guessed)."""
+    same = "https://app.example.com/twilio/status"
+    with connect("twilio", account_sid=ACCOUNT, auth_token=TOKEN, webhook_url=same,
+                 status_callback=same) as client:
+        assert client.provider.webhook_url == same
+    with pytest.raises(ConfigurationError, match="older name") as info:
+        connect("twilio", account_sid=ACCOUNT, auth_token=TOKEN, webhook_url=same,
+                status_callback=same + "?tenant=2")
+    assert info.value.key == "webhook_url"
+
+
+@pytest.mark.parametrize("url, problem", [("app.example.com/status", "no scheme"),
+                                          ("ftp://app.example.com/status", "scheme")])
+def test_a_relative_webhook_url_is_refused_at_configuration(url, problem):
+    for option in ("webhook_url", "status_callback"):
+        with pytest.raises(ConfigurationError) as info:
+            connect("twilio", account_sid=ACCOUNT, auth_token=TOKEN, **{option: url})
+        assert info.value.key == option
+
+
+def test_a_token_in_the_older_name_is_a_secret_too():
+    url = "https://app.example.com/twilio/status?token=0ldNameT0ken"
+    with connect("twilio", account_sid=ACCOUNT, auth_token=TOKEN, status_callback=url):
+        assert "0ldNameT0ken" not in redact(f"posting to {url}")

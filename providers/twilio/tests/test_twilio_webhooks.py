@@ -65,7 +65,7 @@ def _signed(params, url=PUBLIC, token=DEMO["auth_token"]):
 
 def test_call_progress_callbacks_become_events(hook):
     url, receiver = hook
-    with emulated("twilio", client_options={**FAST, "status_callback": url}) as emu:
+    with emulated("twilio", client_options={**FAST, "webhook_url": url}) as emu:
         ref = emu.client.dial(caller=CALLER, callee=CALLEE)
         sent = emu.server.requests[-1].form()
         emu.app.pbx.answer(CALLER)
@@ -83,21 +83,24 @@ def test_call_progress_callbacks_become_events(hook):
     assert all("X-Twilio-Signature" in headers for _, headers in receiver.received)
 
 
-def test_message_status_callbacks_become_sms_events(hook):
+@pytest.mark.parametrize("option", ["webhook_url", "status_callback"])
+def test_message_status_callbacks_become_sms_events(hook, option):
+    """status_callback is the older name of webhook_url: both still work."""
     url, receiver = hook
-    with emulated("twilio", client_options={**FAST, "status_callback": url}) as emu:
+    with emulated("twilio", client_options={**FAST, option: url}) as emu:
         receipt = emu.client.send_sms(to=OTHER, text="hi")
         _wait(emu)
         (body, headers), = receiver.received
         (event,) = emu.client.parse_event(body, headers)
     assert (event.kind, event.data["message_id"], event.data["status"]) == (
         "sms.status", receipt.message_id, "sent")
+    assert emu.server.requests[-1].form()["StatusCallback"] == url
 
 
 def test_a_tampered_body_or_wrong_token_is_refused_with_no_event():
     params = {"CallSid": SID, "CallStatus": "completed", "To": "+14155550100"}
     body, headers = _signed(params)
-    with _client(status_callback=PUBLIC) as client:
+    with _client(webhook_url=PUBLIC) as client:
         assert client.parse_event(body, headers)[0].kind == "call.hangup"
         with pytest.raises(SignatureError):
             client.parse_event(body.replace(b"completed", b"ringing"), headers)
@@ -111,9 +114,9 @@ def test_a_tampered_body_or_wrong_token_is_refused_with_no_event():
 def test_the_url_is_an_argument_of_parse_event():
     params = {"CallSid": SID, "CallStatus": "ringing", "To": "+14155550100"}
     body, headers = _signed(params)
-    with _client(status_callback="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
+    with _client(webhook_url="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
         with pytest.raises(SignatureError):
-            client.parse_event(body, headers)  # checked against status_callback: not signed
+            client.parse_event(body, headers)  # checked against webhook_url: not signed
         (event,) = client.parse_event(body, headers, url=PUBLIC)
     assert event.kind == "call.ringing"
 
@@ -121,7 +124,7 @@ def test_the_url_is_an_argument_of_parse_event():
 def test_behind_a_proxy_the_public_url_can_also_travel_with_the_headers():
     params = {"CallSid": SID, "CallStatus": "ringing", "To": "+14155550100"}
     body, headers = _signed(params)
-    with _client(status_callback="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
+    with _client(webhook_url="http://10.0.0.5:8080/twilio/status?tenant=7") as client:
         with pytest.raises(SignatureError, match="public URL"):
             client.parse_event(body, headers)  # the URL the app sees is not the one signed
         (event,) = client.parse_event(body, {**headers, "Telephony URL": PUBLIC})
@@ -181,3 +184,16 @@ def test_a_request_cannot_choose_the_url_it_is_checked_against():
         for name in ("X-Telephony-Url", "Telephony-Url", "X-Forwarded-Url"):
             with pytest.raises(SignatureError):
                 client.parse_event(body, {**headers, name: signed_elsewhere})
+
+
+@pytest.mark.parametrize("option", ["webhook_url", "status_callback"])
+def test_without_url_argument_the_signature_is_checked_against_the_configured_url(option):
+    """The URL Twilio posted to is the StatusCallback the client sent: the configured
+    webhook_url (or its older name), query string included."""
+    body, headers = _signed({"CallSid": SID, "CallStatus": "completed"})
+    with _client(**{option: PUBLIC}) as client:
+        (event,) = client.parse_event(body, headers)
+    assert event.call_id == f"call:{SID}"
+    with _client(**{option: PUBLIC.replace("tenant=7", "tenant=8")}) as client, \
+            pytest.raises(SignatureError):
+        client.parse_event(body, headers)
