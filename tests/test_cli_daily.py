@@ -85,7 +85,7 @@ def test_emulate_json_gives_a_url_that_connects_and_the_demo_set_up():
     try:
         info = json.loads(proc.stdout.readline())
         assert info["url"].endswith(f":{info['port']}?scheme=http")
-        assert info["report_option"] == "report_url"
+        assert info["report_option"] == "webhook_url"  # report_url: its older name
         assert info["setup"]["may_supervise"] == {"1005": "extensive"}
         assert "1003" in info["setup"]["not_monitorable"]
         with telephony_core.connect(info["url"]) as client:   # copied as printed

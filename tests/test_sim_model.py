@@ -398,6 +398,26 @@ def test_an_unreadable_setup_file_is_a_configuration_error(tmp_path):
         Pbx.from_file(str(bad))
 
 
+def test_an_extensions_trunk_call_names_the_dialled_number_from_its_first_event(pbx):
+    """A PBX names both ends of a trunk call in every report (Yeastar's RING/ANSWER carry the
+    outbound leg's from and to), so the model's events do too, before the trunk leg exists;
+    the call's own parties (snapshot) still list only its legs."""
+    seen = []
+    pbx.subscribe(seen.append)
+    call = pbx.dial("ext:1002", "tel:41000")
+    assert call.parties == ("ext:1002",)
+    pbx.answer("ext:1002")
+    pbx.answer("tel:41000")
+    assert [(e.kind, e.parties) for e in seen] == [
+        ("call.ringing", ("ext:1002", "tel:41000")), ("call.answered", ("ext:1002", "tel:41000")),
+        ("call.ringing", ("ext:1002", "tel:41000")), ("call.answered", ("ext:1002", "tel:41000"))]
+    internal = pbx.dial("ext:1000", "ext:1001")
+    assert seen[-1].parties == ("ext:1000",)  # an internal callee is named once it rings
+    pbx.clock.advance(RING_TIMEOUT + 1)
+    failed = next(e for e in seen if e.kind == "call.failed" and e.call_id == internal.id)
+    assert failed.data["party"] == "ext:1000"  # the leg that rang unanswered
+
+
 def test_the_event_history_is_bounded_so_a_long_running_sim_does_not_grow():
     pbx = Pbx.default()
     pbx.KEEP_EVENTS = 10

@@ -200,9 +200,24 @@ class Pbx:
 
         return unsubscribe
 
+    @staticmethod
+    def _event_parties(call: Call) -> tuple[str, ...]:
+        """The parties an event of ``call`` names: its legs' parties, and for an extension's
+        call out through a trunk, the number it dials from the start (while the extension's
+        own phone rings and answers, before the trunk leg exists), as a PBX names both ends of
+        a trunk call in every report (Yeastar's RING/ANSWER carry the outbound leg's from and
+        to: ringing.md, answer-a-call.md)."""
+        parties = call.parties
+        pending = call.pending or ""
+        if (call.direction == "outbound" and pending.startswith("tel:") and parties
+                and parties[0].startswith("ext:") and pending not in parties):
+            parties += (pending,)
+        return parties
+
     def _emit(self, kind: str, call: Call | None = None, **data: Any) -> None:
         event = Event(kind, "sim", call_id=call.id if call else None,
-                      parties=call.parties if call else (), at=self.clock.datetime(),
+                      parties=self._event_parties(call) if call else (),
+                      at=self.clock.datetime(),
                       reference=call.reference if call else None, data=data)
         self.events.append(event)
         if len(self.events) > 2 * self.KEEP_EVENTS:  # trimmed in halves: amortised O(1)
@@ -475,8 +490,10 @@ class Pbx:
 
     def _no_answer(self, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None:
-            self._emit("call.failed", call, reason="no_answer")
+        if call is not None:  # the party is the leg still ringing (the caller's or callee's)
+            party = next((lg.party for lg in reversed(call.legs) if lg.state == "ringing"),
+                         None)
+            self._emit("call.failed", call, reason="no_answer", party=party)
             self._end(call, by="pbx", reason="no_answer")
 
     def _prompts_done(self, call_id: str) -> None:

@@ -81,16 +81,27 @@ EXTENSION_STATUS = {"talking": "Busy", "idle": "Idle", "monitoring-listen": "Bus
 STATUS = {"talking": "Talking", "ringing": "Progress", "waiting": "Wait", "held": "Talking"}
 
 
-#: why render_event gives None for some of the model's own events (declared, not silent): the
-#: guide's RING/ANSWER/BYE of a trunk call carry the inbound/outbound object (ringing.md,
-#: answer-a-call.md), whose number the provider reads as a party, while the shared model's
-#: event names only the extensions on that leg so far; such a report cannot read back into the
-#: model's event, so model equivalence is not given it (the emulator still POSTs it, and the
-#: documented samples of these reports are rendered and compared in full)
-#: (and the reverse: the guide's DTMF report has no ``ext`` key, so a key press on an
-#: internal call names no party where the model's event names the extension)
-LEG_PARTIES_NOT_IN_MODEL = ("the report names other parties than the model's event: a trunk "
-                            "leg's number the event does not list, or (DTMF) no extension")
+#: why render_event gives None for some of the model's own events (declared, not silent): a
+#: report must read back into the model's event (its parties, in order); the guide's reports
+#: of an extension's trunk call name both ends from the first RING, and so do the model's events
+#: (telephony_core/sim/model.py ``_event_parties``), so those are compared. What is still not
+#: given to model equivalence (the emulator still POSTs it): an inbound call's Invite (it names
+#: the number called, read as the callee, before the model routes the call); a callback's and a
+#: prompt-to-a-number's legs (the outbound object's ``from`` is a number there, read as an
+#: extension; the guide has no sample of either); a CallFailed naming one extension of a
+#: two-party call, or none (call-failure.md); ExtensionStatus (it names an extension, no call
+#: party); DTMF of an internal call (keypress.md: no ``ext`` key)
+LEG_PARTIES_NOT_IN_MODEL = ("the report names other parties than the model's event (see the "
+                            "comment above LEG_PARTIES_NOT_IN_MODEL in emulator.py)")
+
+#: NewCdr ``type`` -> the kinds of its (callfrom, callto) (cdr.md: an Inbound CDR's callfrom is
+#: a number, an Internal one's both are extensions; a callback joins two numbers)
+CDR_PARTY_KINDS = {"Inbound": ("tel", "ext"), "Outbound": ("ext", "tel"),
+                   "Internal": ("ext", "ext"), "Callback": ("tel", "tel")}
+
+#: the report shapes (the provider's ``report_format`` option): what a login's ``version``
+#: asks for, and the guide's older one without it
+REPORT_FORMATS = ("1.0.2", "legacy")
 
 #: the API versions the emulated firmware answers
 FIRMWARE_VERSIONS = ("v1.0.0", "v1.0.1")
@@ -122,7 +133,7 @@ def _fromext(body: dict[str, Any]) -> str | None:
 
 class YeastarEmulator(EmulatorApp):
     def __init__(self, pbx: Pbx | None = None, *, password: str = "yeastar-demo",
-                 username: str = "api"):
+                 username: str = "api", report_format: str = "legacy"):
         super().__init__(pbx if pbx is not None else Pbx.default())
         self.pbx.leg_ids = True  # the PBX's trunk legs have ids of their own (module docstring)
         self._legs: dict[str, dict[str, Any]] = {}  # call id -> its trunk leg, for reports
@@ -137,7 +148,14 @@ class YeastarEmulator(EmulatorApp):
         self.tokens: dict[str, float] = {}  # token -> last activity (model clock)
         self.failures: dict[str, list[float]] = {}  # client address -> failed login times
         self.logins = 0
-        self.report_format = "v1"
+        #: the report shape: "1.0.2" (a "call" list) or "legacy" (one "ext" key per
+        #: extension, the guide's samples); a login sets it from its ``version``, as the PBX
+        #: does, and ``report_format`` (the provider's option of that name) is the shape before
+        #: any login, so a documented file can say which shape its report samples are in
+        if report_format not in REPORT_FORMATS:
+            raise ValueError(f"report_format must be one of {REPORT_FORMATS}, got "
+                             f"{report_format!r}")
+        self.report_format = report_format
         self.sender: WebhookSender | None = None
         self.pbx.subscribe(self._report)
         self.actions: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -236,7 +254,7 @@ class YeastarEmulator(EmulatorApp):
             raise Failed("20003")
         token = secrets.token_hex(16)
         self.tokens[token] = now
-        self.report_format = "1.0.2" if body.get("version") == "1.0.2" else "v1"
+        self.report_format = "1.0.2" if body.get("version") == "1.0.2" else "legacy"
         self._report_to(address, body)
         return {"status": "Success", "token": token}
 
@@ -531,20 +549,29 @@ class YeastarEmulator(EmulatorApp):
 
     @staticmethod
     def _names_only(event: Event, pairs: list[tuple[str, Any]]) -> bool:
-        """Whether the report reads back into the model event's parties (LEG_PARTIES_NOT_IN_MODEL):
-        a trunk leg's number counts as a party, as parse_event reads it."""
-        named = {f"ext:{v['extid']}" for k, v in pairs if k == "ext"}
-        for key, value in pairs:  # as parse_event reads a leg: the extension end is ext:
-            if key in ("inbound", "outbound") and isinstance(value, dict):
+        """Whether the report names exactly the model event's parties, in order, as a reader
+        of the guide's reports takes them (LEG_PARTIES_NOT_IN_MODEL): an ``ext`` member is an
+        extension; an ``inbound`` leg runs from a number to an extension, an ``outbound`` leg
+        from an extension to a number; a NewCdr's callfrom/callto have the kinds its ``type``
+        gives (cdr.md); a report with none of these (ExtensionStatus, a PlayPromptEnd to a
+        number, a CallFailed without ``ext``) names no party."""
+        named: list[str] = []
+        for key, value in pairs:
+            if key == "ext" and isinstance(value, dict) and value.get("extid"):
+                found = [f"ext:{value['extid']}"]
+            elif key in ("inbound", "outbound") and isinstance(value, dict):
                 ends = (("tel", "from"), ("ext", "to")) if key == "inbound" else (
                     ("ext", "from"), ("tel", "to"))
-                named |= {f"{scheme}:{value[f]}" for scheme, f in ends if value.get(f)}
-        bare = {p.split(":", 1)[-1] for p in event.parties}
-        if any(v and str(v) not in bare for k, v in pairs if k in ("callfrom", "callto")):
-            return False  # a NewCdr naming the leg's number the model's cdr does not list
-        if event.kind == "call.dtmf":  # the report's parties are the leg's, or none
-            return named == set(event.parties)
-        return named <= set(event.parties)
+                found = [f"{scheme}:{value[f]}" for scheme, f in ends if value.get(f)]
+            else:
+                continue
+            named += [p for p in found if p not in named]
+        fields = dict(pairs)
+        if fields.get("action") == "NewCdr":
+            kinds = CDR_PARTY_KINDS.get(str(fields.get("type")), ("tel", "tel"))
+            named = [f"{kind}:{fields[f]}" for kind, f in zip(kinds, ("callfrom", "callto"),
+                                                              strict=True) if fields.get(f)]
+        return tuple(named) == tuple(event.parties)
 
     def _canonical_pairs(self, event: Event, action: str, data: dict[str, Any]
                          ) -> list[tuple[str, Any]] | None:
@@ -628,6 +655,11 @@ class YeastarEmulator(EmulatorApp):
             ("callduraction", str(data.get("callduraction") or "0")),
             ("talkduraction", str(data.get("talkduraction") or "0")),
             ("status", status), ("type", kind)]
+        if data.get("pincode") not in (None, ""):
+            # cdr.md: "[pincode] The password" a caller dialled before an outbound call (sample
+            # 2); carried by the event parse_event made of such a CDR, never by the model's own
+            # cdr (the emulated PBX has no PIN-code dialling: the guide documents no API for it)
+            pairs.append(("pincode", str(data["pincode"])))
         if data.get("recording") or (status == "ANSWERED" and kind != "Internal"):
             pairs.append(("recording", str(data.get("recording") or (
                 f"{at.strftime('%Y%m%d%H%M%S')}-{event.call_id}-{pairs[3][1]}-{pairs[4][1]}"

@@ -50,7 +50,7 @@ DEAD_TOKEN_ERRNOS = TOKEN_ERRNOS
 
 def _check_report_url(url: Any) -> None:
     """``report_url`` must be a full http(s) URL: a bare host would make the PBX post reports
-    nowhere the application listens, silently."""
+    nowhere the application listens, silently. (``webhook_url`` is checked by the core.)"""
     if url in (None, ""):
         return
     parts = urlsplit(str(url))
@@ -58,12 +58,29 @@ def _check_report_url(url: Any) -> None:
         raise ConfigurationError(
             "yeastar: report_url must be a full URL such as http://203.0.113.5:8260/reports "
             "(scheme, host, optional port and path); got a value without "
-            + ("a scheme" if parts.scheme not in ("http", "https") else "a host"))
+            + ("a scheme" if parts.scheme not in ("http", "https") else "a host"),
+            key="report_url", provider="yeastar")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise ConfigurationError("yeastar: report_url has an invalid port; expected 1-65535") \
-            from None
+        raise ConfigurationError("yeastar: report_url has an invalid port; expected 1-65535",
+                                 key="report_url", provider="yeastar") from None
+
+
+def _report_url(config: Mapping[str, Any]) -> str | None:
+    """Where the PBX posts reports: ``webhook_url`` (the option every provider that can say
+    where its events go shares), or ``report_url``, its older name here. Both given and
+    different is a ConfigurationError naming both (never their values: a URL may hold a
+    token)."""
+    webhook, older = config.get("webhook_url") or None, config.get("report_url") or None
+    if webhook and older and str(webhook) != str(older):
+        raise ConfigurationError(
+            "yeastar: options 'webhook_url' and 'report_url' are both given and differ; they "
+            "are one setting (where the PBX posts its reports; report_url is the older name): "
+            "give webhook_url only", key="webhook_url", provider="yeastar")
+    _check_report_url(older)
+    url = webhook or older
+    return str(url) if url else None
 
 
 def _exchange(name: str) -> Any:
@@ -88,9 +105,10 @@ class YeastarProvider(HttpProvider):
         self.add_secret(self._password_md5)
         #: what this client learnt about calls from its dials and the reports it parsed
         self._calls = CallMemory()
-        _check_report_url(config.get("report_url"))
-        if config.get("report_url"):  # a token in the report URL is a secret like any other
-            parts = urlsplit(str(config["report_url"]))
+        #: where the PBX posts reports (webhook_url, or its older name report_url)
+        self.report_url = _report_url(config)
+        if self.report_url:  # a token in the report URL is a secret like any other
+            parts = urlsplit(self.report_url)
             for secret in (parts.query, parts.password):
                 if secret:
                     self.add_secret(secret)
@@ -139,7 +157,8 @@ class YeastarProvider(HttpProvider):
         refusal (20002 locked out, 20003 bad credentials) is an AuthenticationError, which the
         core never retries on its own: five refusals lock this address out for ten minutes."""
         body = {"username": self.config["username"], "password": self._password_md5,
-                "port": self._report_port(), "version": "1.0.2", **self._report_target()}
+                "port": self._report_port(), **self._report_version(),
+                **self._report_target()}
         reply = yield self._request(V0, "login", body)
         try:
             data = self._decode(reply)
@@ -150,6 +169,12 @@ class YeastarProvider(HttpProvider):
             raise AuthenticationError("the PBX answered the login without a token")
         log.info("yeastar: logged in to %s", self.config.get("host"))
         return Token(token)
+
+    def _report_version(self) -> dict[str, str]:
+        """The login's ``version``: "1.0.2" asks for the parties of each report in a ``"call"``
+        list (the vendor's v1 help site, vendor-fidelity.md Y31); without it (``report_format``
+        legacy) the PBX sends the guide's older shape. parse_event reads both."""
+        return {} if self.config.get("report_format") == "legacy" else {"version": "1.0.2"}
 
     def attach(self, request: WireRequest, token: Token) -> WireRequest:
         """The token travels in the query string (api_authentication.md)."""
@@ -184,9 +209,9 @@ class YeastarProvider(HttpProvider):
 
     def _report_port(self) -> str:
         """The port the PBX reports to: the report URL's when one is set, else ``report_port``."""
-        url = self.config.get("report_url")
+        url = self.report_url
         if url:
-            parts = urlsplit(str(url))
+            parts = urlsplit(url)
             return str(parts.port or (443 if parts.scheme == "https" else 80))
         return str(self.config.get("report_port", 8260))
 
@@ -196,9 +221,10 @@ class YeastarProvider(HttpProvider):
         api_authentication.md gives ``url`` as "the sending path"; the vendor's v1 help site
         (api/api_login.html, vendor-fidelity.md Y6) says it is a path appended to the
         application server's IP:port unless ``urltag`` is "1", when it is an absolute address
-        written without a scheme. ``report_url`` is a full URL, so it goes out with urltag 1.
+        written without a scheme. ``webhook_url`` (or ``report_url``) is a full URL, so it goes
+        out with urltag 1.
         """
-        url = self.config.get("report_url")
+        url = self.report_url
         if not url:
             return {}
         parts = urlsplit(str(url))

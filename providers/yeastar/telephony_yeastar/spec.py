@@ -1,6 +1,7 @@
 """The Yeastar provider's declaration (light)."""
 
 from telephony_core.provider import ProviderSpec
+from telephony_core.webhook_url import webhook_url_option
 
 SPEC = ProviderSpec(
     name="yeastar",
@@ -30,10 +31,18 @@ SPEC = ProviderSpec(
                                        "use at least their own)"},
         "report_port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 8260,
                         "description": "where the PBX POSTs event reports (given at login)"},
+        "webhook_url": webhook_url_option(
+            "given to the PBX at login and in every heartbeat as the report url with urltag 1 "
+            "(written without its scheme); the PBX posts every event report there; its port "
+            "replaces report_port"),
         "report_url": {"type": "string", "minLength": 1, "pattern": "^https?://[^/?#]+",
-                       "description": "a full event-report URL (http://HOST[:PORT]/PATH) given "
-                                      "at login and in heartbeats with urltag 1; its port "
-                                      "replaces report_port"},
+                       "description": "the older name of webhook_url (accepted; both given "
+                                      "and different is an error)"},
+        "report_format": {"type": "string", "enum": ["1.0.2", "legacy"], "default": "1.0.2",
+                          "description": "the report shape asked for at login: 1.0.2 (the "
+                                         "parties in a \"call\" list) or legacy (no version "
+                                         "sent: one \"ext\" key per extension, the guide's "
+                                         "samples); parse_event reads both"},
         "report_ip": {"type": "string", "minLength": 1,
                       "description": "the heartbeat's ipaddr (where reports go); default: the "
                                      "local address this host uses to reach the PBX"},

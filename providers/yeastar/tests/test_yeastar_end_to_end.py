@@ -315,10 +315,10 @@ def test_event_reports_reach_the_application_with_both_parties():
     assert events[3].parties == ("ext:1000",)
 
 
-def test_v1_reports_repeat_the_ext_key_and_parse_in_order():
+def test_legacy_reports_repeat_the_ext_key_and_parse_in_order():
     receiver = WebhookReceiver()
     with EmulatorServer(receiver) as hook, emulated("yeastar") as emu:
-        emu.app.report_format = "v1"
+        emu.app.report_format = "legacy"
         from telephony_core.emulation import WebhookSender
 
         emu.app.sender = WebhookSender(hook.url + "/reports")

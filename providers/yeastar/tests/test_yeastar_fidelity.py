@@ -126,7 +126,7 @@ def test_an_api_transfer_is_not_reported_but_the_new_destination_is(reported):
     assert pbx.calls[call.id].parties[-1] == "ext:1002"
 
 
-@pytest.mark.parametrize("version", ["1.0.2", "v1"])
+@pytest.mark.parametrize("version", ["1.0.2", "legacy"])
 def test_reports_of_an_outbound_call_carry_both_ids_and_read_back(reported, version):
     """Y18/Y31: the outbound object carries the leg's own id; both shapes parse to the same
     parties, and the provider learns the leg id from them."""
