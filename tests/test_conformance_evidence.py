@@ -246,6 +246,27 @@ def test_comparison_rules():
     assert out == ["json.calls[0].n: the emulator answered '2' (string), documented 2 (number)"]
 
 
+def test_a_documented_list_of_members_of_different_kinds_is_compared_member_by_member():
+    """Yeastar's 1.0.2 report lists an inbound member, then an extension member: each of the
+    emulator's members is compared with the documented member of its kind, and a member of no
+    documented shape is reported against the closest one."""
+    doc = {"call": [{"inbound": {"from": "1", "to": "2"}}, {"ext": {"extid": "1000"}}]}
+    out: list[str] = []
+    shape_differences(doc, {"call": [{"inbound": {"from": "5", "to": "6"}},
+                                     {"ext": {"extid": "1001"}}]}, "json", out)
+    assert out == []
+    shape_differences(doc, {"call": [{"ext": {"extid": "1001"}}]}, "json", out)
+    assert out == []  # one member, of a documented kind
+    shape_differences(doc, {"call": [{"inbound": {"from": "5", "to": "6"}},
+                                     {"ext": {"extid": 1001}}]}, "json", out)
+    assert out == ["json.call[1].ext.extid: the emulator answered 1001 (number), "
+                   "documented '1000' (string)"]
+    out = []
+    shape_differences(doc, {"call": [{"ext": {"extid": 7}}]}, "json", out)
+    assert out == ["json.call[0].ext.extid: the emulator answered 7 (number), "
+                   "documented '1000' (string)"]
+
+
 # -- vendor spec checks -----------------------------------------------------------------------
 
 SPECS = Path(__file__).resolve().parents[1].parent / "shared" / "specs"

@@ -604,7 +604,8 @@ def shape_differences(doc: Any, actual: Any, where: str, out: list[str],
                       allow_null: Callable[[str], bool] | None = None) -> None:
     """Where ``actual`` differs in shape from ``doc``: keys and JSON types, recursively (a
     documented ``null`` admits any type; array items are compared with the first documented
-    item). ``allow_null(where)`` says whether a ``null`` where the sample has a value is
+    item, or, where the documented items differ in shape (a list of members of different
+    kinds), by position when the lengths agree, else each with the documented item it matches). ``allow_null(where)`` says whether a ``null`` where the sample has a value is
     allowed there (the vendor documents that the field may be null)."""
     if doc is None or (isinstance(doc, str) and doc == ANY):
         return
@@ -626,7 +627,31 @@ def shape_differences(doc: Any, actual: Any, where: str, out: list[str],
                            "not documented")
     elif isinstance(doc, list) and doc and actual:
         for index, item in enumerate(actual):
-            shape_differences(doc[0], item, f"{where}[{index}]", out, allow_null)
+            at = f"{where}[{index}]"
+            if len(doc) == 1 or _same_shapes(doc):
+                shape_differences(doc[0], item, at, out, allow_null)
+            elif len(doc) == len(actual):  # members of different kinds, in a documented order
+                shape_differences(doc[index], item, at, out, allow_null)
+            else:  # members of different kinds: each must have the shape of one of them
+                tried = []
+                for candidate in doc:
+                    found: list[str] = []
+                    shape_differences(candidate, item, at, found, allow_null)
+                    if not found:
+                        break
+                    tried.append(found)
+                else:
+                    out.extend(min(tried, key=len))
+
+
+def _same_shapes(items: list[Any]) -> bool:
+    """Whether every documented item has the first one's shape (the usual list of rows)."""
+    for item in items[1:]:
+        found: list[str] = []
+        shape_differences(items[0], item, "", found)
+        if found:
+            return False
+    return True
 
 
 def _xml_shape(doc: str, actual: str, out: list[str]) -> None:

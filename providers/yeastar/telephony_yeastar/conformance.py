@@ -106,15 +106,6 @@ class Fixtures(ProviderFixtures):
         "list_calls": {},
         "accept_call": offered, "reject_call": offered, "transfer": inbound,
     }
-    #: documented reports the emulator renders but the kit cannot compare (strict xfails)
-    documented_emulator_gaps = {
-        "report (1.0.2 format): ANSWER with an inbound member":
-            "the kit compares every item of a list with the first documented item, and the "
-            "1.0.2 'call' list mixes an 'inbound' member and an 'ext' member: the emulator's "
-            "[inbound, ext] is compared as [inbound, inbound]. Compared member by member in "
-            "tests/test_yeastar_render_event.py (test_the_1_0_2_samples_render_member_by_"
-            "member_in_the_documented_shape)",
-    }
 
     def prepare_documented(self, session, exchange) -> Mapping[str, Any]:
         return prepare_documented(session, exchange)
