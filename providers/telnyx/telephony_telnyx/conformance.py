@@ -30,7 +30,8 @@ def monitor_sample(session: Any) -> dict[str, Any]:
     ref = session.client.play_prompt(to="tel:+41000", prompts=["hello111"],
                                      caller_id="+15550100")
     session.pbx.answer("tel:+41000")
-    return {"supervisor": "sip:1005@sip.telnyx.com", "call": f"call:{ref.call_id}", "mode": "listen"}
+    return {"supervisor": "sip:1005@sip.telnyx.com", "call": f"call:{ref.call_id}",
+            "mode": "listen"}
 
 
 class Fixtures(ProviderFixtures):

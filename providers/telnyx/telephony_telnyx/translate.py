@@ -235,8 +235,9 @@ def event_from_webhook(body: Any) -> Event:
     """A Telnyx webhook (``{"data": {"event_type", "occurred_at", "payload"}}``) as an Event.
 
     ``call_id`` is the id the application got from ``dial``/``play_prompt`` (as it is, no
-    ``call:``): the leg's own ``call_control_id``, or, for the callee leg a dial flow placed, the caller leg's (carried as
-    ``root`` in client_state). ``parties`` are the leg's ``from`` and ``to``.
+    ``call:``): the leg's own ``call_control_id``, or, for the callee leg a dial flow placed,
+    the caller leg's (carried as ``root`` in client_state). ``parties`` are the leg's ``from``
+    and ``to``.
     """
     if not isinstance(body, Mapping) or not isinstance(body.get("data"), Mapping):
         raise EventError("a Telnyx webhook is a JSON object with a 'data' object")
