@@ -77,6 +77,7 @@ class SimProvider(Provider):
         super().__init__(spec, config)
         setup = load_setup(config["setup"]) if config.get("setup") else load_setup()
         self.pbx: Pbx = Pbx(setup, Clock(start=int(time.time())))
+        self._handlers: dict[str, Any] = {}
         self.stream = SimEventStream()
         self.pbx.subscribe(self.stream.put)
         self.poster: EventPoster | None = None
@@ -115,7 +116,10 @@ class SimProvider(Provider):
         self._stop_delivery()
 
     def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
-        return getattr(self, f"_{op.name}")(dict(payload))
+        handler = self._handlers.get(op.name)
+        if handler is None:  # first use of this operation: look its handler up once
+            handler = self._handlers[op.name] = getattr(self, f"_{op.name}")
+        return handler(dict(payload))  # a copy: handlers take their arguments out of it
 
     def _dial(self, p: dict[str, Any]) -> CallRef:
         return CallRef(self.name, self.pbx.dial(p.pop("caller"), p.pop("callee"), **p).id)
