@@ -130,7 +130,7 @@ def test_twilio_signed_callbacks_are_verified_and_forgeries_refused(web):
         ref = emu.client.dial(caller=CALLER, callee=CALLEE)
         emu.app.pbx.answer(CALLER)
         emu.app.pbx.answer(CALLEE)
-        emu.client.hangup(call=ref.call_id)
+        emu.client.hangup(call=f"call:{ref.call_id}")
         for sender in emu.app.senders.values():
             assert sender.wait(5)
             assert sender.failed == 0

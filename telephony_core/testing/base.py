@@ -24,6 +24,7 @@ from ..errors import TelephonyError
 from ..provider import ProviderSpec
 from ..redaction import Secret
 from .clients import connect_kind
+from .ids import result_ids_problem
 
 __all__ = ["Outcome", "ProviderFixtures", "Session", "run"]
 
@@ -96,7 +97,8 @@ def run(session: Session, op: str, payload: Mapping[str, Any]) -> Outcome:
 
 
 def check_result(spec: ProviderSpec, op: str, outcome: Outcome) -> str | None:
-    """Why ``outcome`` breaks the outcome contract of ``op`` (None when it keeps it)."""
+    """Why ``outcome`` breaks the outcome contract of ``op`` (None when it keeps it), the Ids
+    contract of the call ids it returns included."""
     definition = OPERATIONS[op]
     if outcome.error is not None:
         if isinstance(outcome.error, TelephonyError):
@@ -108,12 +110,12 @@ def check_result(spec: ProviderSpec, op: str, outcome: Outcome) -> str | None:
         if not isinstance(result, list) or not all(
                 isinstance(item, definition.result) for item in result):
             return f"returned {result!r}: expected a list of {definition.result.__name__}"
-        return None
+        return result_ids_problem(result)
     if not isinstance(result, definition.result):
         return f"returned {result!r}: expected a {definition.result.__name__}"
     if hasattr(result, "provider") and result.provider != spec.name:
         return f"returned a result naming provider {result.provider!r}, not {spec.name!r}"
-    return None
+    return result_ids_problem(result)
 
 
 #: the properties that run through both clients (parametrized by ``client_kind``)

@@ -448,6 +448,11 @@ def _check_result(exchange: Exchange, result: Any, error: BaseException | None,
     if error is not None:
         out.append(f"result: the operation raised {type(error).__name__}: {error}")
         return
+    from .ids import result_ids_problem
+
+    problem = result_ids_problem(result)  # whatever the exchange documents (see .ids)
+    if problem:
+        out.append(f"result: {problem}")
     if exchange.result is None:
         if isinstance(result, bytes | bytearray) and exchange.wire:
             last = exchange.wire[-1]["reply"]
@@ -476,6 +481,17 @@ def _check_result(exchange: Exchange, result: Any, error: BaseException | None,
         out.append(f"result: got {type(result).__name__} {result!r}, documented {wanted}")
         return
     _subset("result", exchange.result.get("fields") or {}, _plain(result), out)
+
+
+def _event_ids_problems(events: Sequence[Any]) -> list[str]:
+    """Every parsed event's ``call_id`` keeps the Ids contract (None, or the vendor's id without
+    ``call:``), whatever the exchange documents: a sample transcribed with the prefix must not
+    make a provider that returns it pass."""
+    from .ids import call_id_problem
+
+    found = (call_id_problem(f"event[{i}]", getattr(e, "call_id", None), nullable=True)
+             for i, e in enumerate(events))
+    return [f"events: {problem}" for problem in found if problem]
 
 
 def _event_body(event: Mapping[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -518,6 +534,7 @@ def _check_events(spec: Any, exchange: Exchange, options: Mapping[str, Any]) -> 
                        f"{len(wanted_events)} {[e.get('kind') for e in wanted_events]}")
         for index, (doc, got) in enumerate(zip(wanted_events, events, strict=False)):
             _subset(f"event[{index}]", doc, _plain(got), out)
+        out += _event_ids_problems(events)
     finally:
         client.close()
     return out

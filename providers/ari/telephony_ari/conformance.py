@@ -41,7 +41,7 @@ def live_call(session: Any) -> dict[str, Any]:
                               idempotency_key="sample-live-call")
     session.pbx.answer("ext:1000")
     session.pbx.answer("ext:1001")
-    return {"call": ref.call_id}
+    return {"call": f"call:{ref.call_id}"}
 
 
 def offered_call(session: Any) -> dict[str, Any]:
@@ -89,7 +89,7 @@ class Fixtures(ProviderFixtures):
             if isinstance(outcome.error, OutcomeUnknown):
                 return
             assert isinstance(outcome.result, CallRef), outcome.describe()
-            channel = outcome.result.call_id.removeprefix("call:")
+            channel = outcome.result.call_id
             lookups = [r for r in seen if r.method == "GET" and r.path.endswith(channel)]
             assert lookups, f"{declared}: a success after a lost reply must be confirmed by " \
                             f"GET /channels/{{id}}: {[str(r) for r in seen]}"

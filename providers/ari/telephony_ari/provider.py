@@ -268,11 +268,11 @@ class AriProvider(HttpProvider):
             return (yield from self._reconcile_originate(channel_id, exc))
         except ProviderError as exc:
             if exc.vendor_code == "409":  # the same key again, while its channel lives
-                return CallRef(self.name, f"call:{channel_id}", raw={"duplicate": True})
+                return CallRef(self.name, channel_id, raw={"duplicate": True})
             raise
         if not isinstance(data, Mapping) or data.get("id") != channel_id:
             raise ValueError("the originate reply is not the Channel asked for")
-        return CallRef(self.name, f"call:{channel_id}", raw=data)
+        return CallRef(self.name, channel_id, raw=data)  # as it is (conformance.md "Ids")
 
     def _reconcile_originate(self, channel_id: str, cause: TransportError) -> Generator[
             WireRequest, WireReply, CallRef]:
@@ -288,7 +288,7 @@ class AriProvider(HttpProvider):
                 "It was not re-sent", reason=cause.reason, provider=self.name) from None
         except TelephonyError:
             raise self._unknown(cause) from None
-        return CallRef(self.name, f"call:{channel_id}", raw={"reconciled": True, **(
+        return CallRef(self.name, channel_id, raw={"reconciled": True, **(
             data if isinstance(data, Mapping) else {})})
 
     def _unknown(self, cause: TransportError) -> OutcomeUnknown:
@@ -373,7 +373,7 @@ class AriProvider(HttpProvider):
             context, extension = self.plan.extension(to)
             yield from self._simple("POST", "/continue", payload,
                                     {"context": context, "extension": extension, "priority": 1})
-        return CallRef(self.name, payload["call"])
+        return CallRef(self.name, payload["call"].removeprefix("call:"))
 
     def _op_monitor(self, payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Ack]:
         """snoopChannelWithId on the call's channel (listen: spy=both; whisper: also
@@ -419,7 +419,7 @@ class AriProvider(HttpProvider):
         channels = yield from self._call(WireRequest("GET", "/channels"))
         if not isinstance(channels, list):
             raise ValueError("GET /channels did not answer a list")
-        wanted = set(payload.get("ids") or ())
+        wanted = {i.removeprefix("call:") for i in payload.get("ids") or ()}
         out = []
         for call in group_calls(channels, self.plan):
             if wanted and call["call_id"] not in wanted:

@@ -80,11 +80,12 @@ def media_of(prompt: str) -> str:
 
 
 def call_id(channel: Mapping[str, Any]) -> str:
-    """``call:ID`` of the call a channel belongs to: its linkedid when the server reports
-    channel variables (ari.conf ``channelvars = CHANNEL(linkedid)``), else its own id."""
+    """The ``call_id`` of the call a channel belongs to, as it is (no ``call:``): its linkedid
+    when the server reports channel variables (ari.conf ``channelvars = CHANNEL(linkedid)``),
+    else its own id."""
     variables = channel.get("channelvars")
     linked = variables.get(LINKEDID) if isinstance(variables, Mapping) else None
-    return f"call:{linked or channel['id']}"
+    return str(linked or channel["id"])
 
 
 def _channel(frame: Mapping[str, Any], key: str = "channel") -> Mapping[str, Any]:
@@ -188,7 +189,7 @@ def _playback(frame: dict[str, Any], plan: Dialplan, at: Any) -> list[Event]:
     if not target.startswith("channel:"):
         raise EventError("only playbacks on channels are read (target_uri channel:ID)")
     channel_id = target.removeprefix("channel:")
-    return [Event("prompt.finished", PROVIDER, call_id=f"call:{channel_id}", at=at,
+    return [Event("prompt.finished", PROVIDER, call_id=channel_id, at=at,
                   data={"channel": channel_id, "playback": str(playback.get("id", "")),
                         "state": str(playback.get("state", "")),
                         "media": str(playback.get("media_uri", ""))}, raw=frame)]
@@ -227,7 +228,7 @@ def group_calls(channels: Sequence[Mapping[str, Any]], plan: Dialplan,
         calls.setdefault(call_id(channel), []).append(channel)
     out = []
     for cid, members in calls.items():
-        members.sort(key=lambda c: (c["id"] != cid.removeprefix("call:"),
+        members.sort(key=lambda c: (c["id"] != cid,
                                     str(c.get("creationtime", ""))))
         states = {c.get("state") for c in members}
         state = "talking" if states == {"Up"} and len(members) > 1 else (

@@ -47,7 +47,7 @@ def test_async_play_prompt_flow_continues_on_stream_events():
         async def main() -> None:
             async with connect_async(emu.app.connect_url(emu.server.url), **FAST) as client:
                 ref = await client.play_prompt(to="ext:1002", prompts=["hello111"])
-                channel = ref.call_id[5:]
+                channel = ref.call_id
                 assert client.provider.async_event_stream().connected
                 await asyncio.to_thread(emu.app.pbx.answer, "ext:1002")
                 # StasisStart -> answer, play: the stream task sends them
@@ -77,8 +77,8 @@ def test_async_events_reconnect_with_a_gap_and_nothing_lost_or_repeated():
                 # (while nobody listens: not replayed)
                 await until(lambda: stream.connections == 2 and stream.connected)
                 await asyncio.to_thread(emu.app.pbx.answer, "ext:1001")
-                await client.hold(ref.call_id)
-                await client.hangup(ref.call_id)
+                await client.hold(f"call:{ref.call_id}")
+                await client.hangup(f"call:{ref.call_id}")
                 await until(lambda: any(e.kind == "call.hangup" for e in got))
                 gaps = [i for i, e in enumerate(got) if e.kind == "system" and e.data.get("gap")]
                 assert len(gaps) == 1

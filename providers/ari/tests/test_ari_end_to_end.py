@@ -42,8 +42,8 @@ def reader(client):
 
 def test_dial_rings_the_caller_then_continues_to_the_callee(emu):
     ref = emu.client.dial(caller="ext:1000", callee="ext:1001", caller_id="5551000")
-    assert ref.call_id.startswith("call:tc-")
-    sent = emu.server.requests_to(f"/ari/channels/{ref.call_id[5:]}", "POST")
+    assert ref.call_id.startswith("tc-")  # the channel id as it is, no call: prefix
+    sent = emu.server.requests_to(f"/ari/channels/{ref.call_id}", "POST")
     assert dict(sent[0].query_list) == {"endpoint": "PJSIP/1000", "extension": "1001",
                                         "context": "from-internal", "callerId": "5551000"}
     emu.app.pbx.answer("ext:1000")
@@ -51,23 +51,23 @@ def test_dial_rings_the_caller_then_continues_to_the_callee(emu):
     [call] = emu.client.list_calls()
     assert (call.call_id, call.caller, call.callee, call.state) == (
         ref.call_id, "ext:1000", "ext:1001", "talking")
-    emu.client.hold(ref.call_id)
+    emu.client.hold(f"call:{ref.call_id}")
     assert emu.app.pbx.snapshot()["extensions"]["1000"] == "held"
-    emu.client.unhold(ref.call_id)
-    emu.client.mute(ref.call_id)
+    emu.client.unhold(f"call:{ref.call_id}")
+    emu.client.mute(f"call:{ref.call_id}")
     assert emu.app.pbx.snapshot()["calls"][0]["legs"][0]["muted"] is True
-    emu.client.unmute(ref.call_id)
-    emu.client.transfer(ref.call_id, "tel:41000")
+    emu.client.unmute(f"call:{ref.call_id}")
+    emu.client.transfer(f"call:{ref.call_id}", "tel:41000")
     assert [leg["party"] for leg in emu.app.pbx.snapshot()["calls"][0]["legs"]] == [
         "ext:1000", "tel:41000"]
-    emu.client.hangup(ref.call_id)
+    emu.client.hangup(f"call:{ref.call_id}")
     assert emu.client.list_calls() == []
 
 
 def test_the_idempotency_key_is_the_channel_id_and_a_repeat_places_nothing(emu):
     first = emu.client.dial(caller="ext:1000", callee="ext:1001", idempotency_key="order-7")
     again = emu.client.dial(caller="ext:1000", callee="ext:1001", idempotency_key="order-7")
-    assert first.call_id == again.call_id == "call:tc-order-7"
+    assert first.call_id == again.call_id == "tc-order-7"
     assert again.raw == {"duplicate": True}
     assert len(emu.app.pbx.calls) == 1
 
@@ -75,7 +75,7 @@ def test_the_idempotency_key_is_the_channel_id_and_a_repeat_places_nothing(emu):
 def test_a_lost_originate_reply_is_reconciled_by_get_channel_never_resent(emu):
     emu.server.inject(Fault.reset_after_read(), method="POST", times=1)
     ref = emu.client.dial(caller="ext:1000", callee="ext:1001", idempotency_key="k1")
-    assert ref.call_id == "call:tc-k1" and ref.raw["reconciled"] is True
+    assert ref.call_id == "tc-k1" and ref.raw["reconciled"] is True
     methods = [(r.method, r.path) for r in emu.server.requests]
     assert methods == [("POST", "/ari/channels/tc-k1"), ("GET", "/ari/channels/tc-k1")]
     assert len(emu.app.pbx.calls) == 1
@@ -92,7 +92,7 @@ def test_a_lost_originate_whose_channel_is_gone_is_outcome_unknown(emu):
 
 def test_play_prompt_flow_answers_plays_and_hangs_up_on_stream_events(emu):
     ref = emu.client.play_prompt(to="ext:1002", prompts=["hello111", "recording:greet"])
-    channel = ref.call_id[5:]
+    channel = ref.call_id
     assert dict(emu.server.requests_to(f"/ari/channels/{channel}", "POST")[0].query_list) == {
         "endpoint": "PJSIP/1002", "app": emu.app.app, "appArgs": "telephony,play_prompt"}
     emu.app.pbx.answer("ext:1002")  # StasisStart -> answer, play (the app never iterates)
@@ -109,7 +109,7 @@ def test_play_prompt_flow_answers_plays_and_hangs_up_on_stream_events(emu):
 
 def test_a_menu_key_continues_in_the_dialplan(emu):
     ref = emu.client.play_prompt(to="ext:1002", prompts=["hello111"], menu={"1": "ext:1003"})
-    channel = ref.call_id[5:]
+    channel = ref.call_id
     emu.app.pbx.answer("ext:1002")
     wait_for(lambda: f"{channel}-play" in emu.app.playbacks)
     emu.app.pbx.clock.advance(6)
@@ -127,16 +127,16 @@ def test_inbound_calls_are_offered_then_accepted_or_rejected(emu):
     emu.app.pbx.incoming("41000", "5551000")
     offered = wait_for(lambda: [e for e in got if getattr(e, "kind", "") == "call.offered"])
     assert offered[0].parties == ("tel:41000",)
-    emu.client.accept_call(offered[0].call_id)
+    emu.client.accept_call(f"call:{offered[0].call_id}")
     assert emu.app.pbx.snapshot()["calls"][0]["offered"] is False
     with pytest.raises(ProviderError) as info:  # no longer offered
-        emu.client.reject_call(offered[0].call_id)
+        emu.client.reject_call(f"call:{offered[0].call_id}")
     assert info.value.code == "not_offered"
     emu.app.pbx.incoming("41001", "5551000")
     second = wait_for(lambda: [e for e in got if getattr(e, "kind", "") == "call.offered"
                                and e.parties == ("tel:41001",)])
-    emu.client.reject_call(second[0].call_id)
-    assert dict(emu.server.requests_to(f"/ari/channels/{second[0].call_id[5:]}",
+    emu.client.reject_call(f"call:{second[0].call_id}")
+    assert dict(emu.server.requests_to(f"/ari/channels/{second[0].call_id}",
                                        "DELETE")[0].query_list) == {"reason": "rejected"}
     assert len(emu.app.pbx.calls) == 1
 
@@ -155,8 +155,8 @@ def test_the_stream_reconnects_after_a_drop_with_a_gap_and_nothing_lost_or_repea
     emu.app.pbx.answer("ext:1000")  # while nobody listens: ARI does not replay it
     wait_for(lambda: stream.connections == 2 and stream.connected)
     emu.app.pbx.answer("ext:1001")
-    client.hold(ref.call_id)
-    client.hangup(ref.call_id)
+    client.hold(f"call:{ref.call_id}")
+    client.hangup(f"call:{ref.call_id}")
     wait_for(lambda: any(getattr(e, "kind", "") == "call.hangup" for e in got))
     gaps = [i for i, e in enumerate(got) if e.kind == "system" and e.data.get("gap")]
     assert len(gaps) == 1
@@ -241,17 +241,17 @@ def test_the_demo_password_never_reaches_a_log(caplog):
 def test_music_on_hold_on_a_channel_is_a_provider_extra(emu):
     ref = emu.client.dial(caller="ext:1000", callee="ext:1001")
     emu.app.pbx.answer("ext:1000")
-    emu.client.provider.start_moh(ref.call_id, "jazz")
-    channel = emu.app.channels[ref.call_id[5:]]
+    emu.client.provider.start_moh(f"call:{ref.call_id}", "jazz")
+    channel = emu.app.channels[ref.call_id]
     assert channel.moh == "jazz"
     assert dict(emu.server.requests[-1].query_list) == {"mohClass": "jazz"}
-    emu.client.provider.stop_moh(ref.call_id)
+    emu.client.provider.stop_moh(f"call:{ref.call_id}")
     assert channel.moh is None
     for bad in ("ext:1000", 5):
         with pytest.raises(PayloadError, match="call:ID"):
             emu.client.provider.start_moh(bad)
     with pytest.raises(PayloadError, match="musiconhold"):
-        emu.client.provider.start_moh(ref.call_id, "../etc")
+        emu.client.provider.start_moh(f"call:{ref.call_id}", "../etc")
     with pytest.raises(ProviderError) as info:
         emu.client.provider.start_moh("call:gone")
     assert info.value.category == "not_found"
@@ -262,9 +262,9 @@ def test_strict_stasis_refuses_channel_operations_outside_the_app():
         ref = running.client.dial(caller="ext:1000", callee="ext:1001")
         running.app.pbx.answer("ext:1000")
         with pytest.raises(ProviderError) as info:
-            running.client.hold(ref.call_id)
+            running.client.hold(f"call:{ref.call_id}")
         assert (info.value.code, info.value.vendor_code) == ("not_in_stasis", "409")
-        running.client.hangup(ref.call_id)  # hangup works on any channel
+        running.client.hangup(f"call:{ref.call_id}")  # hangup works on any channel
 
 
 def test_a_closed_client_has_no_stream():
@@ -295,7 +295,7 @@ def test_monitor_snoops_creates_bridges_and_dials_the_supervisor(emu):
     emu.app.pbx.answer("ext:1000")
     emu.app.pbx.answer("ext:1001")
     emu.server.clear()
-    emu.client.monitor("ext:1005", ref.call_id, "whisper")
+    emu.client.monitor("ext:1005", f"call:{ref.call_id}", "whisper")
     assert [(r.method, r.path, dict(r.query_list)) for r in emu.server.requests] == [
         ("POST", "/ari/channels/tc-m1/snoop/tc-m1-snoop-1005",
          {"spy": "both", "whisper": "out", "app": emu.app.app, "appArgs": "telephony,snoop"}),
@@ -318,10 +318,10 @@ def test_a_refused_monitor_removes_what_it_created(emu):
     emu.app.pbx.answer("ext:1000")
     emu.app.pbx.answer("ext:1001")
     with pytest.raises(ProviderError) as info:  # 1002's monitor mode is disabled
-        emu.client.monitor("ext:1002", ref.call_id, "listen")
+        emu.client.monitor("ext:1002", f"call:{ref.call_id}", "listen")
     assert info.value.vendor_code == "409" and "monitor mode" in info.value.message
-    assert set(emu.app.channels) == {ref.call_id[5:], *[c for c in emu.app.channels
+    assert set(emu.app.channels) == {ref.call_id, *[c for c in emu.app.channels
                                                         if c.startswith("1495")]}
     assert emu.app.bridges == {}
-    emu.client.monitor("ext:1005", ref.call_id, "barge")  # the ids are free again
+    emu.client.monitor("ext:1005", f"call:{ref.call_id}", "barge")  # the ids are free again
     assert emu.app.pbx.snapshot()["calls"][0]["legs"][-1]["role"] == "monitor-barge"

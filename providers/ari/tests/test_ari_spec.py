@@ -33,34 +33,34 @@ def everything(emu) -> None:
     pbx.answer("ext:1000")
     pbx.answer("ext:1001")
     for op in (client.hold, client.unhold, client.mute, client.unmute):
-        op(ref.call_id)
+        op(f"call:{ref.call_id}")
     client.list_calls()
-    client.list_calls(direction="inbound", ids=[ref.call_id])
-    client.transfer(ref.call_id, "tel:41000")
-    for attempt in (lambda: client.transfer(ref.call_id, "sip:bob@example.com"),
+    client.list_calls(direction="inbound", ids=[f"call:{ref.call_id}"])
+    client.transfer(f"call:{ref.call_id}", "tel:41000")
+    for attempt in (lambda: client.transfer(f"call:{ref.call_id}", "sip:bob@example.com"),
                     lambda: client.hold("call:missing"),
                     lambda: client.dial(caller="ext:9999", callee="ext:1001")):
         with pytest.raises(TelephonyError):
             attempt()
-    client.monitor("ext:1005", ref.call_id, "listen")
+    client.monitor("ext:1005", f"call:{ref.call_id}", "listen")
     with pytest.raises(TelephonyError):
-        client.monitor("ext:1002", ref.call_id, "barge")  # refused at dial, cleaned up
+        client.monitor("ext:1002", f"call:{ref.call_id}", "barge")  # refused at dial, undone
     pbx.far_hangup("ext:1005")
-    client.provider.start_moh(ref.call_id, "default")
-    client.provider.stop_moh(ref.call_id)
-    client.hangup(ref.call_id)
+    client.provider.start_moh(f"call:{ref.call_id}", "default")
+    client.provider.stop_moh(f"call:{ref.call_id}")
+    client.hangup(f"call:{ref.call_id}")
     played = client.play_prompt(to="ext:1002", prompts=["hello111", "nosuch"],
                                 caller_id="5551000", menu={"2": "tel:41001"})
     pbx.answer("ext:1002")
-    wait_for(lambda: f"{played.call_id[5:]}-play" in emu.app.playbacks)  # the timer is set
+    wait_for(lambda: f"{played.call_id}-play" in emu.app.playbacks)  # the timer is set
     pbx.clock.advance(11)
     pbx.press("ext:1002", "2")
-    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{played.call_id[5:]}/continue"))
+    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{played.call_id}/continue"))
     other = client.play_prompt(to="ext:1003", prompts=["hello111"])
     pbx.answer("ext:1003")
-    wait_for(lambda: f"{other.call_id[5:]}-play" in emu.app.playbacks)
+    wait_for(lambda: f"{other.call_id}-play" in emu.app.playbacks)
     pbx.clock.advance(6)
-    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{other.call_id[5:]}", "DELETE"))
+    wait_for(lambda: emu.server.requests_to(f"/ari/channels/{other.call_id}", "DELETE"))
     pbx.incoming("41000", "5551000")
     pbx.incoming("41001", "5551000")
     offered = [c.id for c in emu.app.channels.values() if c.offered]

@@ -48,7 +48,7 @@ def test_destroyed_before_answer_is_a_failure_then_a_hangup():
                                      channel=channel("c1", "PJSIP/1001-0001", "Ringing",
                                                      linked="c0")), PLAN)
     assert [(e.kind, e.call_id, e.parties) for e in events] == [
-        ("call.failed", "call:c0", ("ext:1001",)), ("call.hangup", "call:c0", ("ext:1001",))]
+        ("call.failed", "c0", ("ext:1001",)), ("call.hangup", "c0", ("ext:1001",))]
     assert events[0].data["reason"] == "busy"
     assert events[1].at.isoformat() == "2026-11-29T05:00:01.250000+00:00"
 
@@ -69,7 +69,7 @@ def test_dtmf_playback_and_hold():
     assert (dtmf.kind, dtmf.data["key"]) == ("call.dtmf", "#")
     [done] = events_from_frame(frame("PlaybackFinished", playback={
         "id": "p", "media_uri": "sound:x", "target_uri": "channel:a", "state": "done"}), PLAN)
-    assert (done.kind, done.call_id, done.data["state"]) == ("prompt.finished", "call:a", "done")
+    assert (done.kind, done.call_id, done.data["state"]) == ("prompt.finished", "a", "done")
     [held] = events_from_frame(frame("ChannelHold", channel=channel("a", "PJSIP/1000-1")),
                                PLAN)
     assert (held.kind, held.data["status"], held.data["extension"]) == (
@@ -90,4 +90,4 @@ def test_channels_group_into_calls_by_linkedid():
                          channel("a", "PJSIP/1000-1", "Up", linked="a"),
                          channel("z", "PJSIP/trunk-3", "Up", number="41000")], PLAN)
     assert [(c["call_id"], c["caller"], c["callee"], c["state"]) for c in calls] == [
-        ("call:a", "ext:1000", "ext:1001", "ringing"), ("call:z", "tel:41000", None, "talking")]
+        ("a", "ext:1000", "ext:1001", "ringing"), ("z", "tel:41000", None, "talking")]

@@ -141,15 +141,17 @@ class TeleCmiProvider(HttpProvider):
                 self._legs.popitem(last=False)
 
     def live_call_id(self, request_id: str, leg: str = "a") -> str | None:
-        """``call:CMIUUID`` of a call placed with ``request_id`` (``CallRef.raw["request_id"]``),
+        """The ``cmiuuid`` of a call placed with ``request_id`` (``CallRef.raw["request_id"]``),
         once one of its events has been through this client's ``parse_event``; None before.
+        Like every ``call_id`` it is the id as it is (the events' ``call_id``); act on the call
+        with ``call:`` + it.
 
         Leg ``a`` is the number called first (``to``/``caller``), ``b`` the one bridged to it.
         TeleCMI's own look-up by request id (``/v1/piopiy/requestid_cdr``) answers CDRs without
         the ``cmiuuid``, so it cannot tell this."""
         with self._legs_lock:
             cmiuuid = self._legs.get(request_id, {}).get(leg)
-        return f"call:{cmiuuid}" if cmiuuid else None
+        return cmiuuid or None
 
 
 def _action_base(config) -> str:

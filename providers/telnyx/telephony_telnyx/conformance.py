@@ -17,7 +17,7 @@ def live_call(session: Any) -> dict[str, Any]:
     """A caller leg placed with dial and answered: what hangup and transfer act on."""
     ref = session.client.dial(caller="tel:+41000", callee="tel:+41001", caller_id="+15550100")
     session.pbx.answer("tel:+41000")
-    return {"call": ref.call_id}
+    return {"call": f"call:{ref.call_id}"}
 
 
 def transfer_sample(session: Any) -> dict[str, Any]:
@@ -30,7 +30,8 @@ def monitor_sample(session: Any) -> dict[str, Any]:
     ref = session.client.play_prompt(to="tel:+41000", prompts=["hello111"],
                                      caller_id="+15550100")
     session.pbx.answer("tel:+41000")
-    return {"supervisor": "sip:1005@sip.telnyx.com", "call": ref.call_id, "mode": "listen"}
+    return {"supervisor": "sip:1005@sip.telnyx.com", "call": f"call:{ref.call_id}",
+            "mode": "listen"}
 
 
 class Fixtures(ProviderFixtures):

@@ -74,7 +74,8 @@ class TelnyxProvider(HttpProvider):
             lambda self, data, p: self._placed(data)),
         "transfer": Route(lambda self, p: _action(p["call"], "transfer",
                                                   translate.transfer_body(p, _key())),
-                          lambda self, data, p: CallRef(self.name, p["call"], raw=data)),
+                          lambda self, data, p: CallRef(
+                              self.name, translate.call_control_id(p["call"]), raw=data)),
         "hangup": Route(lambda self, p: _action(p["call"], "hangup",
                                                 translate.hangup_body(p, _key())),
                         lambda self, data, p: Ack(self.name, raw=data)),
@@ -118,7 +119,7 @@ class TelnyxProvider(HttpProvider):
         if not isinstance(ccid, str) or not ccid:
             raise MalformedReply("the DialCall reply has no data.call_control_id",
                                  provider=self.name)
-        return CallRef(self.name, f"call:{ccid}", raw=data)
+        return CallRef(self.name, ccid, raw=data)  # as it is (docs/conformance.md, "Ids")
 
     def _monitor_request(self, payload: dict[str, Any]) -> WireRequest:
         caller_id = self.config.get("caller_id")
@@ -161,7 +162,7 @@ class TelnyxProvider(HttpProvider):
             after = cursors.get("after") if isinstance(cursors, Mapping) else None
             if not items or not isinstance(after, str) or not after:
                 break
-        wanted = set(payload.get("ids") or ())
+        wanted = {i.removeprefix("call:") for i in payload.get("ids") or ()}
         unique = {c.call_id: c for c in reversed(found)}  # one per call: its first leg
         return [c for c in reversed(unique.values()) if not wanted or c.call_id in wanted]
 

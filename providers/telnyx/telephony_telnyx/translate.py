@@ -226,7 +226,7 @@ def active_call_info(item: Mapping[str, Any]) -> CallInfo:
         ccid = state["root"]  # a leg our flow added to the call the application knows
     caller = state.get("caller") or (state.get("to") if state.get("f") == "play" else None)
     callee = state.get("callee")
-    return CallInfo(f"call:{ccid}", "outbound" if state else None,
+    return CallInfo(ccid, "outbound" if state else None,
                     caller if isinstance(caller, str) else None,
                     callee if isinstance(callee, str) else None, "unknown", raw=dict(item))
 
@@ -234,9 +234,10 @@ def active_call_info(item: Mapping[str, Any]) -> CallInfo:
 def event_from_webhook(body: Any) -> Event:
     """A Telnyx webhook (``{"data": {"event_type", "occurred_at", "payload"}}``) as an Event.
 
-    ``call_id`` is the id the application got from ``dial``/``play_prompt``: the leg's own
-    ``call_control_id``, or, for the callee leg a dial flow placed, the caller leg's (carried as
-    ``root`` in client_state). ``parties`` are the leg's ``from`` and ``to``.
+    ``call_id`` is the id the application got from ``dial``/``play_prompt`` (as it is, no
+    ``call:``): the leg's own ``call_control_id``, or, for the callee leg a dial flow placed,
+    the caller leg's (carried as ``root`` in client_state). ``parties`` are the leg's ``from``
+    and ``to``.
     """
     if not isinstance(body, Mapping) or not isinstance(body.get("data"), Mapping):
         raise EventError("a Telnyx webhook is a JSON object with a 'data' object")
@@ -271,7 +272,7 @@ def event_from_webhook(body: Any) -> Event:
         extra["key"] = payload["digit"]
     if state.get("f"):
         extra["flow"] = state["f"]
-    return Event(kind, PROVIDER, call_id=f"call:{root}", parties=parties,
+    return Event(kind, PROVIDER, call_id=root, parties=parties,
                  at=occurred_at(data.get("occurred_at")),
                  reference=state.get("ref") if isinstance(state.get("ref"), str) else None,
                  data=extra, raw=dict(body))

@@ -49,8 +49,8 @@ def test_dial_then_a_second_async_client_continues_the_flow(world):
     assert all(e.call_id == ref.call_id and e.reference == "order-8" for e in events)
     first, bridge = world.sent("/v2/calls")
     assert first["command_id"] == "order-8" and first["to"] == "+41000"
-    assert bridge["to"] == "+41001" and bridge["link_to"] == ref.call_id[5:]
-    assert bridge["command_id"] == follow_up_command_id(ref.call_id[5:], "bridge")
+    assert bridge["to"] == "+41001" and bridge["link_to"] == ref.call_id
+    assert bridge["command_id"] == follow_up_command_id(ref.call_id, "bridge")
     world.pbx.answer("tel:+41001")
     call = world.pbx.snapshot()["calls"][0]
     assert [leg["party"] for leg in call["legs"]] == ["tel:+41000", "tel:+41001"]
@@ -73,7 +73,7 @@ def test_play_prompt_plays_each_prompt_then_hangs_up(world):
             return ref, events
 
     ref, events = asyncio.run(scenario())
-    ccid = ref.call_id[5:]
+    ccid = ref.call_id
     played = world.sent(f"/v2/calls/{ccid}/actions/playback_start")
     assert [b.get("media_name") or b.get("audio_url") for b in played] == \
         ["hello111", "https://example.com/b.wav"]
@@ -117,9 +117,9 @@ def test_a_command_under_a_fault_is_retried_with_the_same_command_id(world, faul
         async with _client(world) as client:
             dialled = await client.dial(**DIAL, idempotency_key="async-42")
             world.pbx.answer("tel:+41000")
-            path = f"/v2/calls/{dialled.call_id[5:]}/actions/hangup"
+            path = f"/v2/calls/{dialled.call_id}/actions/hangup"
             world.server.inject(make[fault](), path=path, times=1)
-            await client.hangup(dialled.call_id, idempotency_key="async-43")
+            await client.hangup(f"call:{dialled.call_id}", idempotency_key="async-43")
             return dialled, path
 
     ref, path = asyncio.run(scenario())

@@ -17,7 +17,7 @@ def test_dial_rings_the_caller_then_another_process_connects_the_callee(world, t
     assert len(first) == 1 and first[0]["to"] == "+41000" and first[0]["from"] == "+15550100"
     assert first[0]["command_id"] == "order-7-call"
     assert telnyx_spec.check_request("POST", "/v2/calls", first[0]) == "DialCall"
-    assert ref.call_id == f"call:{world.app.legs[ref.call_id[5:]].call_control_id}"
+    assert ref.call_id == world.app.legs[ref.call_id].call_control_id  # as it is, no call:
     world.pbx.answer("tel:+41000")
 
     other = world.connect()  # the webhook reaches another process, with its own client
@@ -27,10 +27,10 @@ def test_dial_rings_the_caller_then_another_process_connects_the_callee(world, t
     assert all(e.reference == "order-7" for e in events)
     assert events[1].at is not None and events[1].at.tzinfo is not None
     bridge = world.sent("/v2/calls")[1]
-    assert bridge["to"] == "+41001" and bridge["link_to"] == ref.call_id[5:]
+    assert bridge["to"] == "+41001" and bridge["link_to"] == ref.call_id
     assert bridge["bridge_on_answer"] is True and bridge["bridge_intent"] is True
-    assert bridge["command_id"] == follow_up_command_id(ref.call_id[5:], "bridge")
-    assert decode_state(bridge["client_state"])["root"] == ref.call_id[5:]
+    assert bridge["command_id"] == follow_up_command_id(ref.call_id, "bridge")
+    assert decode_state(bridge["client_state"])["root"] == ref.call_id
     parties = [leg["party"] for leg in world.pbx.snapshot()["calls"][0]["legs"]]
     assert parties == ["tel:+41000", "tel:+41001"]
 
@@ -59,8 +59,8 @@ def test_an_unanswered_callee_ends_the_caller_leg(world):
     world.pbx.clock.advance(31)  # the callee rings out
     events = world.deliver(start=start)
     assert "call.hangup" in [e.kind for e in events]
-    hangup = world.sent(f"/v2/calls/{ref.call_id[5:]}/actions/hangup")
-    assert hangup == [{"command_id": follow_up_command_id(ref.call_id[5:], "hangup")}] or \
+    hangup = world.sent(f"/v2/calls/{ref.call_id}/actions/hangup")
+    assert hangup == [{"command_id": follow_up_command_id(ref.call_id, "hangup")}] or \
         world.pbx.snapshot()["calls"] == []
 
 
@@ -82,17 +82,18 @@ def test_play_prompt_is_one_dial_that_plays_on_answer(world, prompt, field):
 def test_transfer_hangup_and_monitor_carry_the_operation_key(world):
     ref = world.client.play_prompt("tel:+41000", ["hello111"], caller_id="+15550100")
     world.pbx.answer("tel:+41000")
-    ccid = ref.call_id[5:]
-    world.client.monitor("sip:1005@sip.telnyx.com", ref.call_id, "whisper", idempotency_key="m-1")
+    ccid = ref.call_id
+    world.client.monitor("sip:1005@sip.telnyx.com", f"call:{ref.call_id}", "whisper",
+                         idempotency_key="m-1")
     supervise = world.sent("/v2/calls")[-1]
     assert supervise["supervise_call_control_id"] == ccid
     assert supervise["supervisor_role"] == "whisper" and supervise["command_id"] == "m-1"
     roles = [leg["role"] for leg in world.pbx.snapshot()["calls"][0]["legs"]]
     assert "monitor-whisper" in roles
-    world.client.transfer(ref.call_id, "tel:+41002", idempotency_key="t-1")
+    world.client.transfer(f"call:{ref.call_id}", "tel:+41002", idempotency_key="t-1")
     assert world.sent(f"/v2/calls/{ccid}/actions/transfer") == [
         {"to": "+41002", "command_id": "t-1"}]
-    world.client.hangup(ref.call_id, idempotency_key="h-1")
+    world.client.hangup(f"call:{ref.call_id}", idempotency_key="h-1")
     assert world.sent(f"/v2/calls/{ccid}/actions/hangup") == [{"command_id": "h-1"}]
     assert world.pbx.snapshot()["calls"] == []
 
@@ -129,9 +130,9 @@ def test_telnyx_errors_are_typed_with_the_vendor_code(world):
         world.client.hangup("call:v3:no-such-leg")
     assert caught.value.category == "not_found" and caught.value.vendor_code == "90015"
     ref = world.client.dial(**DIAL)
-    world.client.hangup(ref.call_id)
+    world.client.hangup(f"call:{ref.call_id}")
     with pytest.raises(ProviderError) as ended:
-        world.client.transfer(ref.call_id, "tel:+41002")
+        world.client.transfer(f"call:{ref.call_id}", "tel:+41002")
     assert ended.value.vendor_code == "90018" and ended.value.code == "call_not_found"
 
 
@@ -143,7 +144,7 @@ def test_several_prompts_play_one_after_another_then_the_call_ends(world):
     world.pbx.answer("tel:+41000")
     other = world.connect()
     world.deliver(other)
-    ccid = ref.call_id[5:]
+    ccid = ref.call_id
     playback = f"/v2/calls/{ccid}/actions/playback_start"
     assert [b.get("media_name") or b.get("audio_url") for b in world.sent(playback)] == \
         ["hello111"]
@@ -166,7 +167,7 @@ def test_a_menu_key_transfers_the_call_and_no_key_ends_it(world, key, transferre
                                    menu={"2": "tel:+41002", "#": "sip:1001@sip.telnyx.com"})
     world.pbx.answer("tel:+41000")
     world.deliver()
-    ccid = ref.call_id[5:]
+    ccid = ref.call_id
     [gather] = world.sent(f"/v2/calls/{ccid}/actions/gather_using_audio")
     assert gather["valid_digits"] == "#2" and gather["maximum_digits"] == 1
     start = len(world.app.webhooks)
@@ -242,14 +243,14 @@ def test_a_flow_step_for_a_leg_that_has_ended_is_done_not_an_error(world):
     ref = world.client.play_prompt("tel:+41000", ["hello111", "https://example.com/b.wav"],
                                    caller_id="+15550100")
     world.pbx.answer("tel:+41000")
-    world.client.hangup(ref.call_id)
+    world.client.hangup(f"call:{ref.call_id}")
     events = world.deliver(world.connect())
     assert "call.answered" in [e.kind for e in events]
-    ccid = ref.call_id[5:]
+    ccid = ref.call_id
     assert len(world.sent(f"/v2/calls/{ccid}/actions/playback_start")) == 1  # sent, refused
     assert any(status == 422 and body["errors"][0]["code"] == "90018"
                for method, path, status, body in world.app.replies
                if path.endswith("/actions/playback_start"))
     with pytest.raises(ProviderError) as caught:
-        world.client.transfer(ref.call_id, "tel:+41002")
+        world.client.transfer(f"call:{ref.call_id}", "tel:+41002")
     assert caught.value.vendor_code == "90018"

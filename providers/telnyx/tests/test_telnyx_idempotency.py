@@ -50,12 +50,13 @@ def test_without_a_caller_key_every_attempt_shares_a_generated_one(world):
 def test_call_commands_are_retried_with_the_same_command_id(world, operation):
     ref = world.client.play_prompt("tel:+41000", ["hello111"], caller_id="+15550100")
     world.pbx.answer("tel:+41000")
-    payload = {"transfer": {"call": ref.call_id, "to": "tel:+41002"},
-               "hangup": {"call": ref.call_id},
-               "monitor": {"supervisor": "sip:1005@sip.telnyx.com", "call": ref.call_id,
+    payload = {"transfer": {"call": f"call:{ref.call_id}", "to": "tel:+41002"},
+               "hangup": {"call": f"call:{ref.call_id}"},
+               "monitor": {"supervisor": "sip:1005@sip.telnyx.com",
+                           "call": f"call:{ref.call_id}",
                            "mode": "barge"}}[operation]
     path = "/v2/calls" if operation == "monitor" else \
-        f"/v2/calls/{ref.call_id[5:]}/actions/{operation}"
+        f"/v2/calls/{ref.call_id}/actions/{operation}"
     world.server.inject(Fault.reset_after_read(), path=path, times=1)
     result = world.client.invoke(operation, payload, idempotency_key=f"{operation}-9")
     assert isinstance(result, CallRef | Ack)

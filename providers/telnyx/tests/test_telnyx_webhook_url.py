@@ -54,7 +54,7 @@ def test_dial_names_the_url_and_every_leg_reports_there(world_with, endpoints):
         events = w.deliver()                     # the bridge step is sent with the URL too
         assert w.sent("/v2/calls")[1]["webhook_url"] == url
         w.pbx.answer("tel:+41001")
-        w.client.hangup(ref.call_id)
+        w.client.hangup(f"call:{ref.call_id}")
         delivered = app.wait_for(len(w.app.webhooks))
         assert len(delivered) == len(w.app.webhooks)
         parsed = [e for body, headers in delivered for e in w.client.parse_event(body, headers)]
@@ -108,8 +108,8 @@ def test_play_prompt_and_supervisor_legs_name_the_url_too(world_with, endpoints)
     with world_with(webhook_url=url) as w:
         ref = w.client.play_prompt("tel:+41000", ["hello111"], caller_id="+15550100")
         w.pbx.answer("tel:+41000")
-        w.client.monitor("sip:1005@sip.telnyx.com", ref.call_id, "listen")
-        w.client.hangup(ref.call_id)
+        w.client.monitor("sip:1005@sip.telnyx.com", f"call:{ref.call_id}", "listen")
+        w.client.hangup(f"call:{ref.call_id}")
         assert [b["webhook_url"] for b in w.sent("/v2/calls")] == [url, url]
         delivered = app.wait_for(len(w.app.webhooks))
         assert len(delivered) == len(w.app.webhooks)

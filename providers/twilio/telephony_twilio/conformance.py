@@ -33,7 +33,7 @@ def live_call(session: Any) -> dict[str, Any]:
     ref = session.client.dial(caller=CALLER, callee=CALLEE)
     session.pbx.answer(CALLER)
     session.pbx.answer(CALLEE)
-    return {"call": ref.call_id}
+    return {"call": f"call:{ref.call_id}"}
 
 
 def transfer_sample(session: Any) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class Fixtures(ProviderFixtures):
             subs["headers.Authorization"] = f"Basic {wrong}"
         elif exchange.operation == "hangup" and exchange.error is None:
             ref = session.client.dial(caller=CALLER, callee=CALLEE)
-            subs[documented_call] = ref.call_id.split(":")[1]
+            subs[documented_call] = ref.call_id.split(":")[0]
         elif exchange.operation == "hold":
             from telephony_core import connect
 
@@ -75,7 +75,7 @@ class Fixtures(ProviderFixtures):
                 ref = client.dial(caller=CALLER, callee=CALLEE)
             session.pbx.answer(CALLER)
             session.pbx.answer(CALLEE)
-            _, sid, name = ref.call_id.split(":")
+            sid, name = ref.call_id.split(":")
             subs.update({documented_call: sid, "tc0123456789abcdef01234567": name,
                          "CF" + "a" * 32: app.conferences[name]["sid"]})
         return subs

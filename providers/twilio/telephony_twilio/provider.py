@@ -224,7 +224,7 @@ def _list_calls(provider: TwilioProvider, payload: dict[str, Any]) -> Exchange:
     found = [call_info(row) for row in rows]
     wanted = {split_call_id(i)[0] for i in payload.get("ids") or ()}
     direction = payload.get("direction")
-    return [c for c in found if (not wanted or c.call_id.removeprefix("call:") in wanted)
+    return [c for c in found if (not wanted or c.call_id in wanted)
             and (direction is None or c.direction == direction)]
 
 

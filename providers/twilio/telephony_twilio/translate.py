@@ -1,9 +1,10 @@
 """Pure translation between canonical payloads and Twilio's REST API, TwiML and callbacks.
 
 Addresses: ``tel:+14155550100`` is sent as ``+14155550100`` (E.164) and ``sip:u@host`` as it is.
-Call ids: ``call:CA...`` (the Call SID), or ``call:CA...:tcNAME`` for a call dial placed in
-conference mode, where ``tcNAME`` is the conference's friendly name (hold, mute and monitor
-need it, and Twilio cannot tell which conference a call is in from the Call SID alone).
+Call ids: ``CA...`` (the Call SID), or ``CA...:tcNAME`` for a call dial placed in conference
+mode, where ``tcNAME`` is the conference's friendly name (hold, mute and monitor need it, and
+Twilio cannot tell which conference a call is in from the Call SID alone). Results and events
+carry the id as it is (docs/conformance.md, "Ids"); payloads name the call ``call:ID``.
 """
 
 from __future__ import annotations
@@ -48,11 +49,13 @@ def canonical_address(value: str | None) -> str | None:
 
 
 def call_id(sid: str, conference: str | None = None) -> str:
-    return f"call:{sid}" + (f":{conference}" if conference else "")
+    """The ``call_id`` of results and events: the Call SID as it is (no ``call:``), with
+    ``:tcNAME`` for a conference-backed call."""
+    return sid + (f":{conference}" if conference else "")
 
 
 def split_call_id(ref: str) -> tuple[str, str | None]:
-    """(Call SID, conference name or None) of a canonical call id."""
+    """(Call SID, conference name or None) of a payload's ``call:ID``."""
     match = CALL_ID.match(ref)
     if match is None:
         raise PayloadError([PayloadProblem("call", f"{ref!r} is not a Twilio call id: expected "
@@ -128,7 +131,7 @@ def event_from_callback(params: Mapping[str, str]) -> Event:
         # a <Gather> action request (keys the caller pressed): the example of Twilio's
         # webhook-security page is one
         party = canonical_address(params.get("From"))
-        return Event("call.dtmf", PROVIDER, call_id=f"call:{sid}",
+        return Event("call.dtmf", PROVIDER, call_id=sid,
                      parties=(party,) if party else (), at=parse_rfc2822(params.get("Timestamp")),
                      data={"key": params["Digits"], **({"party": party} if party else {})},
                      raw=dict(params))
@@ -147,6 +150,5 @@ def event_from_callback(params: Mapping[str, str]) -> Event:
             data[key] = params[key]
     if kind == "call.failed":
         data["reason"] = {"no-answer": "no_answer", "canceled": "canceled"}.get(status, status)
-    return Event(kind, PROVIDER, call_id=call_id(sid) if re.fullmatch(
-        r"CA[0-9a-fA-F]{32}", sid) else f"call:{sid}", parties=(party,) if party else (),
+    return Event(kind, PROVIDER, call_id=sid, parties=(party,) if party else (),
         at=parse_rfc2822(params.get("Timestamp")), data=data, raw=dict(params))

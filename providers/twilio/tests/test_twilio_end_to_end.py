@@ -44,7 +44,7 @@ def test_dial_rings_the_caller_with_twiml_that_dials_the_callee(emu):
     assert sent.form() == {"To": "+14155550100", "From": "+15005550006", "Twiml": (
         '<Response><Dial callerId="+15005550006"><Number>+14155550101</Number></Dial>'
         "</Response>")}
-    assert ref.call_id == f"call:{ref.raw['sid']}"
+    assert ref.call_id == ref.raw['sid']  # the Call SID as it is, no call: prefix
     calls = emu.app.pbx.snapshot()["calls"]
     assert [leg["party"] for leg in calls[0]["legs"]] == [CALLER]
     emu.app.pbx.answer(CALLER)
@@ -58,7 +58,7 @@ def test_play_prompt_plays_urls_and_refuses_a_menu_before_traffic(emu):
     (sent,) = _posts(emu, "/Calls.json")
     assert sent.form()["Twiml"] == ("<Response><Play>https://m.example/a.mp3</Play>"
                                     "<Play>https://m.example/b.mp3</Play></Response>")
-    assert ref.call_id.startswith("call:CA")
+    assert ref.call_id.startswith("CA")
     emu.server.clear()
     with pytest.raises(PayloadError, match="menu"):
         emu.client.play_prompt(to=OTHER, prompts=["https://m.example/a.mp3"],
@@ -102,18 +102,18 @@ def test_hangup_transfer_and_list_calls(emu):
     statuses = [r.query["Status"] for r in emu.server.requests if r.method == "GET"]
     assert statuses == ["queued", "ringing", "in-progress"]
     assert emu.client.list_calls(direction="inbound") == []
-    moved = emu.client.transfer(call=ref.call_id, to=OTHER)
+    moved = emu.client.transfer(call=f"call:{ref.call_id}", to=OTHER)
     assert moved.call_id == ref.call_id
     assert _posts(emu, ".json")[-1].form() == {"Twiml": (
         '<Response><Dial callerId="+15005550006"><Number>+14155550102</Number></Dial>'
         "</Response>")}
     assert [leg["party"] for leg in emu.app.pbx.snapshot()["calls"][0]["legs"]] == [
         CALLER, OTHER]
-    emu.client.hangup(call=ref.call_id)
+    emu.client.hangup(call=f"call:{ref.call_id}")
     assert _posts(emu, ".json")[-1].form() == {"Status": "completed"}
     assert emu.app.pbx.snapshot()["calls"] == []
     with pytest.raises(ProviderError) as info:
-        emu.client.hangup(call=ref.call_id)
+        emu.client.hangup(call=f"call:{ref.call_id}")
     assert (info.value.category, info.value.vendor_code) == ("not_found", "20404")
 
 
@@ -122,10 +122,10 @@ def test_conference_operations_need_a_conference_and_say_so_before_traffic(emu):
     emu.server.clear()
     for op in ("hold", "unhold", "mute", "unmute"):
         with pytest.raises(ProviderError, match="conference=true") as info:
-            emu.client.invoke(op, {"call": ref.call_id})
+            emu.client.invoke(op, {"call": f"call:{ref.call_id}"})
         assert info.value.code == "not_in_conference"
     with pytest.raises(ProviderError, match="conference"):
-        emu.client.monitor(call=ref.call_id, supervisor=SUPERVISOR, mode="listen")
+        emu.client.monitor(call=f"call:{ref.call_id}", supervisor=SUPERVISOR, mode="listen")
     assert emu.server.attempts == 0
 
 
@@ -143,19 +143,19 @@ def test_hold_mute_and_monitor_act_on_the_conference_participant(conf):
     ref = conf.client.dial(caller=CALLER, callee=CALLEE)
     conf.app.pbx.answer(CALLER)
     conf.app.pbx.answer(CALLEE)
-    sid = ref.call_id.split(":")[1]
-    conf.client.hold(call=ref.call_id)
+    sid = ref.call_id.split(":")[0]
+    conf.client.hold(call=f"call:{ref.call_id}")
     lookup, update = conf.server.requests[-2:]
     assert lookup.query == {"FriendlyName": ref.call_id.rsplit(":", 1)[1],
                             "Status": "in-progress"}
     assert update.path.endswith(f"/Participants/{sid}.json")
     assert update.form() == {"Hold": "true"}
     assert conf.app.pbx.snapshot()["calls"][0]["legs"][0]["state"] == "held"
-    conf.client.unhold(call=ref.call_id)
-    conf.client.mute(call=ref.call_id)
+    conf.client.unhold(call=f"call:{ref.call_id}")
+    conf.client.mute(call=f"call:{ref.call_id}")
     assert conf.app.pbx.snapshot()["calls"][0]["legs"][0]["muted"] is True
-    conf.client.unmute(call=ref.call_id)
-    conf.client.monitor(call=ref.call_id, supervisor=SUPERVISOR, mode="whisper")
+    conf.client.unmute(call=f"call:{ref.call_id}")
+    conf.client.monitor(call=f"call:{ref.call_id}", supervisor=SUPERVISOR, mode="whisper")
     assert conf.server.requests[-1].form() == {
         "From": "+15005550006", "To": SUPERVISOR, "Coaching": "true", "CallSidToCoach": sid}
     legs = conf.app.pbx.snapshot()["calls"][0]["legs"]
@@ -169,7 +169,7 @@ def test_listen_is_a_muted_participant_and_barge_a_full_one(mode, form):
         ref = conf.client.dial(caller=CALLER, callee=CALLEE)
         conf.app.pbx.answer(CALLER)
         conf.app.pbx.answer(CALLEE)
-        conf.client.monitor(call=ref.call_id, supervisor=SUPERVISOR, mode=mode)
+        conf.client.monitor(call=f"call:{ref.call_id}", supervisor=SUPERVISOR, mode=mode)
         assert conf.server.requests[-1].form() == {"From": "+15005550006", "To": SUPERVISOR,
                                                    **form}
         assert conf.app.pbx.snapshot()["calls"][0]["legs"][-1]["role"] == f"monitor-{mode}"
@@ -181,7 +181,7 @@ def test_hold_url_is_sent_when_configured():
         ref = conf.client.dial(caller=CALLER, callee=CALLEE)
         conf.app.pbx.answer(CALLER)
         conf.app.pbx.answer(CALLEE)
-        conf.client.hold(call=ref.call_id)
+        conf.client.hold(call=f"call:{ref.call_id}")
         assert conf.server.requests[-1].form() == {
             "Hold": "true", "HoldUrl": "https://m.example/hold.xml", "HoldMethod": "GET"}
 
@@ -259,8 +259,8 @@ def test_missing_caller_id_is_a_payload_error_before_traffic():
 
 def test_list_calls_filters_by_ids_conference_ids_included(conf):
     ref = conf.client.dial(caller=CALLER, callee=CALLEE)
-    (info,) = conf.client.list_calls(ids=[ref.call_id])
-    assert info.call_id == ref.call_id.rsplit(":", 1)[0]  # Twilio lists the Call SID
+    (info,) = conf.client.list_calls(ids=[f"call:{ref.call_id}"])
+    assert info.call_id == ref.call_id.split(":")[0]  # Twilio lists the Call SID
     assert conf.client.list_calls(ids=["call:CA" + "0" * 32]) == []
 
 

@@ -32,10 +32,10 @@ def test_every_operation_of_the_provider_is_an_operation_of_the_spec():
             client.list_calls()
             if conference:
                 for op in ("hold", "unhold", "mute", "unmute"):
-                    client.invoke(op, {"call": ref.call_id})
-                client.monitor(call=ref.call_id, supervisor=SUPERVISOR, mode="whisper")
-            client.transfer(call=ref.call_id, to=OTHER)
-            client.hangup(call=ref.call_id)
+                    client.invoke(op, {"call": f"call:{ref.call_id}"})
+                client.monitor(call=f"call:{ref.call_id}", supervisor=SUPERVISOR, mode="whisper")
+            client.transfer(call=f"call:{ref.call_id}", to=OTHER)
+            client.hangup(call=f"call:{ref.call_id}")
             client.play_prompt(to=OTHER, prompts=["https://m.example/a.mp3"])
             client.send_sms(to=OTHER, text="hello")
             for exchange in emu.app.exchanges:

@@ -58,9 +58,11 @@ def test_conference_twiml_ends_the_conference_when_a_party_leaves():
 
 
 def test_call_ids_carry_the_conference_when_there_is_one():
-    assert split_call_id(call_id(SID)) == (SID, None)
+    assert call_id(SID) == SID  # the Call SID as it is: no call: prefix in results
+    assert split_call_id(f"call:{call_id(SID)}") == (SID, None)
     name = "tc" + "ab" * 12
-    assert split_call_id(call_id(SID, name)) == (SID, name)
+    assert call_id(SID, name) == f"{SID}:{name}"
+    assert split_call_id(f"call:{call_id(SID, name)}") == (SID, name)
     with pytest.raises(PayloadError, match="call"):
         split_call_id("call:1495700000.101")
 
@@ -69,7 +71,7 @@ def test_call_rows_become_call_info():
     info = call_info({"sid": SID, "direction": "outbound-api", "from": "+15005550006",
                       "to": "+14155550100", "status": "in-progress"})
     assert (info.call_id, info.direction, info.caller, info.callee, info.state) == (
-        f"call:{SID}", "outbound", "tel:+15005550006", "tel:+14155550100", "talking")
+        SID, "outbound", "tel:+15005550006", "tel:+14155550100", "talking")
     assert call_info({"sid": SID, "direction": "inbound", "status": "queued"}).state == "ringing"
 
 
@@ -82,7 +84,7 @@ def test_call_status_callbacks_become_events_with_their_timestamp(status, kind):
                                  "From": "+15005550006",
                                  "Timestamp": "Mon, 16 Aug 2010 03:45:01 +0000"})
     assert event.kind == kind
-    assert event.call_id == f"call:{SID}"
+    assert event.call_id == SID
     assert event.parties == ("tel:+14155550100",)
     assert event.at == datetime(2010, 8, 16, 3, 45, 1, tzinfo=UTC)
 
