@@ -296,9 +296,10 @@ class AsyncClient(Facade):
 
     def events(self, *, timeout: float | None = None) -> Any:
         """``async for event in client.events()``: the provider's event stream (ARI's WebSocket
-        read by a background asyncio task, or the simulator's own events), with the same ``system`` gap event after a
-        reconnect and :class:`telephony_core.streams.StreamError` when it gave up, as
-        :meth:`telephony_core.Client.events`. Call it inside the running event loop."""
+        read by a background asyncio task, or the simulator's own events), with the same
+        ``system`` gap event after a reconnect and :class:`telephony_core.streams.StreamError`
+        when it gave up, as :meth:`telephony_core.Client.events`. Call it inside the running
+        event loop."""
         from .errors import UnsupportedOperation
 
         stream = getattr(self._provider, "async_event_stream", None)

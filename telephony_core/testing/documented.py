@@ -622,7 +622,8 @@ def shape_differences(doc: Any, actual: Any, where: str, out: list[str],
     """Where ``actual`` differs in shape from ``doc``: keys and JSON types, recursively (a
     documented ``null`` admits any type; array items are compared with the first documented
     item, or, where the documented items differ in shape (a list of members of different
-    kinds), by position when the lengths agree, else each with the documented item it matches). ``allow_null(where)`` says whether a ``null`` where the sample has a value is
+    kinds), by position when the lengths agree, else each with the documented item it
+    matches). ``allow_null(where)`` says whether a ``null`` where the sample has a value is
     allowed there (the vendor documents that the field may be null)."""
     if doc is None or (isinstance(doc, str) and doc == ANY):
         return
