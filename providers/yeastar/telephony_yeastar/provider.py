@@ -187,6 +187,8 @@ class YeastarProvider(HttpProvider):
         ``decode`` refuses, so the next operation logs in (Y8)."""
         if reply.status != 200 or not reply.body.lstrip().startswith(b"{"):
             return False  # a recording's audio, or an HTTP failure: not about the token
+        if b"Failed" not in reply.body:
+            return False  # every reply is read here first: most succeed, so no JSON parse
         try:
             data = json.loads(reply.body)
         except ValueError:

@@ -6,6 +6,7 @@ wire (seed 000 types ``fromext`` as Int: a defect of the document).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -141,6 +142,7 @@ def call_info_fields(direction: str, row: Mapping[str, Any]) -> dict[str, Any]:
             "trunk": row.get("trunk") or None}
 
 
+@functools.lru_cache(maxsize=64)  # a handful of versions, compared on every request
 def version_key(version: str) -> tuple[int, ...]:
     """``"v1.0.10"`` -> ``(1, 0, 10)``, so versions compare as numbers, not text."""
     return tuple(int(part) for part in version.removeprefix("v").split("."))
