@@ -218,7 +218,7 @@ def _explain(error: Any, secrets: frozenset[str],
     hint = props.get(key, {}).get("description") if isinstance(key, str) else None
     if hint and hint not in expected:
         expected += f" ({hint})"
-    if key in secrets or _is_url_option(props.get(key)):
+    if key in secrets or (isinstance(key, str) and _is_url_option(props.get(key))):
         # never echo a secret's value, even a wrong one; nor a URL's, which may hold a token
         return f"option {key!r} is not valid: expected {expected}"
     return f"option {key!r}={error.instance!r} is not valid: expected {expected}"

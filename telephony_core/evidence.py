@@ -53,6 +53,12 @@ _current: contextvars.ContextVar[SendRecord | None] = contextvars.ContextVar(
     "telephony_send_record", default=None)
 
 
+#: ``token = start_recording(record)`` ... ``stop_recording(token)``: :class:`recording`
+#: without the context manager's calls, for the transport's per-request path
+start_recording = _current.set
+stop_recording = _current.reset
+
+
 class recording:
     """``with recording(record):`` the requests made in this context report to ``record``."""
 
@@ -88,11 +94,25 @@ class _HeadReader:
         return getattr(self._fp, name)
 
 
+def _whole_head_arrived(fp: Any) -> bool:
+    """Whether the reply's whole head (status line to the blank line) is already buffered:
+    ``peek`` waits only until something arrives, as the first ``readline`` would. A 1xx
+    interim reply is not trusted this way (the real head follows it)."""
+    try:
+        buffered = fp.peek(65536)
+    except (AttributeError, ValueError):  # not a buffered reader: read line by line
+        return False
+    return not buffered.startswith(b"HTTP/1.1 1") and b"\r\n\r\n" in buffered
+
+
 class _CheckedResponse(http.client.HTTPResponse):
     def begin(self) -> None:
         if self.headers is not None:  # begin() is idempotent in http.client
             return
         real = self.fp
+        if _whole_head_arrived(real):  # nothing can cut it now: no wrapper on every line
+            super().begin()
+            return
         reader = _HeadReader(real)
         self.fp = reader  # type: ignore[assignment]
         try:

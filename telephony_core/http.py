@@ -26,7 +26,13 @@ from . import watchdog
 from .config import ProviderConfig
 from .context import note_send
 from .errors import TelephonyError, TransportError, TransportReason
-from .evidence import EvidenceAdapter, IncompleteHead, SendRecord, recording
+from .evidence import (
+    EvidenceAdapter,
+    IncompleteHead,
+    SendRecord,
+    start_recording,
+    stop_recording,
+)
 from .redaction import get_logger, install_log_filter, redact
 from .retry import deadline_at
 from .wire import (
@@ -127,14 +133,15 @@ class HttpTransport:
         record = SendRecord(watch)
         failure: TransportError | None = None
         reply: WireReply | None = None
+        token = start_recording(record)  # what :func:`evidence.recording` does, per request
         try:
-            with recording(record):
-                reply = self._exchange(request, timeouts)
+            reply = self._exchange(request, timeouts)
         except TransportError as exc:
             failure = exc
         except Exception as exc:  # requests, urllib3, ssl, socket: never chained (URLs, tokens)
             failure = self._failure(exc, record)
         finally:
+            stop_recording(token)
             if watch is not None:
                 watchdog.disarm(watch)
         if failure is not None:
