@@ -139,6 +139,11 @@ class AsyncHttpTransport:
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             limits=httpx.Limits(max_connections=max_connections,
                                 max_keepalive_connections=max_connections))
+        # requests beyond the pool's connections wait here rather than in httpcore's queue,
+        # which re-scans every waiting request whenever a connection frees up: at 1,000
+        # concurrent operations on 100 connections that costs milliseconds of CPU per
+        # operation; a semaphore wakes one waiter
+        self._slots = asyncio.Semaphore(max_connections)
         self._closed = False
         self._where = redact(urlsplit(settings.base_url).netloc.rpartition("@")[2]) or \
             "the provider"
@@ -162,7 +167,7 @@ class AsyncHttpTransport:
         reply: WireReply | None = None
         token = _sending.set(evidence)
         try:
-            async with asyncio.timeout(left):
+            async with asyncio.timeout(left), self._slots:  # waiting counts to the deadline
                 reply = await self._exchange(request, evidence, left)
         except TransportError as exc:
             failure = exc
