@@ -25,7 +25,6 @@ from .catalogue import (
     CallRefOperation,
     Kind,
     MusicOnHoldOperation,
-    Operation,
 )
 from .client import _single, resolve_target
 from .config import ProviderConfig
@@ -117,10 +116,18 @@ class AsyncClient(Facade):
         """Run operation ``op`` (see :meth:`Client.invoke`)."""
         definition, body, ctx, kind = self._prepare(op, payload, fields, idempotency_key)
 
-        async def attempt() -> Any:
+        async def attempt() -> Any:  # _execute inlined: one coroutine level fewer per await
             ctx.next_attempt()
             try:
-                return await self._execute(definition, body)
+                provider: Any = self._provider
+                if self._transport is None:
+                    # in-process (the simulator): nothing to await; only HTTP has a transport
+                    return provider.invoke(definition, body)
+                if self._stream_ready is not None:
+                    # ARI: the Stasis app exists only while its stream is connected
+                    await self._stream_ready(definition.name)
+                return await adrive(provider, provider.exchange(definition, body),
+                                    self._transport.send, self._session)
             except TelephonyError as exc:
                 raise self._sent_before(exc, ctx)._located(self.name, op) from None
             except Exception as exc:
@@ -139,17 +146,6 @@ class AsyncClient(Facade):
             reset_current(token)
             self._log_outcome(op, started, outcome)
 
-    async def _execute(self, definition: Operation, body: dict[str, Any]) -> Any:
-        provider: Any = self._provider
-        if self._transport is None:
-            # in-process (the simulator): nothing to await; a transport exists only for HTTP
-            return provider.invoke(definition, body)
-        if self._stream_ready is not None:
-            # ARI: the Stasis app exists only while its stream is connected
-            await self._stream_ready(definition.name)
-        return await adrive(provider, provider.exchange(definition, body),
-                            self._transport.send, self._session)
-
     async def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
         """:meth:`Client.run_exchange` for asyncio: a provider extra's exchange, driven once
         through this client's driver and session."""
@@ -161,8 +157,10 @@ class AsyncClient(Facade):
         return await adrive(provider, _authorized(provider, exchange), self._transport.send,
                             self._session)
 
-    async def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
-        return await self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
+    def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
+        """The typed methods' shared step: not a coroutine itself, so awaiting an operation
+        passes through one coroutine level fewer (``invoke``'s is returned as it is)."""
+        return self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
 
     async def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
                    caller_id: str | None = None, permission_extension: str | None = None,

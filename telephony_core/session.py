@@ -314,16 +314,17 @@ def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireReques
     return _run_sync(exchange, send_with_session)
 
 
-async def adrive(provider: HttpProvider, exchange: Exchange,
-                 send: Callable[[WireRequest], Awaitable[WireReply]],
-                 session: AsyncSession | None) -> Any:
-    """:func:`drive` for the async client."""
+def adrive(provider: HttpProvider, exchange: Exchange,
+           send: Callable[[WireRequest], Awaitable[WireReply]],
+           session: AsyncSession | None) -> Awaitable[Any]:
+    """:func:`drive` for the async client: the coroutine to await (this function is not one
+    itself, so every await of the network passes through one coroutine level fewer)."""
+    if session is None:
+        return _run_async(exchange, send)
     relogged = False
 
     async def send_with_session(request: WireRequest) -> WireReply:
         nonlocal relogged
-        if session is None:
-            return await send(request)
         token = await session.current()
         reply = await send(provider.attach(request, token))
         if provider.token_is_dead(reply) and not relogged:
@@ -332,4 +333,4 @@ async def adrive(provider: HttpProvider, exchange: Exchange,
             reply = await send(provider.attach(request, await session.current()))
         return reply
 
-    return await _run_async(exchange, send_with_session)
+    return _run_async(exchange, send_with_session)
