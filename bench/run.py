@@ -462,10 +462,14 @@ def report(args: argparse.Namespace) -> str:
     ops = "300" if quick else "1000"
     lines += ["", "## The async client", "",
               f"`.venv/bin/python bench/async_overhead.py --ops {ops}`: client CPU time per",
-              f"operation with {ops} concurrent operations on one AsyncClient against a raw",
-              "`httpx.AsyncClient` posting the same bodies (same connection limit), the server in",
-              "another process, rounds interleaved (target: within 1.05x). Then logins when many",
-              "tasks or threads meet an expired token (target: 1).", "", "```text",
+              f"operation with {ops} concurrent operations on a fresh AsyncClient against a fresh",
+              "raw `httpx.AsyncClient` posting the same bodies (same connection limit, 100), the",
+              "server in another process, rounds interleaved (target: within 1.05x), and against",
+              "raw httpx behind a semaphore as the AsyncClient waits for a connection. Fresh",
+              "clients each round, because httpcore re-checks a pool's idle connections in",
+              "quadratic time on every request: a reused pool made rounds differ several-fold.",
+              "Then logins when many tasks or threads meet an expired token (target: 1).", "",
+              "```text",
               *script("async_overhead.py", "--ops", ops, "--rounds", "3" if quick else "9"),
               "```"]
     lines += ["", "## Wire safety under faults", "",
