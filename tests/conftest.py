@@ -256,3 +256,25 @@ def loopback_variant(name: str, implementation=None, **spec_changes):
             yield app, server, app.connect_url(server.url).replace("loopback://", f"{name}://")
     finally:
         telephony_core.unregister(name)
+
+
+@pytest.fixture
+def registered() -> Iterator[list[str]]:
+    """Names of providers a test registered in-process (tests/broken_copies.py: register),
+    unregistered after it."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        telephony_core.unregister(name)
+
+
+@pytest.fixture(scope="module")
+def yeastar_url() -> Iterator[str]:
+    """A Yeastar emulator served on 127.0.0.1 for a module's tests; its connection URL."""
+    from telephony_core.emulation import start_emulator
+
+    server = start_emulator("yeastar")
+    try:
+        yield server.app.connect_url(server.url)
+    finally:
+        server.stop()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,45 +20,17 @@ from telephony_example.emulator import ExampleEmulator
 from telephony_example.provider import ExampleProvider, _dial
 from telephony_example.spec import SPEC as EXAMPLE
 
-import telephony_core
 from telephony_core.emulation import route
 from telephony_core.errors import ProviderError, TransportError
 from telephony_core.provider import ProviderSpec
 from telephony_core.results import Ack, CallRef
 from telephony_core.testing.runner import run_suite
 from telephony_core.wire import Route, WireRequest
+from tests.broken_copies import copy_of_example, register
 
 FIXTURES = "telephony_example.conformance:Fixtures"
 #: equivalence explores random programs; a fixed seed keeps these tests of the suite repeatable
 SEEDED = ("--hypothesis-seed=1",)
-
-
-def copy_of_example(name: str, implementation: type, *, package: str = "telephony_example",
-                    operations: dict | None = None) -> ProviderSpec:
-    """The example's spec under another name, with a broken implementation or schema."""
-
-    class Emulator(ExampleEmulator):
-        def connect_url(self, base_url: str) -> str:
-            return super().connect_url(base_url).replace("example://", f"{name}://")
-
-    return ProviderSpec(
-        name=name, title=f"broken copy of the example ({name})", package=package,
-        implementation=implementation, operations=operations or dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events, plugin_api=EXAMPLE.plugin_api,
-        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
-
-
-@pytest.fixture
-def registered() -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        telephony_core.unregister(name)
-
-
-def register(names: list[str], spec: ProviderSpec) -> None:
-    telephony_core.register(spec, replace=True)
-    names.append(spec.name)
 
 
 # -- the broken copies ---------------------------------------------------------------------

@@ -9,19 +9,15 @@ property fails, naming the exchange, its source and the difference.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
 from telephony_example.provider import ExampleProvider
 from telephony_example.spec import SPEC as EXAMPLE
 
-import telephony_core
 from telephony_core.emulation import route
 from telephony_core.http import Route, WireRequest
-from telephony_core.provider import ProviderSpec
 from telephony_core.results import CallRef
 from telephony_core.testing.documented import (
     check_provider,
@@ -31,37 +27,10 @@ from telephony_core.testing.documented import (
     shape_differences,
 )
 from telephony_core.testing.runner import run_suite
+from tests.broken_copies import copy_of_example, register
 
 DOCUMENTED = str(Path(__import__("telephony_example").__file__).parent.parent / "tests"
                  / "documented" / "example.json")
-
-
-def copy_of_example(name: str, implementation: type,
-                    emulator: type = ExampleEmulator) -> ProviderSpec:
-    """The example's spec under another name (registered in-process, never installed)."""
-
-    class Emulator(emulator):
-        def connect_url(self, base_url: str) -> str:
-            return super().connect_url(base_url).replace("example://", f"{name}://")
-
-    return ProviderSpec(
-        name=name, title=f"broken copy of the example ({name})", package="telephony_example",
-        implementation=implementation, operations=dict(EXAMPLE.operations),
-        config_schema=EXAMPLE.config_schema, events=EXAMPLE.events, plugin_api=EXAMPLE.plugin_api,
-        emulator=lambda pbx=None, password="x": Emulator(pbx, password=password))
-
-
-@pytest.fixture
-def registered() -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        telephony_core.unregister(name)
-
-
-def register(names: list[str], spec: ProviderSpec) -> None:
-    telephony_core.register(spec, replace=True)
-    names.append(spec.name)
 
 
 FIXTURES_PATH = "telephony_example.conformance:Fixtures"

@@ -5,7 +5,6 @@ as ``telephony conformance`` against copies of the example provider."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from telephony_example.conformance import Fixtures
 from telephony_example.emulator import ExampleEmulator
 from telephony_example.provider import ExampleProvider
 
-import telephony_core
 from telephony_core.emulation import route
 from telephony_core.results import Ack
 from telephony_core.testing import Correction, VendorSpec
@@ -21,17 +19,8 @@ from telephony_core.testing.documented import check_emulator, load, reply_differ
 from telephony_core.testing.runner import run_suite
 from telephony_core.testing.spec_evidence import load as load_spec
 from telephony_core.testing.spec_evidence import nullable_at
-from tests.test_conformance_catches import copy_of_example, register
+from tests.broken_copies import copy_of_example, register
 from tests.test_conformance_evidence import PstnProvider
-
-
-@pytest.fixture
-def registered() -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        telephony_core.unregister(name)
-
 
 OPENAPI = str(Path(__import__("telephony_example").__file__).with_name("openapi.json"))
 TO_TYPE = "/components/schemas/NewCall/properties/to_type/enum"

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from telephony_core.emulation import start_emulator
-
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", "docs/installation.md", "docs/quickstart.md", "docs/webhooks.md",
          "docs/troubleshooting.md"]
@@ -31,15 +29,6 @@ def snippets(page: str) -> list[str]:
 
 def test_the_pages_hold_snippets():
     assert [page for page in PAGES if not snippets(page)] == []
-
-
-@pytest.fixture(scope="module")
-def yeastar_url():
-    server = start_emulator("yeastar")
-    try:
-        yield server.app.connect_url(server.url)
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from telephony_core.emulation import start_emulator
-
 from .test_docs_snippets import REAL_URL, snippets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,15 +51,6 @@ def fresh(tmp_path_factory) -> Path:
                 timeout=600)
     assert done.returncode == 0, done.stderr
     return env_dir
-
-
-@pytest.fixture(scope="module")
-def yeastar_url():
-    server = start_emulator("yeastar")
-    try:
-        yield server.app.connect_url(server.url)
-    finally:
-        server.stop()
 
 
 def test_the_fresh_environment_has_no_extra_and_no_checkout(fresh):
