@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import re
 import uuid
+from collections.abc import Callable
 
 from .errors import PayloadError, PayloadProblem
 
@@ -67,8 +68,9 @@ def current() -> OperationContext | None:
 
 #: ``token = set_current(ctx)`` ... ``reset_current(token)``: :class:`serving` without the
 #: context manager's calls, for the clients' per-operation path
-set_current = _current.set
-reset_current = _current.reset
+set_current: Callable[[OperationContext | None],
+                      contextvars.Token[OperationContext | None]] = _current.set
+reset_current: Callable[[contextvars.Token[OperationContext | None]], None] = _current.reset
 
 
 def new_key() -> str:

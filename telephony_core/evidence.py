@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextvars
 import http.client
+from collections.abc import Callable
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -55,8 +56,9 @@ _current: contextvars.ContextVar[SendRecord | None] = contextvars.ContextVar(
 
 #: ``token = start_recording(record)`` ... ``stop_recording(token)``: :class:`recording`
 #: without the context manager's calls, for the transport's per-request path
-start_recording = _current.set
-stop_recording = _current.reset
+start_recording: Callable[[SendRecord | None],
+                          contextvars.Token[SendRecord | None]] = _current.set
+stop_recording: Callable[[contextvars.Token[SendRecord | None]], None] = _current.reset
 
 
 class recording:

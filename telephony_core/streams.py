@@ -179,7 +179,7 @@ class EventStream(_Reader):
         self._socket: Any = None
         self.failure: StreamError | None = None
         #: how many times a connection was established (1 = never reconnected)
-        self.connections = 0
+        self.connections: int = 0
         self.skipped = 0
 
     # -- lifetime ----------------------------------------------------------------------------
@@ -341,7 +341,7 @@ class AsyncEventStream(_Reader):
         self._task: asyncio.Task[None] | None = None
         self._socket: Any = None
         self.failure: StreamError | None = None
-        self.connections = 0
+        self.connections: int = 0
         self.skipped = 0
 
     def start(self) -> AsyncEventStream:

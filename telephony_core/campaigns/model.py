@@ -61,7 +61,7 @@ class CampaignFileError(PayloadError):
         count = len(self.problems)
         self.message: str = (f"{source} has {count} problem(s), nothing was submitted: "
                              + shown + (f"; and {more} more" if more > 0 else ""))
-        self.args = (self.message,)
+        self.args: tuple[Any, ...] = (self.message,)
 
 
 def check_name(name: object) -> str:

@@ -302,7 +302,7 @@ class AutoAnswer:
     def __init__(self, pbx: Any, delay: float = 0.0,
                  report: Callable[[Outcome], None] | None = None) -> None:
         self.pbx = pbx
-        self.delay = max(0.0, float(delay))
+        self.delay: float = max(0.0, float(delay))
         self.report = report
         self._due: list[tuple[float, int, str]] = []
         self._seq = 0

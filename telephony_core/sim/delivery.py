@@ -50,9 +50,9 @@ class EventPoster:
             raise ValueError(f"attempts must be at least 1, not {attempts}")
         self._url = url
         self._render = render
-        self.attempts = int(attempts)
-        self.backoff = float(backoff)
-        self.timeout = float(timeout)
+        self.attempts: int = int(attempts)
+        self.backoff: float = float(backoff)
+        self.timeout: float = float(timeout)
         self.provider = provider
         self._queue: collections.deque[Event] = collections.deque()
         self._buffer = max(1, int(buffer))
@@ -60,8 +60,8 @@ class EventPoster:
         self._busy = False
         self._closed = False
         self._stop = threading.Event()
-        self.delivered = 0
-        self.dropped = 0
+        self.delivered: int = 0
+        self.dropped: int = 0
         self._session = requests.Session()
         self._session.trust_env = False  # the receiver is the application's, not a proxy's
         self._thread = threading.Thread(target=self._run, daemon=True,

@@ -78,7 +78,7 @@ class SimProvider(Provider):
         setup = load_setup(config["setup"]) if config.get("setup") else load_setup()
         self.pbx: Pbx = Pbx(setup, Clock(start=int(time.time())))
         self._handlers: dict[str, Any] = {}
-        self.stream = SimEventStream()
+        self.stream: SimEventStream = SimEventStream()
         self.pbx.subscribe(self.stream.put)
         self.poster: EventPoster | None = None
         if config.get("webhook_url"):

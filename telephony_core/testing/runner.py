@@ -199,7 +199,7 @@ def _skip_reasons(collector: _Collector) -> list[dict[str, Any]]:
     return out
 
 
-class SuiteResults(dict):
+class SuiteResults(dict[str, Any]):
     """The report (a JSON-ready dict) with the pytest exit code."""
 
     @property

@@ -7,7 +7,8 @@ core's tests use this class.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from .base import ProviderFixtures, Session
 
@@ -40,10 +41,10 @@ def offered(session: Session) -> dict[str, Any]:
 
 class SimFixtures(ProviderFixtures):
     provider = "sim"
-    known_addresses = ("ext:1000", "ext:1001", "ext:1002", "ext:1003", "ext:1004", "ext:1005",
-                       "tel:41000", "ivr:6500", "queue:6700", "ringgroup:6200",
-                       "group:extGroup-1")
-    samples = {
+    known_addresses: ClassVar[tuple[str, ...]] = (
+        "ext:1000", "ext:1001", "ext:1002", "ext:1003", "ext:1004", "ext:1005", "tel:41000",
+        "ivr:6500", "queue:6700", "ringgroup:6200", "group:extGroup-1")
+    samples: ClassVar[Mapping[str, Any]] = {
         "dial": {"caller": "ext:1000", "callee": "tel:41000"},
         "hold": talking, "unhold": talking, "mute": talking, "unmute": talking,
         "hangup": talking, "transfer": lambda s: {**talking(s), "to": "ext:1002"},

@@ -195,8 +195,9 @@ class Spec:
                  base_path: str, draft: str):
         self.path = path
         self.document = document
-        self.operations = sorted(operations, key=lambda o: (-o.literal_segments, o.template))
-        self.base_path = base_path.rstrip("/")
+        self.operations: list[Any] = sorted(operations,
+                                            key=lambda o: (-o.literal_segments, o.template))
+        self.base_path: str = base_path.rstrip("/")
         self.draft = draft
         self._validators: dict[str, Any] = {}
         self._lock = threading.Lock()
