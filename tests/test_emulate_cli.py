@@ -262,3 +262,19 @@ def test_a_wrong_auto_answer_says_what_to_write(args, says):
 
     result = CliRunner().invoke(emulate_command, args)
     assert result.exit_code == 2 and says in result.output
+
+
+def test_ctrl_c_the_moment_it_says_so_stops_cleanly():
+    """A Ctrl-C right after "Press Ctrl-C" is printed (before the command reader has even
+    started) stops the emulator with exit 0, never click's "Aborted!" (CI met this race)."""
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-m", "telephony_core", "emulate", "yeastar"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=ENV)
+        for line in proc.stdout:
+            if line.startswith("Press Ctrl-C"):
+                proc.send_signal(2)
+                break
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert "Aborted" not in err and "Emulator stopped." in out

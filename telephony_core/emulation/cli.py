@@ -264,11 +264,10 @@ def emulate_command(name: str, port: int, host: str, public: bool, password: str
             far_end = FarEnd(pbx, name=name)
             threading.Thread(target=_read_commands, args=(far_end, out, stop, sys.stdin),
                              daemon=True, name="emulate-commands").start()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
+        while not stop.wait(0.5):
             pass
+    except KeyboardInterrupt:  # from the moment "Press Ctrl-C" is printed, it stops cleanly
+        pass
     finally:
         for halt in reversed(workers):
             halt()
