@@ -3,7 +3,9 @@
 Each ```python block of the pages below is run in a fresh interpreter with no TELEPHONY_*
 variables set. Snippets written for a real system connect to ``pbx.example``; the test swaps
 that URL for a Yeastar emulator served on 127.0.0.1, so the rest of the snippet runs for real.
-A page added to the user docs with Python in it belongs in PAGES.
+A page added to the user docs with Python in it belongs in PAGES (or runs in a test of its own,
+as docs/emulate.md and docs/providers/sim.md do). A fragment that cannot run on its own (it needs
+the reader's PBX) is written ``{code-block} python`` and says so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["README.md", "docs/installation.md", "docs/quickstart.md", "docs/webhooks.md",
-         "docs/troubleshooting.md"]
+         "docs/troubleshooting.md", "docs/concepts.md", "docs/configuration.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 REAL_URL = re.compile(r"yeastar://[^\"']*pbx\.example[^\"']*")
 
