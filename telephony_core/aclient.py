@@ -298,15 +298,7 @@ class AsyncClient(Facade):
         ``system`` gap event after a reconnect and :class:`telephony_core.streams.StreamError`
         when it gave up, as :meth:`telephony_core.Client.events`. Call it inside the running
         event loop."""
-        from .errors import UnsupportedOperation
-
-        stream = getattr(self._provider, "async_event_stream", None)
-        source = stream() if callable(stream) else None
-        if source is None:
-            raise UnsupportedOperation("events", self.operations, provider=self.name,
-                                       message=f"{self.name} has no event stream; its events "
-                                               "arrive as webhooks (use parse_event)")
-        return source.events(timeout=timeout)
+        return self._event_source("async_event_stream", timeout)
 
     # -- lifetime ----------------------------------------------------------------------------
 

@@ -296,15 +296,7 @@ class Client(Facade):
         :class:`telephony_core.streams.StreamError` when the stream gave up. Providers whose
         events arrive only as webhooks have no stream: receive them at ``webhook_url`` and use
         :meth:`parse_event`."""
-        from .errors import UnsupportedOperation
-
-        stream = getattr(self._provider, "event_stream", None)
-        source = stream() if callable(stream) else None
-        if source is None:
-            raise UnsupportedOperation("events", self.operations, provider=self.name,
-                                       message=f"{self.name} has no event stream; its events "
-                                               "arrive as webhooks (use parse_event)")
-        return source.events(timeout=timeout)
+        return self._event_source("event_stream", timeout)
 
     # -- lifetime ----------------------------------------------------------------------------
 

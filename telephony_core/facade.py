@@ -222,6 +222,17 @@ class Facade:
 
     # -- events ------------------------------------------------------------------------------
 
+    def _event_source(self, hook: str, timeout: float | None) -> Any:
+        """What ``events()`` iterates: the provider's stream from its ``hook`` method
+        (``event_stream`` for the sync client, ``async_event_stream`` for the async one)."""
+        stream = getattr(self._provider, hook, None)
+        source = stream() if callable(stream) else None
+        if source is None:
+            raise UnsupportedOperation("events", self.operations, provider=self.name,
+                                       message=f"{self.name} has no event stream; its events "
+                                               "arrive as webhooks (use parse_event)")
+        return source.events(timeout=timeout)
+
     def parse_event(self, body: bytes | str | Mapping[str, Any],
                     headers: Mapping[str, str] | None = None, *,
                     url: str | None = None) -> list[Event]:
