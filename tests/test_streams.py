@@ -173,3 +173,25 @@ def test_the_async_reader_gives_up_with_the_same_typed_error(caplog):
     error = asyncio.run(main())
     assert error.failures == 3 and "after 3 attempt(s)" in str(error)
     assert SECRET not in str(error) and SECRET not in caplog.text
+
+
+def test_a_provider_without_a_stream_refuses_events_on_both_clients():
+    """Webhook-only providers have no ``events()``: a typed refusal that says where events
+    arrive instead, not an AttributeError, through the sync and the async client."""
+    import asyncio
+
+    from telephony_core import UnsupportedOperation, connect_async
+    from telephony_core.emulation import emulated
+
+    with emulated("yeastar") as emu:
+        with pytest.raises(UnsupportedOperation) as info:
+            emu.client.events(timeout=0.1)
+        assert "arrive as webhooks" in str(info.value)
+
+        async def read() -> None:
+            async with connect_async(emu.url) as client:
+                with pytest.raises(UnsupportedOperation) as info:
+                    client.events(timeout=0.1)
+                assert "parse_event" in str(info.value)
+
+        asyncio.run(read())
