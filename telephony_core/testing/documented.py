@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 import attrs
 
 __all__ = ["ANY", "DocumentedFile", "Exchange", "check_emulator", "check_provider",
-           "discover", "load"]
+           "discover", "documented_bodies", "load", "shape_of"]
 
 #: The documented value that matches any value sent (tokens, timestamps, random ids).
 ANY = "<any>"
@@ -95,6 +95,21 @@ class DocumentedFile:
 def _broken(path: Path, provider: str, problem: str, name: str = "(file)") -> Exchange:
     return Exchange(name=name, source=str(path), file=str(path), provider=provider, config={},
                     problem=problem)
+
+
+def documented_bodies(folder: str | Path) -> dict[str, Any]:
+    """The JSON body of every documented report in ``folder``'s files, by exchange name: what
+    a provider's tests compare their emulator's own posts (callbacks, webhooks) with."""
+    return {x.name: x.event["json"] for f in sorted(Path(folder).glob("*.json"))
+            for x in load(f).exchanges if x.event is not None and "json" in x.event}
+
+
+def shape_of(doc: Any, actual: Any) -> list[str]:
+    """Where ``actual`` differs in shape from the documented ``doc`` (see
+    :func:`shape_differences`); empty when keys and JSON types agree."""
+    out: list[str] = []
+    shape_differences(doc, actual, "$", out)
+    return out
 
 
 def load(path: str | Path) -> DocumentedFile:

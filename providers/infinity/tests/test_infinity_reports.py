@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from telephony_core.emulation import start_emulator
-from telephony_core.testing.documented import load, shape_differences
+from telephony_core.testing.documented import documented_bodies, shape_of
 
-SAMPLES = {x.name: x.event["json"] for f in sorted((Path(__file__).parent / "documented")
-                                                   .glob("*.json"))
-           for x in load(f).exchanges if x.event is not None and "json" in x.event}
-
-
-def _shape(doc: Any, got: Any) -> list[str]:
-    out: list[str] = []
-    shape_differences(doc, got, "$", out)
-    return out
+SAMPLES = documented_bodies(Path(__file__).parent / "documented")
 
 
 def test_the_emulators_callbacks_have_the_documented_shapes(webhook_receiver):
@@ -47,8 +38,8 @@ def test_the_emulators_callbacks_have_the_documented_shapes(webhook_receiver):
         [record] = [b for b in bodies if "billsec" in b]
         assert [b["status"] for b in statuses] == ["ring", "answer", "ring", "answer", "hangup"]
         for body in statuses:
-            assert _shape(status, body) == [], body
-        assert _shape(cdr, record) == [], record
+            assert shape_of(status, body) == [], body
+        assert shape_of(cdr, record) == [], record
         assert record["customuuid"] == "r-1" and record["billsec"] == 7
         assert record["starttime"] and record["answertime"] and record["endtime"]
     finally:

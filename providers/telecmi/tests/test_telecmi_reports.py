@@ -10,22 +10,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import requests
 
 from telephony_core.emulation import start_emulator
-from telephony_core.testing.documented import load, shape_differences
+from telephony_core.testing.documented import documented_bodies, shape_of
 
-SAMPLES = {x.name: x.event["json"] for f in sorted((Path(__file__).parent / "documented")
-                                                   .glob("*.json"))
-           for x in load(f).exchanges if x.event is not None and "json" in x.event}
-
-
-def _shape(doc: Any, got: Any) -> list[str]:
-    out: list[str] = []
-    shape_differences(doc, got, "$", out)
-    return out
+SAMPLES = documented_bodies(Path(__file__).parent / "documented")
 
 
 def test_the_emulator_sends_live_events_and_cdrs_in_the_documented_shapes(webhook_receiver):
@@ -53,10 +44,10 @@ def test_the_emulator_sends_live_events_and_cdrs_in_the_documented_shapes(webhoo
         assert [b["status"] for b in lives] == ["out_started", "out_answered", "out_started",
                                                 "out_bridged"]
         for body in lives:
-            assert _shape(live, body) == [], body
+            assert shape_of(live, body) == [], body
         assert sorted(b["leg"] for b in cdrs) == ["a", "b"]
         for body in cdrs:  # the inbound sample has no request_id; outbound CDRs carry it
-            assert _shape({**cdr, "request_id": "x"}, body) == [], body
+            assert shape_of({**cdr, "request_id": "x"}, body) == [], body
     finally:
         server.stop()
 
@@ -82,8 +73,8 @@ def test_an_india_call_reports_in_the_india_shapes(webhook_receiver):
         # the live sample has no extra_params/request_id (not a make-call); its table types
         # callerid a number (the sample's 04471000000 is transcribed as text: not valid JSON)
         for body in bodies[:2]:
-            assert _shape({**live, "extra_params": "", "request_id": "", "callerid": 0},
+            assert shape_of({**live, "extra_params": "", "request_id": "", "callerid": 0},
                           body) == [], body
-        assert _shape(cdr, bodies[2]) == [], bodies[2]
+        assert shape_of(cdr, bodies[2]) == [], bodies[2]
     finally:
         server.stop()
