@@ -14,6 +14,7 @@ Needs the ``async`` extra (``pip install 'telephony-core[async]'``) for HTTP pro
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Generator, Mapping
@@ -25,12 +26,13 @@ from .catalogue import (
     CallRefOperation,
     Kind,
     MusicOnHoldOperation,
+    Operation,
 )
 from .client import _single, resolve_target
 from .config import ProviderConfig
 from .context import OperationContext, reset_current, serving, set_current
 from .errors import ConfigurationError, ProviderBug, TelephonyError
-from .facade import Facade, payload_from
+from .facade import Facade, given_fields
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
 from .results import (
@@ -114,37 +116,50 @@ class AsyncClient(Facade):
     async def invoke(self, op: str, payload: Mapping[str, Any] | None = None, /, *,
                      idempotency_key: str | None = None, **fields: Any) -> Any:
         """Run operation ``op`` (see :meth:`Client.invoke`)."""
-        definition, body, ctx, kind = self._prepare(op, payload, fields, idempotency_key)
+        return await self._perform(*self._prepare(op, payload, fields, idempotency_key))
 
-        async def attempt() -> Any:  # _execute inlined: one coroutine level fewer per await
-            ctx.next_attempt()
-            try:
-                provider: Any = self._provider
-                if self._transport is None:
-                    # in-process (the simulator): nothing to await; only HTTP has a transport
-                    return provider.invoke(definition, body)
-                if self._stream_ready is not None:
-                    # ARI: the Stasis app exists only while its stream is connected
-                    await self._stream_ready(definition.name)
-                return await adrive(provider, provider.exchange(definition, body),
-                                    self._transport.send, self._session)
-            except TelephonyError as exc:
-                raise self._sent_before(exc, ctx)._located(self.name, op) from None
-            except Exception as exc:
-                failure = self._unexpected(exc, op, sent=ctx.sends > 0)
-            raise failure
-
+    async def _perform(self, definition: Operation, body: dict[str, Any],
+                       ctx: OperationContext, kind: Kind) -> Any:
+        """:meth:`Client._perform`: the first attempt inline, the retry loop only after a
+        failure."""
+        op = definition.name
         started, outcome = time.perf_counter(), "ok"
         token = set_current(ctx)
+        began = retry.begin(self._policy)
         try:
-            return await retry.arun(attempt, kind, self._policy, provider=self.name,
-                                    operation=op)
+            try:
+                return await self._attempt(definition, body, ctx)
+            except TelephonyError as exc:
+                failure = exc  # retried outside the handler: no implicit chain to it
+            return await retry.aafter_failure(
+                failure, functools.partial(self._attempt, definition, body, ctx), kind,
+                self._policy, start=began[0], provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
+            retry.end(began)
             reset_current(token)
             self._log_outcome(op, started, outcome)
+
+    async def _attempt(self, definition: Operation, body: dict[str, Any],
+                       ctx: OperationContext) -> Any:
+        ctx.next_attempt()
+        try:
+            provider: Any = self._provider
+            if self._transport is None:
+                # in-process (the simulator): nothing to await; only HTTP has a transport
+                return provider.invoke(definition, body)
+            if self._stream_ready is not None:
+                # ARI: the Stasis app exists only while its stream is connected
+                await self._stream_ready(definition.name)
+            return await adrive(provider, provider.exchange(definition, body),
+                                self._transport.send, self._session)
+        except TelephonyError as exc:
+            raise self._sent_before(exc, ctx)._located(self.name, definition.name) from None
+        except Exception as exc:
+            failure = self._unexpected(exc, definition.name, sent=ctx.sends > 0)
+        raise failure
 
     async def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
         """:meth:`Client.run_exchange` for asyncio: a provider extra's exchange, driven once
@@ -157,64 +172,64 @@ class AsyncClient(Facade):
         return await adrive(provider, _authorized(provider, exchange), self._transport.send,
                             self._session)
 
-    def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
+    def _run(self, op: str, idempotency_key: str | None, given: dict[str, Any]) -> Any:
         """The typed methods' shared step: not a coroutine itself, so awaiting an operation
         passes through one coroutine level fewer (``invoke``'s is returned as it is)."""
-        return self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
+        return self._perform(*self._prepare(op, None, given_fields(given), idempotency_key))
 
     async def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
                    caller_id: str | None = None, permission_extension: str | None = None,
                    reference: str | None = None, idempotency_key: str | None = None) -> CallRef:
         """Ring ``caller`` first, then connect it to ``callee``."""
-        return await self._run("dial", idempotency_key, caller=caller, callee=callee,
-                               auto_answer=auto_answer, caller_id=caller_id,
-                               permission_extension=permission_extension, reference=reference)
+        return await self._run("dial", idempotency_key, {
+            "caller": caller, "callee": callee, "auto_answer": auto_answer, "caller_id": caller_id,
+            "permission_extension": permission_extension, "reference": reference})
 
     async def transfer(self, call: str, to: str, *, leg: Leg | None = None,
                        permission_extension: str | None = None,
                        idempotency_key: str | None = None) -> CallRef:
         """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
-        return await self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
-                               permission_extension=permission_extension)
+        return await self._run("transfer", idempotency_key, {
+            "call": call, "to": to, "leg": leg, "permission_extension": permission_extension})
 
     async def hold(self, call: str, *, leg: Leg | None = None,
                    idempotency_key: str | None = None) -> Ack:
-        return await self._run("hold", idempotency_key, call=call, leg=leg)
+        return await self._run("hold", idempotency_key, {"call": call, "leg": leg})
 
     async def unhold(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
-        return await self._run("unhold", idempotency_key, call=call, leg=leg)
+        return await self._run("unhold", idempotency_key, {"call": call, "leg": leg})
 
     async def mute(self, call: str, *, leg: Leg | None = None,
                    idempotency_key: str | None = None) -> Ack:
-        return await self._run("mute", idempotency_key, call=call, leg=leg)
+        return await self._run("mute", idempotency_key, {"call": call, "leg": leg})
 
     async def unmute(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
-        return await self._run("unmute", idempotency_key, call=call, leg=leg)
+        return await self._run("unmute", idempotency_key, {"call": call, "leg": leg})
 
     async def hangup(self, call: str, *, leg: Leg | None = None,
                      idempotency_key: str | None = None) -> Ack:
-        return await self._run("hangup", idempotency_key, call=call, leg=leg)
+        return await self._run("hangup", idempotency_key, {"call": call, "leg": leg})
 
     async def monitor(self, supervisor: str, call: str, mode: MonitorMode, *,
                       idempotency_key: str | None = None) -> Ack:
         """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
-        return await self._run("monitor", idempotency_key, supervisor=supervisor, call=call,
-                               mode=mode)
+        return await self._run("monitor", idempotency_key, {
+            "supervisor": supervisor, "call": call, "mode": mode})
 
     async def play_prompt(self, to: str, prompts: list[str], *, caller_id: str | None = None,
                           permission_extension: str | None = None, auto_answer: bool | None = None,
                           menu: Mapping[str, str] | None = None, reference: str | None = None,
                           idempotency_key: str | None = None) -> CallRef:
         """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
-        return await self._run("play_prompt", idempotency_key, to=to, prompts=prompts,
-                               caller_id=caller_id, permission_extension=permission_extension,
-                               auto_answer=auto_answer, menu=menu, reference=reference)
+        return await self._run("play_prompt", idempotency_key, {
+            "to": to, "prompts": prompts, "caller_id": caller_id, "permission_extension":
+            permission_extension, "auto_answer": auto_answer, "menu": menu, "reference": reference})
 
     async def get_music_on_hold(self, scope: Mapping[str, str], *,
                                 idempotency_key: str | None = None) -> MusicOnHold:
-        return await self._run("get_music_on_hold", idempotency_key, scope=scope)
+        return await self._run("get_music_on_hold", idempotency_key, {"scope": scope})
 
     async def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
                                 source: Mapping[str, Any] | None = None,
@@ -223,23 +238,24 @@ class AsyncClient(Facade):
                                 idempotency_key: str | None = None) -> MusicOnHold:
         """Change only the settings given; ``source={"selection": "custom", "file": None}``
         removes the custom file."""
-        return await self._run("set_music_on_hold", idempotency_key, scope=scope, active=active,
-                               source=source, internal_source=internal_source,
-                               use_internal_source=use_internal_source)
+        return await self._run("set_music_on_hold", idempotency_key, {
+            "scope": scope, "active": active, "source": source, "internal_source": internal_source,
+            "use_internal_source": use_internal_source})
 
     async def send_sms(self, to: str, text: str, *, sender: str | None = None,
                        idempotency_key: str | None = None) -> SmsReceipt:
-        return await self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
+        return await self._run("send_sms", idempotency_key, {
+            "to": to, "text": text, "sender": sender})
 
     async def list_calls(self, *, direction: Direction | None = None, ids: list[str] | None = None,
                          idempotency_key: str | None = None) -> list[CallInfo]:
-        return await self._run("list_calls", idempotency_key, direction=direction, ids=ids)
+        return await self._run("list_calls", idempotency_key, {"direction": direction, "ids": ids})
 
     async def accept_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
-        return await self._run("accept_call", idempotency_key, call=call)
+        return await self._run("accept_call", idempotency_key, {"call": call})
 
     async def reject_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
-        return await self._run("reject_call", idempotency_key, call=call)
+        return await self._run("reject_call", idempotency_key, {"call": call})
 
     # -- events ------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ between threads (the session, when the provider has one, is single flight across
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -21,11 +22,12 @@ from .catalogue import (
     CallRefOperation,
     Kind,
     MusicOnHoldOperation,
+    Operation,
 )
 from .config import ProviderConfig
 from .context import OperationContext, reset_current, serving, set_current
 from .errors import ProviderBug, TelephonyError
-from .facade import Facade, payload_from
+from .facade import Facade, given_fields
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
 from .results import (
@@ -39,7 +41,7 @@ from .results import (
     MusicOnHold,
     SmsReceipt,
 )
-from .wire import HttpProvider, WireReply, WireRequest
+from .wire import HttpProvider, OneRequest, WireReply, WireRequest
 
 __all__ = ["Client", "connect", "resolve_target"]
 
@@ -109,31 +111,48 @@ class Client(Facade):
         make a repeat after a crash recognisable; a provider whose vendor takes a key sends it,
         which is what makes its re-sends harmless. Without one, a random key is made.
         """
-        definition, body, ctx, kind = self._prepare(op, payload, fields, idempotency_key)
+        return self._perform(*self._prepare(op, payload, fields, idempotency_key))
 
-        def attempt() -> Any:
-            ctx.next_attempt()
-            try:
-                if self._transport is None:  # plugin API 1 and in-process providers
-                    return self._provider.invoke(definition, body)
-                return self._drive(self._provider, self._provider.exchange(definition, body),
-                                   self._transport.send, self._session)
-            except TelephonyError as exc:
-                raise self._sent_before(exc, ctx)._located(self.name, op) from None
-            except Exception as exc:
-                failure = self._unexpected(exc, op, sent=ctx.sends > 0)
-            raise failure
-
+    def _perform(self, definition: Operation, body: dict[str, Any], ctx: OperationContext,
+                 kind: Kind) -> Any:
+        """Run a prepared operation under its deadline and retry policy. The first attempt
+        runs inline and the retry loop only after a failure: this runs on every operation,
+        and most succeed at once."""
+        op = definition.name
         started, outcome = time.perf_counter(), "ok"
         token = set_current(ctx)
+        began = retry.begin(self._policy)
         try:
-            return retry.run(attempt, kind, self._policy, provider=self.name, operation=op)
+            try:
+                return self._attempt(definition, body, ctx)
+            except TelephonyError as exc:
+                failure = exc  # retried outside the handler: no implicit chain to it
+            return retry.after_failure(
+                failure, functools.partial(self._attempt, definition, body, ctx), kind,
+                self._policy, start=began[0], provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
+            retry.end(began)
             reset_current(token)
             self._log_outcome(op, started, outcome)
+
+    def _attempt(self, definition: Operation, body: dict[str, Any],
+                 ctx: OperationContext) -> Any:
+        """One attempt: the provider's exchange through the driver and session, its failures
+        as the error hierarchy."""
+        ctx.next_attempt()
+        try:
+            if self._transport is None:  # plugin API 1 and in-process providers
+                return self._provider.invoke(definition, body)
+            return self._drive(self._provider, self._provider.exchange(definition, body),
+                               self._transport.send, self._session)
+        except TelephonyError as exc:
+            raise self._sent_before(exc, ctx)._located(self.name, definition.name) from None
+        except Exception as exc:
+            failure = self._unexpected(exc, definition.name, sent=ctx.sends > 0)
+        raise failure
 
     def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
         """Drive a provider extra's sans-IO exchange (what ``client.provider.EXTRA()`` uses)
@@ -150,61 +169,63 @@ class Client(Facade):
         return drive(self._provider, _authorized(self._provider, exchange),
                      self._transport.send, self._session)
 
-    def _run(self, op: str, idempotency_key: str | None, **given: Any) -> Any:
-        return self.invoke(op, payload_from(**given), idempotency_key=idempotency_key)
+    def _run(self, op: str, idempotency_key: str | None, given: dict[str, Any]) -> Any:
+        """The typed methods' shared step: their keyword arguments are the payload."""
+        return self._perform(*self._prepare(op, None, given_fields(given), idempotency_key))
 
     def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
              caller_id: str | None = None, permission_extension: str | None = None,
              reference: str | None = None, idempotency_key: str | None = None) -> CallRef:
         """Ring ``caller`` first, then connect it to ``callee``."""
-        return self._run("dial", idempotency_key, caller=caller, callee=callee,
-                         auto_answer=auto_answer, caller_id=caller_id,
-                         permission_extension=permission_extension, reference=reference)
+        return self._run("dial", idempotency_key, {
+            "caller": caller, "callee": callee, "auto_answer": auto_answer, "caller_id": caller_id,
+            "permission_extension": permission_extension, "reference": reference})
 
     def transfer(self, call: str, to: str, *, leg: Leg | None = None,
                  permission_extension: str | None = None,
                  idempotency_key: str | None = None) -> CallRef:
         """Move a live call (``call:ID`` or ``ext:N``) to ``to`` (blind transfer)."""
-        return self._run("transfer", idempotency_key, call=call, to=to, leg=leg,
-                         permission_extension=permission_extension)
+        return self._run("transfer", idempotency_key, {
+            "call": call, "to": to, "leg": leg, "permission_extension": permission_extension})
 
     def hold(self, call: str, *, leg: Leg | None = None,
              idempotency_key: str | None = None) -> Ack:
-        return self._run("hold", idempotency_key, call=call, leg=leg)
+        return self._run("hold", idempotency_key, {"call": call, "leg": leg})
 
     def unhold(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
-        return self._run("unhold", idempotency_key, call=call, leg=leg)
+        return self._run("unhold", idempotency_key, {"call": call, "leg": leg})
 
     def mute(self, call: str, *, leg: Leg | None = None,
              idempotency_key: str | None = None) -> Ack:
-        return self._run("mute", idempotency_key, call=call, leg=leg)
+        return self._run("mute", idempotency_key, {"call": call, "leg": leg})
 
     def unmute(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
-        return self._run("unmute", idempotency_key, call=call, leg=leg)
+        return self._run("unmute", idempotency_key, {"call": call, "leg": leg})
 
     def hangup(self, call: str, *, leg: Leg | None = None,
                idempotency_key: str | None = None) -> Ack:
-        return self._run("hangup", idempotency_key, call=call, leg=leg)
+        return self._run("hangup", idempotency_key, {"call": call, "leg": leg})
 
     def monitor(self, supervisor: str, call: str, mode: MonitorMode, *,
                 idempotency_key: str | None = None) -> Ack:
         """``supervisor`` joins ``call`` in ``listen``, ``whisper`` or ``barge`` mode."""
-        return self._run("monitor", idempotency_key, supervisor=supervisor, call=call, mode=mode)
+        return self._run("monitor", idempotency_key, {
+            "supervisor": supervisor, "call": call, "mode": mode})
 
     def play_prompt(self, to: str, prompts: list[str], *, caller_id: str | None = None,
                     permission_extension: str | None = None, auto_answer: bool | None = None,
                     menu: Mapping[str, str] | None = None, reference: str | None = None,
                     idempotency_key: str | None = None) -> CallRef:
         """Call ``to`` and play ``prompts`` (uploaded names or http(s) URLs) in order."""
-        return self._run("play_prompt", idempotency_key, to=to, prompts=prompts,
-                         caller_id=caller_id, permission_extension=permission_extension,
-                         auto_answer=auto_answer, menu=menu, reference=reference)
+        return self._run("play_prompt", idempotency_key, {
+            "to": to, "prompts": prompts, "caller_id": caller_id, "permission_extension":
+            permission_extension, "auto_answer": auto_answer, "menu": menu, "reference": reference})
 
     def get_music_on_hold(self, scope: Mapping[str, str], *,
                           idempotency_key: str | None = None) -> MusicOnHold:
-        return self._run("get_music_on_hold", idempotency_key, scope=scope)
+        return self._run("get_music_on_hold", idempotency_key, {"scope": scope})
 
     def set_music_on_hold(self, scope: Mapping[str, str], *, active: bool | None = None,
                           source: Mapping[str, Any] | None = None,
@@ -213,23 +234,23 @@ class Client(Facade):
                           idempotency_key: str | None = None) -> MusicOnHold:
         """Change only the settings given; ``source={"selection": "custom", "file": None}``
         removes the custom file."""
-        return self._run("set_music_on_hold", idempotency_key, scope=scope, active=active,
-                         source=source, internal_source=internal_source,
-                         use_internal_source=use_internal_source)
+        return self._run("set_music_on_hold", idempotency_key, {
+            "scope": scope, "active": active, "source": source, "internal_source": internal_source,
+            "use_internal_source": use_internal_source})
 
     def send_sms(self, to: str, text: str, *, sender: str | None = None,
                  idempotency_key: str | None = None) -> SmsReceipt:
-        return self._run("send_sms", idempotency_key, to=to, text=text, sender=sender)
+        return self._run("send_sms", idempotency_key, {"to": to, "text": text, "sender": sender})
 
     def list_calls(self, *, direction: Direction | None = None, ids: list[str] | None = None,
                    idempotency_key: str | None = None) -> list[CallInfo]:
-        return self._run("list_calls", idempotency_key, direction=direction, ids=ids)
+        return self._run("list_calls", idempotency_key, {"direction": direction, "ids": ids})
 
     def accept_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
-        return self._run("accept_call", idempotency_key, call=call)
+        return self._run("accept_call", idempotency_key, {"call": call})
 
     def reject_call(self, call: str, *, idempotency_key: str | None = None) -> Ack:
-        return self._run("reject_call", idempotency_key, call=call)
+        return self._run("reject_call", idempotency_key, {"call": call})
 
     # -- events ------------------------------------------------------------------------------
 
@@ -328,10 +349,12 @@ class Client(Facade):
         return f"<Client {self.name} {state} operations={len(self.operations)}>"
 
 
-def _single(provider: HttpProvider, request: WireRequest) -> Any:
+def _single(provider: HttpProvider, request: WireRequest) -> OneRequest:
     """A one-request exchange (a flow's follow-up step)."""
-    reply: WireReply = yield provider.authorize(request)
-    return provider.decode(reply, None)
+    def read(reply: WireReply) -> Any:
+        return provider.decode(reply, None)
+
+    return OneRequest(provider.authorize(request), read)
 
 
 def connect(target: str | None = None, /, *, profile: str | None = None,

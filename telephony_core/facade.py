@@ -32,7 +32,7 @@ from .provider import ProviderSpec
 from .redaction import get_logger, redact
 from .results import Event
 
-__all__ = ["MAX_EVENT_BYTES", "Facade", "payload_from"]
+__all__ = ["MAX_EVENT_BYTES", "Facade", "given_fields", "payload_from"]
 
 log: logging.Logger = get_logger("telephony_core.client")
 
@@ -70,6 +70,11 @@ def payload_from(**fields: Any) -> dict[str, Any]:
     then refuses a wrong type with a PayloadError naming the field. Converting first would turn
     ``prompts="welcome"`` into seven one-letter prompts, or ``ids=5`` into a TypeError.
     """
+    return given_fields(fields)
+
+
+def given_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`payload_from` of a mapping (what the typed methods pass: one dict fewer)."""
     return {k: (v if type(v) in _AS_GIVEN else _plain(v))
             for k, v in fields.items() if v is not None}
 
@@ -97,8 +102,8 @@ class Facade:
         self._policy = retry.RetryPolicy(retries=int(config.get("retries", 2)),
                                          deadline=float(config.get("deadline", 30)))
         self._closed = False
-        #: the payload validator of each operation used so far (see :meth:`_prepare`)
-        self._validators: dict[str, Any] = {}
+        #: (definition, payload validator, retry kind) of each operation used so far
+        self._plans: dict[str, tuple[Operation, Any, Kind]] = {}
 
     # -- what the provider can do ----------------------------------------------------------
 
@@ -144,19 +149,17 @@ class Facade:
                  ) -> tuple[Operation, dict[str, Any], OperationContext, Kind]:
         """Refuse, validate and key an operation; nothing is sent yet.
 
-        This runs on every operation, so it avoids what costs without buying anything: the
-        validator is looked up once per operation name, and a payload that is already a dict
-        is copied once."""
-        definition = OPERATIONS.get(op) if type(op) is str else None
-        if definition is None:
-            definition = operation(op)  # raises UnknownOperation listing the real ones
+        This runs on every operation, so it avoids what costs without buying anything: what
+        is fixed per operation name (its definition, validator and retry kind) is looked up
+        once per client, and a payload that is already a dict is copied once."""
+        plan = self._plans.get(op) if type(op) is str else None
+        if plan is None:
+            operation(op)  # raises UnknownOperation listing the real ones
         if self._closed:
             raise TelephonyError("the client is closed", provider=self.name, operation=op)
-        validator = self._validators.get(op)
-        if validator is None:
-            if op not in self.spec.operations:
-                raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
-            validator = self._validators[op] = self.spec.validator(op)
+        if plan is None:
+            plan = self._plan(op)
+        definition, validator, kind = plan
         if payload is None:
             body = fields  # a fresh dict: it is this call's keyword arguments
         elif type(payload) is dict:
@@ -167,13 +170,23 @@ class Facade:
             raise PayloadError([PayloadProblem(
                 "$", f"the payload must be an object (a mapping of field names to values), not "
                      f"{type(payload).__name__}")], provider=self.name, operation=op)
-        validator.check(body, provider=self.name, operation=op)
+        validator.check(body, provider=self.spec.name, operation=op)
         key = (None if idempotency_key is None
                else check_key(idempotency_key, provider=self.name, operation=op))
+        return definition, body, OperationContext(op, key), kind
+
+    def _plan(self, op: str) -> tuple[Operation, Any, Kind]:
+        """What is fixed for ``op`` on this client: its definition, the payload validator and
+        the kind the retry policy goes by (a provider's ``retry_safe`` makes a non-idempotent
+        operation idempotent: its vendor de-duplicates on the key it sends)."""
+        if op not in self.spec.operations:
+            raise UnsupportedOperation(op, self.spec.operations, provider=self.name)
+        definition = operation(op)
         kind = definition.kind
         if kind is Kind.NON_IDEMPOTENT and op in self._provider.retry_safe:
             kind = Kind.IDEMPOTENT
-        return definition, body, OperationContext(op, key), kind
+        plan = self._plans[op] = (definition, self.spec.validator(op), kind)
+        return plan
 
     @staticmethod
     def _sent_before(exc: TelephonyError, ctx: OperationContext) -> TelephonyError:

@@ -27,7 +27,8 @@ from .catalogue import Kind
 from .errors import OutcomeUnknown, ProviderError, RateLimited, TelephonyError, TransportError
 from .redaction import get_logger
 
-__all__ = ["RetryPolicy", "arun", "deadline_at", "deadline_remaining", "run"]
+__all__ = ["RetryPolicy", "aafter_failure", "after_failure", "arun", "begin", "deadline_at",
+           "deadline_remaining", "end", "run"]
 
 log: logging.Logger = get_logger("telephony_core.retry")
 T = TypeVar("T")
@@ -100,40 +101,75 @@ def _next_delay(exc: TelephonyError, kind: Kind, policy: RetryPolicy, *, start: 
     return delay
 
 
+def begin(policy: RetryPolicy) -> tuple[float, contextvars.Token[float | None]]:
+    """Start an operation's deadline: (its start, the token :func:`end` takes). For a client
+    that makes its first attempt inline and calls :func:`after_failure` only when it fails
+    (most operations succeed at once, and this runs on every one)."""
+    start = time.monotonic()
+    return start, _deadline.set(start + policy.deadline)
+
+
+def end(began: tuple[float, contextvars.Token[float | None]]) -> None:
+    """End the deadline :func:`begin` started."""
+    _deadline.reset(began[1])
+
+
+def after_failure(failure: TelephonyError, attempt: Callable[[], T], kind: Kind,
+                  policy: RetryPolicy, *, start: float, provider: str, operation: str) -> T:
+    """Attempt 1 failed with ``failure``: retry ``attempt`` as the policy allows, or raise."""
+    tries = 1
+    while True:
+        time.sleep(_next_delay(failure, kind, policy, start=start, tries=tries,
+                               provider=provider, operation=operation))
+        tries += 1
+        try:
+            return attempt()
+        except TelephonyError as exc:
+            failure = exc
+
+
 def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: str,
         operation: str) -> T:
     """Call ``attempt`` under ``policy`` and the deadline; see the module docstring."""
-    start = time.monotonic()
-    token = _deadline.set(start + policy.deadline)
+    began = begin(policy)
     try:
-        tries = 0
-        while True:
-            tries += 1
-            try:
-                return attempt()
-            except TelephonyError as exc:
-                delay = _next_delay(exc, kind, policy, start=start, tries=tries,
-                                    provider=provider, operation=operation)
-            time.sleep(delay)
+        try:
+            return attempt()
+        except TelephonyError as exc:
+            failure = exc  # retried outside the handler: no implicit chain to this failure
+        return after_failure(failure, attempt, kind, policy, start=began[0], provider=provider,
+                             operation=operation)
     finally:
-        _deadline.reset(token)
+        end(began)
+
+
+async def aafter_failure(failure: TelephonyError, attempt: Callable[[], Awaitable[T]],
+                         kind: Kind, policy: RetryPolicy, *, start: float, provider: str,
+                         operation: str) -> T:
+    """:func:`after_failure` for coroutines (asyncio sleeps)."""
+    import asyncio
+
+    tries = 1
+    while True:
+        await asyncio.sleep(_next_delay(failure, kind, policy, start=start, tries=tries,
+                                        provider=provider, operation=operation))
+        tries += 1
+        try:
+            return await attempt()
+        except TelephonyError as exc:
+            failure = exc
 
 
 async def arun(attempt: Callable[[], Awaitable[T]], kind: Kind, policy: RetryPolicy, *,
                provider: str, operation: str) -> T:
     """:func:`run` for coroutines: asyncio sleeps, the same decisions and deadline."""
-    import asyncio
-    start = time.monotonic()
-    token = _deadline.set(start + policy.deadline)
+    began = begin(policy)
     try:
-        tries = 0
-        while True:
-            tries += 1
-            try:
-                return await attempt()
-            except TelephonyError as exc:
-                delay = _next_delay(exc, kind, policy, start=start, tries=tries,
+        try:
+            return await attempt()
+        except TelephonyError as exc:
+            failure = exc
+        return await aafter_failure(failure, attempt, kind, policy, start=began[0],
                                     provider=provider, operation=operation)
-            await asyncio.sleep(delay)
     finally:
-        _deadline.reset(token)
+        end(began)

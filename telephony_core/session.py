@@ -29,7 +29,7 @@ from typing import Any
 from .context import uncounted
 from .errors import AuthenticationError, TelephonyError
 from .redaction import get_logger
-from .wire import HttpProvider, Token, WireReply, WireRequest
+from .wire import HttpProvider, OneRequest, Token, WireReply, WireRequest
 
 __all__ = ["LOGIN_COOLDOWN", "AsyncSession", "SyncSession", "adrive", "drive"]
 
@@ -38,7 +38,8 @@ log: logging.Logger = get_logger("telephony_core.session")
 #: Seconds after a refused login during which no new login is tried.
 LOGIN_COOLDOWN = 60.0
 
-Exchange = Generator[WireRequest, WireReply, Any]
+Steps = Generator[WireRequest, WireReply, Any]
+Exchange = Steps | OneRequest
 
 
 class _Bookkeeping:
@@ -95,7 +96,7 @@ class _Bookkeeping:
             self.token = None
 
 
-def _run_sync(exchange: Exchange, send: Callable[[WireRequest], WireReply]) -> Any:
+def _run_sync(exchange: Steps, send: Callable[[WireRequest], WireReply]) -> Any:
     """Run an exchange. A failure to send is thrown into it at its ``yield``, so a provider can
     clean up (hang up the first leg when the second could not be placed) or let it pass."""
     try:
@@ -111,7 +112,7 @@ def _run_sync(exchange: Exchange, send: Callable[[WireRequest], WireReply]) -> A
         return stop.value
 
 
-async def _run_async(exchange: Exchange,
+async def _run_async(exchange: Steps,
                      send: Callable[[WireRequest], Awaitable[WireReply]]) -> Any:
     """:func:`_run_sync` for the async driver."""
     try:
@@ -294,24 +295,61 @@ class AsyncSession(_Bookkeeping):
                 await self._send(self.provider.attach(request, token))
 
 
+def _with_session(provider: HttpProvider, request: WireRequest,
+                  send: Callable[[WireRequest], WireReply], session: SyncSession,
+                  relog: bool) -> tuple[WireReply, bool]:
+    """Send ``request`` with the session's token; after a dead-token reply (when ``relog``:
+    once per operation), log in again and re-send. The reply, and whether it re-logged."""
+    token = session.current()
+    reply = send(provider.attach(request, token))
+    if relog and provider.token_is_dead(reply):
+        session.invalidate(token)
+        return send(provider.attach(request, session.current())), True
+    return reply, False
+
+
 def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireRequest], WireReply],
           session: SyncSession | None) -> Any:
-    """Run one operation's exchange: attach the session, re-login once on a dead token."""
-    relogged = False
+    """Run one operation's exchange: attach the session, re-login once on a dead token (a
+    second dead-token reply goes to the provider's ``decode`` as it is)."""
+    if type(exchange) is OneRequest:  # most operations: no generator to step through
+        if session is None:
+            return exchange.read(send(exchange.request))
+        return exchange.read(_with_session(provider, exchange.request, send, session, True)[0])
+    if session is None:
+        return _run_sync(exchange, send)
+    relog = True
 
     def send_with_session(request: WireRequest) -> WireReply:
-        nonlocal relogged
-        if session is None:
-            return send(request)
-        token = session.current()
-        reply = send(provider.attach(request, token))
-        if provider.token_is_dead(reply) and not relogged:
-            relogged = True  # once per operation; a second dead token goes to decode as it is
-            session.invalidate(token)
-            reply = send(provider.attach(request, session.current()))
+        nonlocal relog
+        reply, relogged = _with_session(provider, request, send, session, relog)
+        relog = relog and not relogged
         return reply
 
     return _run_sync(exchange, send_with_session)
+
+
+async def _awith_session(provider: HttpProvider, request: WireRequest,
+                         send: Callable[[WireRequest], Awaitable[WireReply]],
+                         session: AsyncSession, relog: bool) -> tuple[WireReply, bool]:
+    """:func:`_with_session` for the async driver."""
+    token = await session.current()
+    reply = await send(provider.attach(request, token))
+    if relog and provider.token_is_dead(reply):
+        await session.invalidate(token)
+        return await send(provider.attach(request, await session.current())), True
+    return reply, False
+
+
+async def _read_one(exchange: OneRequest, reply: Awaitable[WireReply]) -> Any:
+    return exchange.read(await reply)
+
+
+async def _read_one_with_session(provider: HttpProvider, exchange: OneRequest,
+                                 send: Callable[[WireRequest], Awaitable[WireReply]],
+                                 session: AsyncSession) -> Any:
+    reply, _ = await _awith_session(provider, exchange.request, send, session, True)
+    return exchange.read(reply)
 
 
 def adrive(provider: HttpProvider, exchange: Exchange,
@@ -319,18 +357,18 @@ def adrive(provider: HttpProvider, exchange: Exchange,
            session: AsyncSession | None) -> Awaitable[Any]:
     """:func:`drive` for the async client: the coroutine to await (this function is not one
     itself, so every await of the network passes through one coroutine level fewer)."""
+    if type(exchange) is OneRequest:
+        if session is None:
+            return _read_one(exchange, send(exchange.request))
+        return _read_one_with_session(provider, exchange, send, session)
     if session is None:
         return _run_async(exchange, send)
-    relogged = False
+    relog = True
 
     async def send_with_session(request: WireRequest) -> WireReply:
-        nonlocal relogged
-        token = await session.current()
-        reply = await send(provider.attach(request, token))
-        if provider.token_is_dead(reply) and not relogged:
-            relogged = True  # once per operation; a second dead token goes to decode as it is
-            await session.invalidate(token)
-            reply = await send(provider.attach(request, await session.current()))
+        nonlocal relog
+        reply, relogged = await _awith_session(provider, request, send, session, relog)
+        relog = relog and not relogged
         return reply
 
     return _run_async(exchange, send_with_session)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, final
 from urllib.parse import urlsplit
 
 import attrs
@@ -48,6 +48,7 @@ __all__ = [
     "Exchange",
     "HttpProvider",
     "MalformedReply",
+    "OneRequest",
     "Route",
     "Token",
     "TransportSettings",
@@ -95,6 +96,10 @@ class WireRequest:
                            {**(self.headers or {}), **headers}, self.multipart, self.base)
 
 
+#: ``json.loads`` of a str without its argument checks (the default decoder it uses itself)
+_decode_json: Callable[[str], Any] = json.JSONDecoder().decode
+
+
 @attrs.frozen
 class WireReply:
     status: int
@@ -106,8 +111,13 @@ class WireReply:
         return self.body.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
+        body = self.body
         try:
-            return json.loads(self.body)
+            if body.startswith((b"{", b"[")) and body[1:2] != b"\x00":
+                # what json.loads(bytes) decides for such a body (UTF-8: no BOM, no UTF-16/32
+                # null byte), without its encoding detection: this runs on every reply
+                return _decode_json(body.decode("utf-8", "surrogatepass"))
+            return json.loads(body)
         except ValueError:
             raise MalformedReply(f"the reply (HTTP {self.status}) is not valid JSON") from None
 
@@ -125,9 +135,36 @@ class Route:
     from_reply: Callable[[Any, Any, dict[str, Any]], Any]
 
 
+@final
+class OneRequest:
+    """An exchange of exactly one request, as a value instead of a generator.
+
+    ``request`` is sent (the session's token attached, re-sent once after a dead-token reply,
+    as for any exchange) and ``read(reply)`` turns the undecoded reply into the result or
+    raises. A failure to send propagates, as it would out of a generator exchange that does not
+    catch it. It behaves exactly like the generator ``reply = yield request; return
+    read(reply)``, and costs less: most operations are one request, and a generator (or two,
+    with ``yield from``) per operation is measurable on a fast network (docs/performance.md).
+    A :class:`Route` becomes one; an :data:`Exchange` may return one when its payload needs a
+    single request (Yeastar's ``hold`` of ``ext:1000``) and a generator when it needs more
+    (``hold`` of ``call:ID``, which first looks the call up).
+    """
+
+    __slots__ = ("read", "request")
+
+    def __init__(self, request: WireRequest, read: Callable[[WireReply], Any]) -> None:
+        self.request = request
+        self.read = read
+
+    def __repr__(self) -> str:
+        return f"OneRequest({self.request.method} {self.request.path})"
+
+
 #: A multi-request operation: ``(provider, payload)`` -> a generator that yields WireRequests,
-#: receives WireReplies and returns the canonical result.
-Exchange = Callable[[Any, dict[str, Any]], Generator[WireRequest, WireReply, Any]]
+#: receives WireReplies and returns the canonical result (or a :class:`OneRequest`, when this
+#: payload needs only one request).
+Exchange = Callable[[Any, dict[str, Any]],
+                    Generator[WireRequest, WireReply, Any] | OneRequest]
 
 
 @attrs.frozen
@@ -235,21 +272,24 @@ class HttpProvider(Provider):
 
     # -- the operation ---------------------------------------------------------------------
 
-    def exchange(self, op: Operation,
-                 payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
-        """The operation as a sans-IO exchange (what the drivers run)."""
+    def exchange(self, op: Operation, payload: dict[str, Any]
+                 ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
+        """The operation as a sans-IO exchange (what the drivers run): a generator, or a
+        :class:`OneRequest` for a :class:`Route` and for an Exchange that returns one."""
         route = self.routes[op.name]
         if isinstance(route, Route):
-            return self._route_exchange(route, op, payload)
+            from_reply = route.from_reply
+
+            def read(reply: WireReply) -> Any:
+                return from_reply(self, self.decode(reply, op), payload)
+
+            return OneRequest(self.authorize(route.to_request(self, payload)), read)
         exchange = route(self, payload)
         if type(self).authorize is HttpProvider.authorize:
             return exchange  # nothing to add to each request: no wrapper generator per call
+        if isinstance(exchange, OneRequest):
+            return OneRequest(self.authorize(exchange.request), exchange.read)
         return _authorized(self, exchange)
-
-    def _route_exchange(self, route: Route, op: Operation,
-                        payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
-        reply = yield self.authorize(route.to_request(self, payload))
-        return route.from_reply(self, self.decode(reply, op), payload)
 
     def authorize(self, request: WireRequest) -> WireRequest:
         """Add what every request carries besides a session token (a static API key)."""

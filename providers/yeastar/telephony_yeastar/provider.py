@@ -30,7 +30,7 @@ from telephony_core.errors import (
 )
 from telephony_core.redaction import get_logger
 from telephony_core.results import Ack, CallInfo, CallRef, Event, SmsReceipt
-from telephony_core.wire import HttpProvider, Token, WireReply, WireRequest
+from telephony_core.wire import HttpProvider, OneRequest, Token, WireReply, WireRequest
 
 from .calls import CallMemory, match_outbound
 from .errors import TOKEN_ERRNOS, error_for
@@ -85,11 +85,22 @@ def _report_url(config: Mapping[str, Any]) -> str | None:
 
 def _exchange(name: str) -> Any:
     """The Exchange route of catalogue operation ``name``."""
-    def run(provider: YeastarProvider,
-            payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
-        return provider._operation(operation(name), payload)
+    definition = operation(name)
+
+    def run(provider: YeastarProvider, payload: dict[str, Any]
+            ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
+        return provider._operation(definition, payload)
     run.__name__ = f"yeastar_{name}"
     return run
+
+
+def _needs_lookup(operation: str, payload: dict[str, Any]) -> bool:
+    """Whether ``payload`` names a call by ``call:ID``, which the endpoint does not take (it
+    takes an extension or a leg's own id): a query finds it first. Accepting or refusing an
+    offered call takes the call id itself."""
+    call = payload.get("call")
+    return (isinstance(call, str) and call.startswith("call:")
+            and operation not in ("accept_call", "reject_call"))
 
 
 class YeastarProvider(HttpProvider):
@@ -105,6 +116,8 @@ class YeastarProvider(HttpProvider):
         self.add_secret(self._password_md5)
         #: what this client learnt about calls from its dials and the reports it parsed
         self._calls = CallMemory()
+        #: the version each endpoint is sent with, by the version that introduced it
+        self._versions: dict[str, str] = {}
         #: where the PBX posts reports (webhook_url, or its older name report_url)
         self.report_url = _report_url(config)
         if self.report_url:  # a token in the report URL is a secret like any other
@@ -117,8 +130,11 @@ class YeastarProvider(HttpProvider):
 
     def _version(self, introduced: str) -> str:
         """The API version to send: the configured one, unless the endpoint came later."""
-        configured = str(self.config.get("api_version") or V0)
-        return max(configured, introduced, key=version_key)
+        found = self._versions.get(introduced)
+        if found is None:  # once per endpoint version: this runs for every request
+            configured = str(self.config.get("api_version") or V0)
+            found = self._versions[introduced] = max(configured, introduced, key=version_key)
+        return found
 
     def _request(self, version: str, path: str, body: Mapping[str, Any]) -> WireRequest:
         return WireRequest("POST", f"/api/{self._version(version)}/{path}", json=dict(body))
@@ -268,20 +284,36 @@ class YeastarProvider(HttpProvider):
 
     # -- operations --------------------------------------------------------------------------
 
-    def _operation(self, op: Operation,
-                   payload: dict[str, Any]) -> Generator[WireRequest, WireReply, Any]:
-        """Every operation is an exchange: one request, or (by call id) the query that finds
-        the extension or leg, then the command."""
+    def _operation(self, op: Operation, payload: dict[str, Any]
+                   ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
+        """Every operation is one request, or (by call id) the query that finds the extension
+        or leg, then the command; the one-request case is a :class:`OneRequest`, which the
+        core sends without stepping a generator."""
         if op.name == "list_calls":
-            return (yield from self._list_calls(payload))
+            return self._list_calls(payload)
         if op.name == "send_sms":
             index = first_emoji(payload["text"])
             if index is not None:
                 raise PayloadError([PayloadProblem(
                     "$.text", f"contains an emoji at position {index}: the PBX sends none; "
                               "expected plain text")])
+        if _needs_lookup(op.name, payload):
+            return self._looked_up(op, payload)
+
+        def read(reply: WireReply) -> Any:
+            return self._result(op, payload, self._decode(reply))
+
+        return OneRequest(self._request(*request_for(op.name, payload)), read)
+
+    def _looked_up(self, op: Operation, payload: dict[str, Any]
+                   ) -> Generator[WireRequest, WireReply, Any]:
+        """An operation on a ``call:ID``: find what the endpoint takes, then the command."""
         resolved = yield from self._resolved(op.name, payload)
         data = yield from self._call(*request_for(op.name, resolved))
+        return self._result(op, payload, data)
+
+    def _result(self, op: Operation, payload: dict[str, Any], data: dict[str, Any]) -> Any:
+        """The canonical result of the command's decoded reply."""
         if op.name == "hangup" and str(payload.get("call", "")).startswith("call:"):
             self._calls.forget(payload["call"].split(":", 1)[1])
         if op.name == "send_sms":
@@ -379,11 +411,9 @@ class YeastarProvider(HttpProvider):
 
     def _resolved(self, operation: str, payload: dict[str, Any]
                   ) -> Generator[WireRequest, WireReply, dict[str, Any]]:
-        """``payload`` with a ``call:ID`` turned into what the endpoint takes."""
-        call = payload.get("call")
-        if not isinstance(call, str) or not call.startswith("call:") or operation in (
-                "accept_call", "reject_call"):
-            return payload
+        """``payload`` (which :func:`_needs_lookup`) with its ``call:ID`` turned into what the
+        endpoint takes."""
+        call = payload["call"]
         call_id, leg = call.split(":", 1)[1], payload.get("leg")
         out = {k: v for k, v in payload.items() if k != "leg"}
         if operation in ("hold", "unhold", "mute", "unmute", "monitor"):
