@@ -6,15 +6,22 @@ the request in flight here, and one daemon thread shuts them down (``SHUT_RDWR``
 operation's deadline passes. The blocked read then returns at once, and the transport reports
 "deadline" instead of whatever the socket layer said.
 
-One thread serves every client in the process; arming and disarming are O(log n) and take a lock
-for a microsecond or so, so there is no thread per request (and no lock per request either).
+One thread serves every client in the process. Arming and disarming a request take no lock and
+allocate one small object: this runs for every request, and nearly every request ends long
+before its deadline. The thread sleeps until the earliest deadline it knows of and is woken
+only when a request arms an earlier one; when it wakes, it looks at the requests in flight
+(never at finished ones), shuts down the expired and sleeps until the next deadline.
+
+The one thing that must never happen is shutting down a socket after its request finished: the
+descriptor may by then belong to another connection. :meth:`Watch._fire` and :func:`disarm`
+order their flags so that either the firing sees the request done and touches nothing, or the
+disarm sees the firing and waits for it to finish (the module docstring of each says how).
 """
 
 from __future__ import annotations
 
 import contextlib
-import heapq
-import itertools
+import math
 import os
 import socket
 import threading
@@ -23,46 +30,50 @@ import time
 __all__ = ["Watch", "arm", "disarm"]
 
 
-#: guards every Watch: one lock for all, so arming a request allocates no lock of its own
-_watch_lock = threading.Lock()
+#: held while a watch shuts its sockets down; a disarm that finds a firing in progress waits
+#: on it (an uncontended disarm never touches it)
+_firing_lock = threading.Lock()
 
 
 class Watch:
-    """The sockets one request uses, and whether its deadline fired."""
+    """The sockets one request uses, its deadline, and whether the deadline fired."""
 
-    __slots__ = ("_fds", "done", "expired")
+    __slots__ = ("_fds", "at", "done", "expired", "firing")
 
-    def __init__(self) -> None:
-        self._fds: set[int] = set()
+    def __init__(self, at: float) -> None:
+        self.at = at
+        self._fds: list[int] = []
         self.expired: bool = False
         self.done: bool = False
+        self.firing: bool = False
 
     def add(self, fd: int) -> None:
-        """Watch socket ``fd`` too; shut it down at once if the deadline already fired."""
+        """Watch socket ``fd`` too; shut it down at once if the deadline already fired.
+
+        Appended first, then ``expired`` read: a firing that took its list of sockets before
+        the append set ``expired`` before taking it, so this sees it and shuts ``fd`` itself."""
         if fd < 0 or fd in self._fds:
             return
-        with _watch_lock:
-            if self.done:
-                return
-            self._fds.add(fd)
-            fire_now = self.expired
-        if fire_now:
+        self._fds.append(fd)
+        if self.expired and not self.done:
             _shutdown(fd)
 
     def _fire(self) -> None:
-        with _watch_lock:
-            if self.done:
-                return
-            self.expired = True
-            # shut down while holding the lock: disarm() waits, so the fd cannot be closed and
-            # reused by another connection in between
-            for fd in list(self._fds):
-                _shutdown(fd)
+        """The deadline passed: shut every socket of the request down, unless it is done.
 
-    def _finish(self) -> None:
-        with _watch_lock:
-            self.done = True
-            self._fds.clear()
+        ``firing`` is set before ``done`` is read, and :func:`disarm` sets ``done`` before it
+        reads ``firing``: so either this sees ``done`` and does nothing, or the disarm sees
+        ``firing`` and waits on the lock held here until the sockets are shut down."""
+        with _firing_lock:
+            self.firing = True
+            try:
+                if self.done:
+                    return
+                self.expired = True
+                for fd in list(self._fds):
+                    _shutdown(fd)
+            finally:
+                self.firing = False
 
 
 def _shutdown(fd: int) -> None:
@@ -80,39 +91,43 @@ def _shutdown(fd: int) -> None:
 
 
 class _Clock(threading.Thread):
+    """The one thread that fires deadlines (see the module docstring)."""
+
     def __init__(self) -> None:
         super().__init__(name="telephony-deadline-watchdog", daemon=True)
-        self._heap: list[tuple[float, int, Watch]] = []
-        self._counter = itertools.count()
-        self._compact_at = 1024
+        #: the requests in flight; set and deleted by their own threads (atomic under the GIL)
+        self.active: dict[int, Watch] = {}
+        #: when the thread will next look; -inf while it is deciding (arm then wakes it)
+        self.wakes_at: float = -math.inf
         self._wake = threading.Condition(threading.Lock())
 
-    def arm(self, at: float, watch: Watch) -> None:
-        with self._wake:
-            if len(self._heap) > self._compact_at:
-                # fast operations leave their (long) deadlines behind: compact now and then
-                self._heap = [entry for entry in self._heap if not entry[2].done]
-                heapq.heapify(self._heap)
-                self._compact_at = max(1024, 2 * len(self._heap))
-            heapq.heappush(self._heap, (at, next(self._counter), watch))
-            if self._heap[0][2] is watch:
+    def arm(self, watch: Watch) -> None:
+        self.active[id(watch)] = watch
+        wakes_at = self.wakes_at
+        if watch.at < wakes_at or wakes_at == -math.inf:
+            with self._wake:  # earlier than the thread will look: wake it to look again
                 self._wake.notify()
 
     def run(self) -> None:
         while True:
             with self._wake:
-                while True:
-                    while self._heap and self._heap[0][2].done:
-                        heapq.heappop(self._heap)  # disarmed: drop lazily
-                    if not self._heap:
-                        self._wake.wait()
+                self.wakes_at = -math.inf  # deciding: an arm from now on wakes the next wait
+                now = time.monotonic()
+                expired: list[Watch] = []
+                earliest = math.inf
+                for watch in list(self.active.values()):
+                    if watch.done:
                         continue
-                    left = self._heap[0][0] - time.monotonic()
-                    if left <= 0:
-                        watch = heapq.heappop(self._heap)[2]
-                        break
-                    self._wake.wait(left)
-            watch._fire()
+                    if watch.at <= now:
+                        expired.append(watch)
+                    elif watch.at < earliest:
+                        earliest = watch.at
+                if not expired:
+                    self.wakes_at = earliest
+                    self._wake.wait(None if earliest == math.inf else earliest - now)
+                    continue
+            for watch in expired:
+                watch._fire()
 
 
 _clock: _Clock | None = None
@@ -132,16 +147,24 @@ if hasattr(os, "register_at_fork"):
 def arm(at: float) -> Watch:
     """Start watching until monotonic time ``at``; add sockets with :meth:`Watch.add`."""
     global _clock
-    if _clock is None:
+    clock = _clock
+    if clock is None:
         with _clock_lock:
             if _clock is None:
                 _clock = _Clock()
                 _clock.start()
-    watch = Watch()
-    _clock.arm(at, watch)
+            clock = _clock
+    watch = Watch(at)
+    clock.arm(watch)
     return watch
 
 
 def disarm(watch: Watch) -> None:
     """Stop watching (the request is over); from now on nothing of it is shut down."""
-    watch._finish()
+    watch.done = True
+    if watch.firing:  # a firing began before it saw done: wait until it is over
+        with _firing_lock:
+            pass
+    clock = _clock
+    if clock is not None:
+        clock.active.pop(id(watch), None)

@@ -103,6 +103,13 @@ def _needs_lookup(operation: str, payload: dict[str, Any]) -> bool:
             and operation not in ("accept_call", "reject_call"))
 
 
+def _calls_in(direction: str, data: dict[str, Any]) -> list[CallInfo]:
+    """The calls of an inbound/query or outbound/query reply (rows without an id skipped)."""
+    return [CallInfo(**call_info_fields(direction, row), raw=row)
+            for row in data.get(direction) or []
+            if isinstance(row, dict) and row.get(f"{direction}id") is not None]
+
+
 class YeastarProvider(HttpProvider):
     routes = {name: _exchange(name) for name in SPEC.operations}
     default_port = 8088
@@ -431,7 +438,19 @@ class YeastarProvider(HttpProvider):
         return out
 
     def _list_calls(self, payload: dict[str, Any]
-                    ) -> Generator[WireRequest, WireReply, list[CallInfo]]:
+                    ) -> Generator[WireRequest, WireReply, list[CallInfo]] | OneRequest:
+        """One direction and no ids is one query; otherwise :meth:`_list_calls_queried`."""
+        direction = payload.get("direction")
+        if direction is None or payload.get("ids"):
+            return self._list_calls_queried(payload)
+
+        def read(reply: WireReply) -> list[CallInfo]:
+            return _calls_in(direction, self._decode(reply))
+
+        return OneRequest(self._request(*query_for(direction, None)), read)
+
+    def _list_calls_queried(self, payload: dict[str, Any]
+                            ) -> Generator[WireRequest, WireReply, list[CallInfo]]:
         """inbound/query and outbound/query. ``ids`` are the PBX's leg ids, as list_calls gives
         them; an outbound call's callid (from dial or an event) that the query does not know is
         looked up among every outbound call, as the other operations do."""
@@ -446,10 +465,9 @@ class YeastarProvider(HttpProvider):
                 if not ids or exc.category != "not_found":
                     raise
                 data = {}  # a PBX may refuse an id it does not know instead of listing none
-            for row in data.get(direction) or []:
-                if isinstance(row, dict) and row.get(f"{direction}id") is not None:
-                    calls.append(CallInfo(**call_info_fields(direction, row), raw=row))
-                    found.add(str(row[f"{direction}id"]))
+            for info in _calls_in(direction, data):
+                calls.append(info)
+                found.add(info.call_id)
         missing = [i.split(":", 1)[1] for i in ids or () if i.split(":", 1)[1] not in found]
         if missing and "outbound" in directions:
             rows = yield from self._outbound_rows()
