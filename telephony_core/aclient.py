@@ -32,7 +32,7 @@ from .client import _single, resolve_target
 from .config import ProviderConfig
 from .context import OperationContext, reset_current, serving, set_current
 from .errors import ConfigurationError, ProviderBug, TelephonyError
-from .facade import Facade, given_fields
+from .facade import Facade
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
 from .results import (
@@ -123,9 +123,10 @@ class AsyncClient(Facade):
         """:meth:`Client._perform`: the first attempt inline, the retry loop only after a
         failure."""
         op = definition.name
-        started, outcome = time.perf_counter(), "ok"
+        outcome = "ok"
         token = set_current(ctx)
-        began = retry.begin(self._policy)
+        start = time.monotonic()
+        deadline = retry.set_deadline(start + self._policy.deadline)
         try:
             try:
                 return await self._attempt(definition, body, ctx)
@@ -133,18 +134,20 @@ class AsyncClient(Facade):
                 failure = exc  # retried outside the handler: no implicit chain to it
             return await retry.aafter_failure(
                 failure, functools.partial(self._attempt, definition, body, ctx), kind,
-                self._policy, start=began[0], provider=self.name, operation=op)
+                self._policy, start=start, provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
-            retry.end(began)
+            retry.reset_deadline(deadline)
             reset_current(token)
-            self._log_outcome(op, started, outcome)
+            if log.isEnabledFor(logging.INFO):
+                self._log_outcome(op, start, outcome)
 
     async def _attempt(self, definition: Operation, body: dict[str, Any],
                        ctx: OperationContext) -> Any:
-        ctx.next_attempt()
+        ctx.attempt += 1  # ctx.next_attempt(), without the call: this runs on every operation
+        ctx.sends = 0
         try:
             provider: Any = self._provider
             if self._transport is None:
@@ -175,7 +178,7 @@ class AsyncClient(Facade):
     def _run(self, op: str, idempotency_key: str | None, given: dict[str, Any]) -> Any:
         """The typed methods' shared step: not a coroutine itself, so awaiting an operation
         passes through one coroutine level fewer (``invoke``'s is returned as it is)."""
-        return self._perform(*self._prepare(op, None, given_fields(given), idempotency_key))
+        return self._perform(*self._prepare(op, None, given, idempotency_key, typed=True))
 
     async def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
                    caller_id: str | None = None, permission_extension: str | None = None,

@@ -27,7 +27,7 @@ from .catalogue import (
 from .config import ProviderConfig
 from .context import OperationContext, reset_current, serving, set_current
 from .errors import ProviderBug, TelephonyError
-from .facade import Facade, given_fields
+from .facade import Facade
 from .provider import FollowUp, ProviderSpec
 from .redaction import get_logger
 from .results import (
@@ -119,9 +119,10 @@ class Client(Facade):
         runs inline and the retry loop only after a failure: this runs on every operation,
         and most succeed at once."""
         op = definition.name
-        started, outcome = time.perf_counter(), "ok"
+        outcome = "ok"
         token = set_current(ctx)
-        began = retry.begin(self._policy)
+        start = time.monotonic()
+        deadline = retry.set_deadline(start + self._policy.deadline)
         try:
             try:
                 return self._attempt(definition, body, ctx)
@@ -129,20 +130,22 @@ class Client(Facade):
                 failure = exc  # retried outside the handler: no implicit chain to it
             return retry.after_failure(
                 failure, functools.partial(self._attempt, definition, body, ctx), kind,
-                self._policy, start=began[0], provider=self.name, operation=op)
+                self._policy, start=start, provider=self.name, operation=op)
         except TelephonyError as exc:
             outcome = type(exc).__name__
             raise
         finally:
-            retry.end(began)
+            retry.reset_deadline(deadline)
             reset_current(token)
-            self._log_outcome(op, started, outcome)
+            if log.isEnabledFor(logging.INFO):
+                self._log_outcome(op, start, outcome)
 
     def _attempt(self, definition: Operation, body: dict[str, Any],
                  ctx: OperationContext) -> Any:
         """One attempt: the provider's exchange through the driver and session, its failures
         as the error hierarchy."""
-        ctx.next_attempt()
+        ctx.attempt += 1  # ctx.next_attempt(), without the call: this runs on every operation
+        ctx.sends = 0
         try:
             if self._transport is None:  # plugin API 1 and in-process providers
                 return self._provider.invoke(definition, body)
@@ -171,7 +174,7 @@ class Client(Facade):
 
     def _run(self, op: str, idempotency_key: str | None, given: dict[str, Any]) -> Any:
         """The typed methods' shared step: their keyword arguments are the payload."""
-        return self._perform(*self._prepare(op, None, given_fields(given), idempotency_key))
+        return self._perform(*self._prepare(op, None, given, idempotency_key, typed=True))
 
     def dial(self, caller: str, callee: str, *, auto_answer: bool | None = None,
              caller_id: str | None = None, permission_extension: str | None = None,

@@ -33,17 +33,20 @@ __all__ = ["EvidenceAdapter", "IncompleteHead", "SendRecord", "recording"]
 class SendRecord:
     """What one request did on the wire (see the module docstring)."""
 
-    __slots__ = ("head_cut", "sent", "watch")
+    __slots__ = ("head_cut", "sent", "sock", "watch")
 
     def __init__(self, watch: Watch | None = None) -> None:
         self.sent: bool = False
         self.head_cut: bool = False
         self.watch: Watch | None = watch
+        #: the socket last given to the watch (a request writes its head and body separately)
+        self.sock: Any = None
 
     def socket_opened(self, sock: Any) -> None:
         watch = self.watch
         if watch is not None and sock is not None:
-            # called for every write of every request: no context manager here
+            self.sock = sock
+            # called for the writes of every request: no context manager here
             try:  # noqa: SIM105
                 watch.add(sock.fileno())
             except OSError:  # a closed socket has nothing left to watch
@@ -153,7 +156,8 @@ class _EvidenceMixin:
             self.connect()  # type: ignore[attr-defined]  # its failures are "not sent"
         record = _current.get()
         if record is not None and not self._in_tunnel:
-            record.socket_opened(self.sock)  # type: ignore[attr-defined]  # a reused one
+            if record.sock is not self.sock:  # type: ignore[attr-defined]
+                record.socket_opened(self.sock)  # type: ignore[attr-defined]  # a reused one
             record.sent = True
         super().send(data)  # type: ignore[misc]
 

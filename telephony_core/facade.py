@@ -32,7 +32,7 @@ from .provider import ProviderSpec
 from .redaction import get_logger, redact
 from .results import Event
 
-__all__ = ["MAX_EVENT_BYTES", "Facade", "given_fields", "payload_from"]
+__all__ = ["MAX_EVENT_BYTES", "Facade", "payload_from"]
 
 log: logging.Logger = get_logger("telephony_core.client")
 
@@ -70,11 +70,6 @@ def payload_from(**fields: Any) -> dict[str, Any]:
     then refuses a wrong type with a PayloadError naming the field. Converting first would turn
     ``prompts="welcome"`` into seven one-letter prompts, or ``ids=5`` into a TypeError.
     """
-    return given_fields(fields)
-
-
-def given_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`payload_from` of a mapping (what the typed methods pass: one dict fewer)."""
     return {k: (v if type(v) in _AS_GIVEN else _plain(v))
             for k, v in fields.items() if v is not None}
 
@@ -145,13 +140,15 @@ class Facade:
     # -- before an operation -----------------------------------------------------------------
 
     def _prepare(self, op: str, payload: Mapping[str, Any] | None, fields: dict[str, Any],
-                 idempotency_key: str | None
+                 idempotency_key: str | None, *, typed: bool = False
                  ) -> tuple[Operation, dict[str, Any], OperationContext, Kind]:
-        """Refuse, validate and key an operation; nothing is sent yet.
+        """Refuse, validate and key an operation; nothing is sent yet. ``typed``: ``fields``
+        are a typed method's arguments, the ones not given None (:func:`payload_from`).
 
         This runs on every operation, so it avoids what costs without buying anything: what
         is fixed per operation name (its definition, validator and retry kind) is looked up
-        once per client, and a payload that is already a dict is copied once."""
+        once per client, a payload that is already a dict is copied once, and no helper is
+        called where a line does (on a fast network every call shows: docs/performance.md)."""
         plan = self._plans.get(op) if type(op) is str else None
         if plan is None:
             operation(op)  # raises UnknownOperation listing the real ones
@@ -160,7 +157,12 @@ class Facade:
         if plan is None:
             plan = self._plan(op)
         definition, validator, kind = plan
-        if payload is None:
+        if typed:
+            body = {}
+            for name, value in fields.items():  # payload_from(**fields), inline
+                if value is not None:
+                    body[name] = value if type(value) in _AS_GIVEN else _plain(value)
+        elif payload is None:
             body = fields  # a fresh dict: it is this call's keyword arguments
         elif type(payload) is dict:
             body = {**payload, **fields} if fields else payload.copy()
@@ -209,10 +211,10 @@ class Facade:
 
     def _log_outcome(self, op: str, started: float, outcome: str) -> None:
         """One INFO line per operation: provider, operation, outcome, duration (nothing of the
-        payload, so nothing secret)."""
-        if log.isEnabledFor(logging.INFO):
-            log.info("%s.%s %s in %.1f ms", self.name, op, outcome,
-                     (time.perf_counter() - started) * 1000)
+        payload, so nothing secret). ``started`` is a ``time.monotonic()`` value; the caller
+        checks ``log.isEnabledFor(logging.INFO)`` first (no call per operation otherwise)."""
+        log.info("%s.%s %s in %.1f ms", self.name, op, outcome,
+                 (time.monotonic() - started) * 1000)
 
     def _unexpected(self, exc: Exception, op: str, *, sent: bool) -> TelephonyError:
         """A provider raised something that is not a TelephonyError.

@@ -27,8 +27,8 @@ from .catalogue import Kind
 from .errors import OutcomeUnknown, ProviderError, RateLimited, TelephonyError, TransportError
 from .redaction import get_logger
 
-__all__ = ["RetryPolicy", "aafter_failure", "after_failure", "arun", "begin", "deadline_at",
-           "deadline_remaining", "end", "run"]
+__all__ = ["RetryPolicy", "aafter_failure", "after_failure", "arun", "deadline_at",
+           "deadline_remaining", "reset_deadline", "run", "set_deadline"]
 
 log: logging.Logger = get_logger("telephony_core.retry")
 T = TypeVar("T")
@@ -101,17 +101,12 @@ def _next_delay(exc: TelephonyError, kind: Kind, policy: RetryPolicy, *, start: 
     return delay
 
 
-def begin(policy: RetryPolicy) -> tuple[float, contextvars.Token[float | None]]:
-    """Start an operation's deadline: (its start, the token :func:`end` takes). For a client
-    that makes its first attempt inline and calls :func:`after_failure` only when it fails
-    (most operations succeed at once, and this runs on every one)."""
-    start = time.monotonic()
-    return start, _deadline.set(start + policy.deadline)
-
-
-def end(began: tuple[float, contextvars.Token[float | None]]) -> None:
-    """End the deadline :func:`begin` started."""
-    _deadline.reset(began[1])
+#: ``token = set_deadline(time.monotonic() + seconds)`` ... ``reset_deadline(token)``: the
+#: deadline :func:`run` keeps, for a client that makes its first attempt inline and calls
+#: :func:`after_failure` only when it fails (most operations succeed at once, and this runs on
+#: every one: the context variable's own methods, no wrapper call)
+set_deadline: Callable[[float | None], contextvars.Token[float | None]] = _deadline.set
+reset_deadline: Callable[[contextvars.Token[float | None]], None] = _deadline.reset
 
 
 def after_failure(failure: TelephonyError, attempt: Callable[[], T], kind: Kind,
@@ -131,16 +126,17 @@ def after_failure(failure: TelephonyError, attempt: Callable[[], T], kind: Kind,
 def run(attempt: Callable[[], T], kind: Kind, policy: RetryPolicy, *, provider: str,
         operation: str) -> T:
     """Call ``attempt`` under ``policy`` and the deadline; see the module docstring."""
-    began = begin(policy)
+    start = time.monotonic()
+    token = _deadline.set(start + policy.deadline)
     try:
         try:
             return attempt()
         except TelephonyError as exc:
             failure = exc  # retried outside the handler: no implicit chain to this failure
-        return after_failure(failure, attempt, kind, policy, start=began[0], provider=provider,
+        return after_failure(failure, attempt, kind, policy, start=start, provider=provider,
                              operation=operation)
     finally:
-        end(began)
+        _deadline.reset(token)
 
 
 async def aafter_failure(failure: TelephonyError, attempt: Callable[[], Awaitable[T]],
@@ -163,13 +159,14 @@ async def aafter_failure(failure: TelephonyError, attempt: Callable[[], Awaitabl
 async def arun(attempt: Callable[[], Awaitable[T]], kind: Kind, policy: RetryPolicy, *,
                provider: str, operation: str) -> T:
     """:func:`run` for coroutines: asyncio sleeps, the same decisions and deadline."""
-    began = begin(policy)
+    start = time.monotonic()
+    token = _deadline.set(start + policy.deadline)
     try:
         try:
             return await attempt()
         except TelephonyError as exc:
             failure = exc
-        return await aafter_failure(failure, attempt, kind, policy, start=began[0],
+        return await aafter_failure(failure, attempt, kind, policy, start=start,
                                     provider=provider, operation=operation)
     finally:
-        end(began)
+        _deadline.reset(token)

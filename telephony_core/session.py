@@ -153,6 +153,9 @@ class SyncSession(_Bookkeeping):
         self._keeper: threading.Thread | None = None
 
     def current(self) -> Token:
+        token = self.token
+        if token is not None and token.expires_in is None:
+            return token  # what fresh() says of a token that does not expire, without a call
         token = self.fresh()
         if token is not None:
             return token
@@ -228,6 +231,9 @@ class AsyncSession(_Bookkeeping):
         self._keeper: asyncio.Task[None] | None = None
 
     async def current(self) -> Token:
+        token = self.token
+        if token is not None and token.expires_in is None:
+            return token  # what fresh() says of a token that does not expire, without a call
         token = self.fresh()
         if token is not None:
             return token
@@ -313,9 +319,16 @@ def drive(provider: HttpProvider, exchange: Exchange, send: Callable[[WireReques
     """Run one operation's exchange: attach the session, re-login once on a dead token (a
     second dead-token reply goes to the provider's ``decode`` as it is)."""
     if type(exchange) is OneRequest:  # most operations: no generator to step through
+        request = exchange.request
         if session is None:
-            return exchange.read(send(exchange.request))
-        return exchange.read(_with_session(provider, exchange.request, send, session, True)[0])
+            return exchange.read(send(request))
+        # _with_session, inline: this runs on every operation of a provider with a session
+        token = session.current()
+        reply = send(provider.attach(request, token))
+        if provider.token_is_dead(reply):
+            session.invalidate(token)
+            reply = send(provider.attach(request, session.current()))
+        return exchange.read(reply)
     if session is None:
         return _run_sync(exchange, send)
     relog = True

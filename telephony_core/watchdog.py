@@ -101,12 +101,10 @@ class _Clock(threading.Thread):
         self.wakes_at: float = -math.inf
         self._wake = threading.Condition(threading.Lock())
 
-    def arm(self, watch: Watch) -> None:
-        self.active[id(watch)] = watch
-        wakes_at = self.wakes_at
-        if watch.at < wakes_at or wakes_at == -math.inf:
-            with self._wake:  # earlier than the thread will look: wake it to look again
-                self._wake.notify()
+    def wake(self) -> None:
+        """Look again now: a request armed a deadline earlier than the thread will look."""
+        with self._wake:
+            self._wake.notify()
 
     def run(self) -> None:
         while True:
@@ -155,7 +153,10 @@ def arm(at: float) -> Watch:
                 _clock.start()
             clock = _clock
     watch = Watch(at)
-    clock.arm(watch)
+    clock.active[id(watch)] = watch
+    wakes_at = clock.wakes_at  # read after the entry is in: see _Clock.run
+    if at < wakes_at or wakes_at == -math.inf:
+        clock.wake()
     return watch
 
 

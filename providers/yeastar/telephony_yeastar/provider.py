@@ -84,23 +84,15 @@ def _report_url(config: Mapping[str, Any]) -> str | None:
 
 
 def _exchange(name: str) -> Any:
-    """The Exchange route of catalogue operation ``name``."""
+    """The route of catalogue operation ``name``: it declares the operation (the kit reads the
+    routes); it and the client both go to :meth:`YeastarProvider.exchange`."""
     definition = operation(name)
 
     def run(provider: YeastarProvider, payload: dict[str, Any]
             ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
-        return provider._operation(definition, payload)
+        return provider.exchange(definition, payload)
     run.__name__ = f"yeastar_{name}"
     return run
-
-
-def _needs_lookup(operation: str, payload: dict[str, Any]) -> bool:
-    """Whether ``payload`` names a call by ``call:ID``, which the endpoint does not take (it
-    takes an extension or a leg's own id): a query finds it first. Accepting or refusing an
-    offered call takes the call id itself."""
-    call = payload.get("call")
-    return (isinstance(call, str) and call.startswith("call:")
-            and operation not in ("accept_call", "reject_call"))
 
 
 def _calls_in(direction: str, data: dict[str, Any]) -> list[CallInfo]:
@@ -144,7 +136,8 @@ class YeastarProvider(HttpProvider):
         return found
 
     def _request(self, version: str, path: str, body: Mapping[str, Any]) -> WireRequest:
-        return WireRequest("POST", f"/api/{self._version(version)}/{path}", json=dict(body))
+        sent_as = self._versions.get(version) or self._version(version)
+        return WireRequest("POST", f"/api/{sent_as}/{path}", json=dict(body))
 
     def _call(self, version: str, path: str,
               body: Mapping[str, Any]) -> Generator[WireRequest, WireReply, dict[str, Any]]:
@@ -291,8 +284,8 @@ class YeastarProvider(HttpProvider):
 
     # -- operations --------------------------------------------------------------------------
 
-    def _operation(self, op: Operation, payload: dict[str, Any]
-                   ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
+    def exchange(self, op: Operation, payload: dict[str, Any]
+                 ) -> Generator[WireRequest, WireReply, Any] | OneRequest:
         """Every operation is one request, or (by call id) the query that finds the extension
         or leg, then the command; the one-request case is a :class:`OneRequest`, which the
         core sends without stepping a generator."""
@@ -304,7 +297,12 @@ class YeastarProvider(HttpProvider):
                 raise PayloadError([PayloadProblem(
                     "$.text", f"contains an emoji at position {index}: the PBX sends none; "
                               "expected plain text")])
-        if _needs_lookup(op.name, payload):
+        # a call named by ``call:ID``, which the endpoint does not take (it takes an extension
+        # or a leg's own id), is looked up first; accepting or refusing an offered call takes
+        # the call id itself
+        call = payload.get("call")
+        if (isinstance(call, str) and call.startswith("call:")
+                and op.name not in ("accept_call", "reject_call")):
             return self._looked_up(op, payload)
 
         def read(reply: WireReply) -> Any:
@@ -418,8 +416,7 @@ class YeastarProvider(HttpProvider):
 
     def _resolved(self, operation: str, payload: dict[str, Any]
                   ) -> Generator[WireRequest, WireReply, dict[str, Any]]:
-        """``payload`` (which :func:`_needs_lookup`) with its ``call:ID`` turned into what the
-        endpoint takes."""
+        """``payload`` with its ``call:ID`` turned into what the endpoint takes."""
         call = payload["call"]
         call_id, leg = call.split(":", 1)[1], payload.get("leg")
         out = {k: v for k, v in payload.items() if k != "leg"}
