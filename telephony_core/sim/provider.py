@@ -15,6 +15,7 @@ emulators and the equivalence suite, where fixed ids make runs repeatable.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -39,6 +40,10 @@ from .clock import Clock
 from .model import Call, MohSettings, Pbx
 from .setup import load_setup
 from .stream import AsyncSimEvents, SimEventStream
+
+#: operations that are the model's method of the same name, answered with an Ack
+_ACK_ACTIONS = frozenset({"hold", "unhold", "mute", "unmute", "hangup", "accept_call",
+                          "reject_call"})
 
 if TYPE_CHECKING:
     from .delivery import EventPoster
@@ -118,7 +123,9 @@ class SimProvider(Provider):
     def invoke(self, op: Operation, payload: dict[str, Any]) -> Any:
         handler = self._handlers.get(op.name)
         if handler is None:  # first use of this operation: look its handler up once
-            handler = self._handlers[op.name] = getattr(self, f"_{op.name}")
+            handler = self._handlers[op.name] = (
+                functools.partial(self._ack, op.name) if op.name in _ACK_ACTIONS
+                else getattr(self, f"_{op.name}"))
         return handler(dict(payload))  # a copy: handlers take their arguments out of it
 
     def _dial(self, p: dict[str, Any]) -> CallRef:
@@ -131,29 +138,9 @@ class SimProvider(Provider):
         return CallRef(self.name, self.pbx.play_prompt(p.pop("to"), p.pop("prompts"), **p).id)
 
     def _ack(self, action: str, p: dict[str, Any]) -> Ack:
+        """The operations of :data:`_ACK_ACTIONS`: the model's method of the same name."""
         call = getattr(self.pbx, action)(p.pop("call"), **p)
         return Ack(self.name, raw={"call_id": call.id})
-
-    def _hold(self, p):
-        return self._ack("hold", p)
-
-    def _unhold(self, p):
-        return self._ack("unhold", p)
-
-    def _mute(self, p):
-        return self._ack("mute", p)
-
-    def _unmute(self, p):
-        return self._ack("unmute", p)
-
-    def _hangup(self, p):
-        return self._ack("hangup", p)
-
-    def _accept_call(self, p):
-        return self._ack("accept_call", p)
-
-    def _reject_call(self, p):
-        return self._ack("reject_call", p)
 
     def _monitor(self, p: dict[str, Any]) -> Ack:
         call = self.pbx.monitor(p["supervisor"], p["call"], p["mode"])
