@@ -30,6 +30,7 @@ import telephony_core.catalogue
 import telephony_core.provider
 from telephony_core.emulation import emulated
 from telephony_core.http import HttpTransport, WireRequest
+from telephony_core.retry import reset_deadline, set_deadline
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -116,15 +117,48 @@ def overhead(rounds: int) -> dict[str, float]:
                                   json=body)
             return lambda: wire_alone.send(request).json()
 
+        def floor(op, payload, path, body, result):
+            """The same work with the same guarantees, written by hand in one function: the
+            payload validated, the request under a deadline through the library's transport
+            (its watchdog, its evidence of sending, the reply streamed and size-capped), the
+            reply decoded and checked, a result made. No layers: what any code that keeps
+            these promises must spend."""
+            validator = client.spec.validator(op)
+            deadline = client._policy.deadline
+
+            def call():
+                token_ = set_deadline(time.monotonic() + deadline)
+                try:
+                    validator.check(payload, provider="yeastar", operation=op)
+                    data = wire_alone.send(WireRequest(
+                        "POST", f"/api/v1.0.0/{path}", params={"token": token},
+                        json=body)).json()
+                    if data.get("status") != "Success":
+                        raise RuntimeError(data)
+                    return result(data)
+                finally:
+                    reset_deadline(token_)
+            return call
+
         cases = {
             "hold (idempotent)": (lambda: client.hold("ext:1000"),
                                   post(plain, "extension/hold", {"extid": "1000"}),
                                   like_for_like("extension/hold", {"extid": "1000"}),
-                                  transport("extension/hold", {"extid": "1000"})),
+                                  transport("extension/hold", {"extid": "1000"}),
+                                  floor("hold", {"call": "ext:1000"}, "extension/hold",
+                                        {"extid": "1000"},
+                                        lambda data: telephony_core.Ack("yeastar", raw=data))),
             "list_calls (read)": (lambda: client.list_calls(direction="inbound"),
                                   post(plain, "inbound/query", {}),
                                   like_for_like("inbound/query", {}),
-                                  transport("inbound/query", {})),
+                                  transport("inbound/query", {}),
+                                  floor("list_calls", {"direction": "inbound"}, "inbound/query",
+                                        {}, lambda data: [
+                                            telephony_core.CallInfo(
+                                                str(row["inboundid"]), "inbound",
+                                                f"tel:{row.get('from')}", f"tel:{row.get('to')}",
+                                                "talking", raw=row)
+                                            for row in data.get("inbound") or []])),
         }
         out: dict[str, tuple[float, ...]] = {}
         for name, fns in cases.items():
@@ -211,7 +245,19 @@ def facade_alone(rounds: int) -> float:
 def in_process(rounds: int) -> dict[str, float]:
     with telephony_core.connect("sim://") as client:
         pbx = client.provider.pbx
-        facade_t, model_t = [], []
+        dial_check = client.spec.validator("dial").check
+        hangup_check = client.spec.validator("hangup").check
+
+        def floor() -> None:
+            """What any facade must add, by hand: each payload validated, each answer made a
+            result (a CallRef with its timestamp, an Ack); no deadline, context or log."""
+            payload = {"caller": "ext:1000", "callee": "ext:1001", "auto_answer": True}
+            dial_check(payload, provider="sim", operation="dial")
+            telephony_core.CallRef("sim", pbx.dial("ext:1000", "ext:1001", auto_answer=True).id)
+            hangup_check({"call": "ext:1000"}, provider="sim", operation="hangup")
+            telephony_core.Ack("sim", raw={"call_id": pbx.hangup("ext:1000").id})
+
+        facade_t, model_t, floor_t = [], [], []
         for _ in range(rounds):  # interleaved, pair by pair
             start = time.perf_counter()
             client.dial("ext:1000", "ext:1001", auto_answer=True)
@@ -221,8 +267,12 @@ def in_process(rounds: int) -> dict[str, float]:
             pbx.dial("ext:1000", "ext:1001", auto_answer=True)
             pbx.hangup("ext:1000")
             model_t.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            floor()
+            floor_t.append(time.perf_counter() - start)
         facade = statistics.median(facade_t) / 2
         model = statistics.median(model_t) / 2
+        floor_us = statistics.median(floor_t) / 2 * 1e6
         validator = client.spec.validator("dial")
         payload = {"caller": "ext:1000", "callee": "tel:41000", "auto_answer": True,
                    "reference": "order-42"}
@@ -243,7 +293,7 @@ def in_process(rounds: int) -> dict[str, float]:
             "validation_us": statistics.median(fast_t) * 1e6,
             "reference_validation_us": statistics.median(ref_t) * 1e6,
             "fast_path": validator.fast is not None,
-            "facade_us": facade * 1e6, "model_us": model * 1e6}
+            "facade_us": facade * 1e6, "model_us": model * 1e6, "floor_us": floor_us}
 
 
 def model_profile(pbx, calls: int, top: int = 6) -> list[tuple[str, float]]:
@@ -353,9 +403,8 @@ def memory() -> dict[str, tuple[int, int]]:
 def report(args: argparse.Namespace) -> str:
     quick = args.quick
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    over = overhead(60 if quick else 400)
+    over = overhead(60 if quick else 1500)
     inproc = in_process(300 if quick else 3000)
-    inproc_note = f"{inproc['validation_us']:.2f} µs for a `dial` payload"
     cold = cold_start(3 if quick else 9)
     conc = concurrency(10 if quick else 40)
     mem = memory()
@@ -376,40 +425,51 @@ def report(args: argparse.Namespace) -> str:
         "environment (`trust_env = False`: proxy variables and `.netrc` are not re-read on every",
         "request), no redirects followed, the reply streamed and read in chunks.", "",
         "| operation | library (ms) | plain session (ms) | ratio | like-for-like session (ms) "
-        "| ratio | the library's transport alone (ms) | ratio |",
-        "|---|---|---|---|---|---|---|---|"]
+        "| ratio | the transport alone (ms) | ratio | hand-written floor (ms) | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|"]
     python_ms, python_cold_ms = over.pop("python only")
-    for name, (lib, plain, bare, wire) in over.items():
+    for name, (lib, plain, bare, wire, least) in over.items():
         lines.append(f"| {name} | {lib:.3f} | {plain:.3f} | {lib / plain:.3f} | {bare:.3f} | "
-                     f"{lib / bare:.3f} | {wire:.3f} | {wire / bare:.3f} |")
-    extra = statistics.mean(lib - bare for lib, _, bare, _ in over.values())
-    worst = max(lib / bare for lib, _, bare, _ in over.values())
+                     f"{lib / bare:.3f} | {wire:.3f} | {wire / bare:.3f} | {least:.3f} | "
+                     f"{least / bare:.3f} |")
+    extra = statistics.mean(lib - bare for lib, _, bare, _, _ in over.values())
+    above_floor = statistics.mean(lib - least for lib, _, _, _, least in over.values())
+    worst = max(lib / bare for lib, _, bare, _, _ in over.values())
+    floor_worst = max(least / bare for _, _, bare, _, least in over.values())
     met = "met" if worst <= 1.03 else "missed"
     verdict = " ".join([
         f"**Target 1.03 against a like-for-like session: {met}** (worst ratio {worst:.3f}).",
-        f"The library adds about {extra:.3f} ms per operation on loopback. The transport alone",
-        "(the transport column: wire safety, streamed and size-capped reading, the evidence of",
-        "sending, the deadline watchdog) costs under 1%; the rest is Python run once per",
-        "operation: the provider's exchange (building the request, attaching the session's",
-        "token, reading the reply), the session bookkeeping, then the facade (checking the",
-        f"operation, validating the payload, {inproc_note}; the operation context, the retry",
-        "wrapper and deadline; building the result). With the transport answering at once,",
-        f"all of that takes {python_ms * 1000:.1f} µs per `hold` when it runs twice in a row,",
-        f"but {python_cold_ms * 1000:.1f} µs right after a real round trip: between two waits",
-        "on a socket the same code runs with cold caches, which is what the table shows.",
-        f"Against a PBX on a LAN (about 5 ms) the overhead is {extra / 5 * 100:.1f}%, against a",
-        f"cloud API (about 50 ms) {extra / 50 * 100:.2f}%."])
+        f"The library adds about {extra * 1000:.0f} µs per operation on loopback. The floor",
+        "column is the same work with the same guarantees written by hand in one function",
+        "(the payload validated, the request sent under a deadline through the library's",
+        "transport with its watchdog, evidence of sending and streamed, size-capped reading,",
+        "the reply decoded and checked, a result made): it measures",
+        f"{floor_worst:.3f} at worst, so on a loopback round trip of half a millisecond the",
+        "promises themselves take the 3%, before any layer. The library's layers (the facade,",
+        "the session, the provider's translation) add",
+        f"{above_floor * 1000:.0f} µs above that floor. They are Python run once per operation:",
+        f"{python_ms * 1000:.1f} µs per `hold` when it runs twice in a row with the transport",
+        f"answering at once, but {python_cold_ms * 1000:.1f} µs right after a real round trip.",
+        "Between two waits on a socket the code runs with cold caches, where every function",
+        "call costs about a microsecond; the hot path was cut to fewer calls for that reason",
+        "(the contributors' notes, {doc}`contributing`, say how). Against a PBX on a LAN",
+        "(about 5 ms) the overhead",
+        f"is {extra / 5 * 100:.1f}%, against a cloud API (about 50 ms)",
+        f"{extra / 50 * 100:.2f}%."])
     ratio = inproc["facade_us"] / inproc["model_us"]
+    floor_ratio = inproc["floor_us"] / inproc["model_us"]
     sim_note = " ".join([
         f"The facade adds {inproc['facade_us'] - inproc['model_us']:.1f} µs per simulator",
         f"operation. Of that, {inproc['facade_alone_us']:.1f} µs is the facade's own (measured",
         "with a provider that does nothing: checking the operation, validating the payload,",
-        "the operation context, the retry wrapper and deadline, the INFO line's clock reads);",
-        "the rest is the simulator provider's translation of the payload into model calls and",
-        "of the model's answer into a result (a `CallRef` with its timestamp). The 1.10x target",
-        f"is measured against a model that itself costs {inproc['model_us']:.0f} µs, so 10% is",
-        f"{inproc['model_us'] / 10:.1f} µs, less than validation and building a result take;",
-        "against any network provider the facade is below the noise of one round trip."])
+        "the operation context, the retry policy and deadline, the INFO line's check); the",
+        "rest is the simulator provider's translation of the payload into model calls and of",
+        "the model's answer into a result. The floor row is what any facade must add, written",
+        "by hand: each payload validated and each answer made a result, nothing else. It",
+        f"measures {floor_ratio:.2f}x: the model costs {inproc['model_us']:.0f} µs, so 10% is",
+        f"{inproc['model_us'] / 10:.1f} µs, which validation and a result with its timestamp",
+        "nearly use up before the deadline, the operation context and the retry policy.",
+        "Against any network provider the facade is below the noise of one round trip."])
     lines += ["", verdict, "",
         "## In-process cost", "",
         "| figure | value | target |", "|---|---|---|",
@@ -418,6 +478,7 @@ def report(args: argparse.Namespace) -> str:
         f"| the model alone (baseline) | {inproc['model_ops_per_s']:,.0f} operations/s "
         f"({inproc['model_us']:.1f} µs each) | |",
         f"| facade / model | {ratio:.2f}x | 1.10x: {'met' if ratio <= 1.10 else 'missed'} |",
+        f"| hand-written floor / model (validation and results only) | {floor_ratio:.2f}x | |",
         f"| the facade alone, per operation (a provider that does nothing) | "
         f"{inproc['facade_alone_us']:.1f} µs | |",
         f"| validating a `dial` payload, fast path | {inproc['validation_us']:.2f} µs "
