@@ -37,7 +37,7 @@ import httpx
 import telephony_core
 from telephony_core.provider import ProviderSpec
 from telephony_core.results import Ack
-from telephony_core.wire import HttpProvider, Route, Token, WireRequest
+from telephony_core.wire import HttpProvider, Route, Token, WireReply, WireRequest
 
 SERVER = textwrap.dedent("""
     # A small asyncio HTTP/1.1 server (keep-alive, no threads): it answers in microseconds and
@@ -181,6 +181,33 @@ async def measure(url: str, base: str, ops: int, rounds: int
             statistics.median(limited_times), ratios, limited_ratios, task_logins)
 
 
+async def layers_only(url: str, ops: int, rounds: int) -> tuple[float, float]:
+    """CPU per operation of the library's own layers (facade, session, driver, provider) with
+    no network: the client's transport answers at once. Beside it, the same number of bare
+    coroutines gathered, which is what asyncio itself costs per operation."""
+    ok, logged_in = WireReply(200, {}, b'{"ok": true}'), WireReply(200, {}, b'{"token": "t1"}')
+
+    async def answer(request: WireRequest) -> WireReply:
+        return logged_in if request.path == "/login" else ok
+
+    async def bare() -> None:
+        await asyncio.sleep(0)
+
+    async with telephony_core.connect_async(url, deadline=120) as client:
+        client._transport.send = answer  # type: ignore[union-attr]
+        client._session._send = answer  # type: ignore[union-attr]
+        await client.hold("ext:1000")
+        library, gathered = [], []
+        for _ in range(rounds):
+            start = time.process_time()
+            await asyncio.gather(*(client.hold("ext:1000") for _ in range(ops)))
+            library.append((time.process_time() - start) / ops)
+            start = time.process_time()
+            await asyncio.gather(*(bare() for _ in range(ops)))
+            gathered.append((time.process_time() - start) / ops)
+    return statistics.median(library), statistics.median(gathered)
+
+
 def thread_logins(url: str, base: str) -> int:
     with telephony_core.connect(url) as client:
         client.hold("ext:1000")
@@ -215,6 +242,7 @@ def main() -> None:
         lib, raw, limited, ratios, limited_ratios, tasks = asyncio.run(
             measure(url, base, args.ops, args.rounds))
         threads = thread_logins(url, base)
+        layers, gathered = asyncio.run(layers_only(url, args.ops, args.rounds))
     finally:
         server.stdin.close()
         server.wait(timeout=10)
@@ -227,6 +255,9 @@ def main() -> None:
     print(f"AsyncClient / raw httpx with at most 100 in flight (like for like): "
           f"{statistics.median(limited_ratios):.3f} "
           f"(range {limited_ratios[0]:.3f}-{limited_ratios[-1]:.3f})")
+    print(f"The library's layers alone, no network: {layers * 1e6:.1f} us per operation "
+          f"({gathered * 1e6:.1f} us of it is asyncio gathering a coroutine), "
+          f"{(layers - gathered) / raw * 100:.1f}% of raw httpx's CPU per operation")
     print(f"100 tasks meeting an expired token: {tasks} login(s); 32 threads: {threads}")
 
 
