@@ -47,7 +47,7 @@ from .results import (
     SmsReceipt,
 )
 from .session import adrive
-from .wire import HttpProvider, WireReply, WireRequest, _authorized
+from .wire import HttpProvider, OneRequest, WireReply, WireRequest, _authorized
 
 __all__ = ["AsyncClient", "connect_async"]
 
@@ -164,7 +164,8 @@ class AsyncClient(Facade):
             failure = self._unexpected(exc, definition.name, sent=ctx.sends > 0)
         raise failure
 
-    async def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
+    async def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]
+                           | OneRequest) -> Any:
         """:meth:`Client.run_exchange` for asyncio: a provider extra's exchange, driven once
         through this client's driver and session."""
         if self._closed:

@@ -157,7 +157,8 @@ class Client(Facade):
             failure = self._unexpected(exc, definition.name, sent=ctx.sends > 0)
         raise failure
 
-    def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any]) -> Any:
+    def run_exchange(self, exchange: Generator[WireRequest, WireReply, Any] | OneRequest
+                     ) -> Any:
         """Drive a provider extra's sans-IO exchange (what ``client.provider.EXTRA()`` uses)
         through this client's driver and session, once: no retry, no idempotency key (an extra
         that is safe to repeat says so itself)."""

@@ -290,12 +290,7 @@ class HttpProvider(Provider):
                 return from_reply(self, self.decode(reply, op), payload)
 
             return OneRequest(self.authorize(route.to_request(self, payload)), read)
-        exchange = route(self, payload)
-        if type(self).authorize is HttpProvider.authorize:
-            return exchange  # nothing to add to each request: no wrapper generator per call
-        if isinstance(exchange, OneRequest):
-            return OneRequest(self.authorize(exchange.request), exchange.read)
-        return _authorized(self, exchange)
+        return _authorized(self, route(self, payload))
 
     def authorize(self, request: WireRequest) -> WireRequest:
         """Add what every request carries besides a session token (a static API key)."""
@@ -409,10 +404,21 @@ def rate_limited(reply: WireReply, provider: str | None = None) -> RateLimited:
                        retry_after=retry_after(reply.headers), provider=provider)
 
 
-def _authorized(provider: HttpProvider,
-                exchange: Generator[WireRequest, WireReply, Any]) -> Generator[
-                    WireRequest, WireReply, Any]:
-    """Pass an exchange's requests through ``provider.authorize``."""
+def _authorized(provider: HttpProvider, exchange: Generator[WireRequest, WireReply, Any]
+                | OneRequest) -> Generator[WireRequest, WireReply, Any] | OneRequest:
+    """``exchange`` with its requests passed through ``provider.authorize`` (as it is when the
+    provider adds nothing to requests: no wrapper generator per operation)."""
+    if type(provider).authorize is HttpProvider.authorize:
+        return exchange
+    if isinstance(exchange, OneRequest):
+        return OneRequest(provider.authorize(exchange.request), exchange.read)
+    return _authorized_steps(provider, exchange)
+
+
+def _authorized_steps(provider: HttpProvider,
+                      exchange: Generator[WireRequest, WireReply, Any]) -> Generator[
+                          WireRequest, WireReply, Any]:
+    """A generator exchange whose requests pass through ``provider.authorize``."""
     try:
         request = next(exchange)
         while True:

@@ -559,6 +559,7 @@ def _invoke(client: Any, exchange: Exchange) -> Any:
     """A catalogue operation through the facade; a provider extra (``"extra": true``, or an
     operation outside the catalogue) as the provider's own method."""
     from ..catalogue import OPERATIONS
+    from ..wire import OneRequest
 
     if exchange.extra or exchange.operation not in OPERATIONS:
         method = getattr(client.provider, str(exchange.operation), None)
@@ -566,7 +567,8 @@ def _invoke(client: Any, exchange: Exchange) -> Any:
             raise AttributeError(f"the provider has no method {exchange.operation!r} (an extra "
                                  "exchange names one of the provider's own methods)")
         found = method(**dict(exchange.payload))
-        if inspect.isgenerator(found):  # plugin API 2: an exchange, run by the client's driver
+        if inspect.isgenerator(found) or isinstance(found, OneRequest):
+            # plugin API 2: an exchange, run by the client's driver
             return _drive_extra(client, found, own_session=exchange.operation != "login")
         return found
     return client.invoke(exchange.operation, dict(exchange.payload))
