@@ -250,7 +250,7 @@ def main() -> None:
     print(f"CPU per operation: AsyncClient {lib * 1e6:.0f} us; raw httpx {raw * 1e6:.0f} us; "
           f"raw httpx with at most 100 in flight {limited * 1e6:.0f} us")
     print(f"AsyncClient / raw httpx (median of {len(ratios)} paired rounds): "
-          f"{statistics.median(ratios):.3f} (range {ratios[0]:.3f}-{ratios[-1]:.3f}; "
+          f"{statistics.median(ratios):.4f} (range {ratios[0]:.3f}-{ratios[-1]:.3f}; "
           f"target 1.05: {'met' if statistics.median(ratios) <= 1.05 else 'missed'})")
     print(f"AsyncClient / raw httpx with at most 100 in flight (like for like): "
           f"{statistics.median(limited_ratios):.3f} "
