@@ -165,6 +165,15 @@ def _worker_process(temporal: str, config: Path, profile: str, *more: str
         stderr=subprocess.PIPE, text=True)
 
 
+def _first_line(process: subprocess.Popen, within: float) -> str:
+    """The first line ``process`` writes to stderr, waiting at most ``within`` seconds."""
+    import select
+
+    assert process.stderr is not None
+    readable, _, _ = select.select([process.stderr], [], [], within)
+    return process.stderr.readline() if readable else "(nothing within the wait)"
+
+
 def test_a_worker_killed_mid_send_causes_no_duplicate_and_every_item_is_accounted_for(
         temporal, tmp_path):
     items = sms_items("outage", 200, ["pbx"], sender="GSM-trunk")
@@ -282,6 +291,10 @@ def test_the_accounts_rate_holds_across_two_workers(temporal, tmp_path):
         config = tmp_path / "profiles.toml"
         config.write_text(f'[profiles.pbx]\nurl = "{url}"\n', encoding="utf-8")
         other = _worker_process(temporal, config, f"pbx={rate:g}", "--no-workflows")
+        # on a loaded machine the other process takes seconds to start: wait until it is
+        # connected (it says so just before it polls), or it may send nothing at all
+        ready = _first_line(other, within=60)
+        assert ready.startswith("worker for "), ready
 
         async def scenario():
             client = await connect_temporal(temporal)
