@@ -230,14 +230,13 @@ class Provider:
     def __init__(self, spec: ProviderSpec, config: ProviderConfig):
         self.spec = spec
         self.config = config
+        #: the provider's registered name (an attribute, not a property: every result a
+        #: provider makes names it, once per operation)
+        self.name: str = spec.name
         self._secrets: list[str] = [v.reveal() for v in config.values() if isinstance(v, Secret)]
         if config.get("webhook_url"):  # a token in the event URL authenticates whoever posts
             self._secrets += url_secrets(str(config["webhook_url"]))
         SECRETS.add(*self._secrets)
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
     def add_secret(self, value: str | None) -> None:
         """Register a value learnt at run time (a session token, a password hash)."""
