@@ -15,7 +15,7 @@ only when a request arms an earlier one; when it wakes, it looks at the requests
 The one thing that must never happen is shutting down a socket after its request finished: the
 descriptor may by then belong to another connection. :meth:`Watch._fire` and :func:`disarm`
 order their flags so that either the firing sees the request done and touches nothing, or the
-disarm sees the firing and waits for it to finish (the module docstring of each says how).
+disarm sees the firing and waits for it to finish (their docstrings say how).
 """
 
 from __future__ import annotations
