@@ -114,8 +114,8 @@ class _Clock(threading.Thread):
                 expired: list[Watch] = []
                 earliest = math.inf
                 for watch in list(self.active.values()):
-                    if watch.done:
-                        continue
+                    if watch.done or watch.expired:  # finished, or fired already (its thread
+                        continue                     # is on its way to disarm it)
                     if watch.at <= now:
                         expired.append(watch)
                     elif watch.at < earliest:

@@ -118,3 +118,21 @@ def test_many_threads_racing_their_deadlines_never_cut_a_finished_request() -> N
     for thread in threads:
         thread.join(60)
     assert problems == []
+
+
+def test_a_fired_request_not_yet_disarmed_leaves_the_watchdog_idle() -> None:
+    """Between the deadline and the request's disarm the watchdog must sleep, not look at the
+    fired request again and again: that spin held the GIL and delayed the very thread it had
+    just woken (by the interpreter's 5 ms switch interval)."""
+    watch = watchdog.arm(time.monotonic() + 0.02)
+    try:
+        for _ in range(200):
+            if watch.expired:
+                break
+            time.sleep(0.005)
+        assert watch.expired
+        before = time.process_time()
+        time.sleep(0.3)  # the request has not disarmed yet
+        assert time.process_time() - before < 0.1  # a spinning thread would use ~0.3 s
+    finally:
+        watchdog.disarm(watch)
