@@ -696,8 +696,12 @@ class AriEmulator(EmulatorApp):
 
     @route("POST", "/ari/channels/{channel_id}/play/{playback_id}")
     def play_with_id(self, request: Request, channel_id: str, playback_id: str):
-        """playWithId POST /channels/{channelId}/play/{playbackId}?media=...: a Playback;
-        PlaybackStarted now, PlaybackFinished after 5 s of model time per media URI."""
+        """playWithId POST /channels/{channelId}/play/{playbackId}?media=...: 201 Created
+        with ``Location: /playbacks/ID`` and the Playback, ``queued`` (the vendor's sample:
+        Getting Started with ARI, "Hello World!" step 3; Asterisk answers play and playWithId
+        alike, res/ari/resource_channels.c ari_channels_handle_play ->
+        ast_ari_response_created); then PlaybackStarted (``playing``) and, after 5 s of model
+        time per media URI, PlaybackFinished (``done``)."""
         refusal = self._guard(request)
         if refusal:
             return refusal
@@ -719,6 +723,7 @@ class AriEmulator(EmulatorApp):
             if len(media) > 1:
                 playback["next_media_uri"] = media[1]
             self.playbacks[playback_id] = playback
+            queued = {**playback, "state": "queued"}
             self._send("PlaybackStarted", playback=playback)
 
             def finish() -> None:
@@ -729,7 +734,8 @@ class AriEmulator(EmulatorApp):
                     self._send("PlaybackFinished", playback=done)
 
             self.pbx.clock.call_later(PROMPT_SECONDS * len(media), finish)
-            return playback
+            return self.json_response(queued, status=201,
+                                      headers={"Location": f"/playbacks/{playback_id}"})
 
     @route("GET", "/ari/channels/{channel_id}/variable")
     def get_variable(self, request: Request, channel_id: str):
